@@ -1,0 +1,64 @@
+import { Command, Option } from 'commander'
+import { loadConfig, type Config } from '../config.js'
+import { createLogger, type Logger, type Verbosity } from '../log.js'
+
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliRuntime {
+  readonly stdout: NodeJS.WritableStream
+  readonly stderr: NodeJS.WritableStream
+  readonly env: NodeJS.ProcessEnv
+  readonly cwd: string
+  /** Whether stdout/stderr are terminals (progress bars, readable logs). */
+  readonly interactive: boolean
+}
+
+/** Options every command accepts. */
+export interface CommonOptions {
+  site?: string
+  quiet?: boolean
+  verbose?: boolean
+}
+
+/** A command's view of one site: its validated config and a logger. */
+export interface SiteContext {
+  readonly config: Config
+  readonly logger: Logger
+  readonly runtime: CliRuntime
+}
+
+/** Adds `--site`, `--quiet` and `--verbose` to a command. */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--site <dir>', 'site folder holding herald.yml').default(undefined, 'the current folder'))
+    .addOption(new Option('-q, --quiet', 'only warnings and errors').conflicts('verbose'))
+    .addOption(new Option('-v, --verbose', 'debug detail'))
+}
+
+export function verbosityOf(options: CommonOptions): Verbosity {
+  return options.quiet ? 'quiet' : options.verbose ? 'verbose' : 'normal'
+}
+
+/** Loads the site named by `--site` (default: the current folder) and makes the command's logger. */
+export function openSite(options: CommonOptions, runtime: CliRuntime): SiteContext {
+  const logger = createLogger({ verbosity: verbosityOf(options), destination: runtime.stderr, pretty: runtime.interactive })
+  const config = loadConfig(options.site ?? runtime.cwd, runtime.env)
+  return { config, logger, runtime }
+}
+
+/** Writes a line to the command's standard output. */
+export function println(runtime: CliRuntime, text = ''): void {
+  runtime.stdout.write(`${text}\n`)
+}
+
+/** Parses `--now ISO`; the real clock otherwise. */
+export function parseNow(value: string | undefined): Date {
+  if (value === undefined) return new Date()
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--now: cannot read ${JSON.stringify(value)} as a date; use ISO 8601 such as 2030-01-01T00:00:00Z`)
+  return date
+}
+
+/** A mistake in how a command was called (exit status 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}

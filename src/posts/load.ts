@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { glob } from 'tinyglobby'
+import type { Config } from '../config.js'
+import { formatLocated } from '../errors.js'
+import { messagesFor } from '../i18n/messages.js'
+import { parsePostDate, type PostDate } from './dates.js'
+import { normaliseText, parseSidecar, splitMetadata, type MetadataField } from './metadata.js'
+import type { RenderCache } from './render-cache.js'
+import { slugify } from './slug.js'
+import { POST_STATUSES, type Post, type PostCollection, type PostFailure, type PostStatus, type RenderedBody } from './types.js'
+import { absoluteLink, absolutizeHtml, encodeLink } from './urls.js'
+
+/** Turns a reStructuredText body into HTML. `id` changes whenever the output for the same input may change (cache key). */
+export interface RstRenderer {
+  readonly id: string
+  render(body: string): Promise<RenderedBody>
+}
+
+/** What `loadPosts` needs. */
+export interface LoadPostsOptions {
+  readonly config: Config
+  readonly renderer: RstRenderer
+  /** Rendered bodies by content hash, so unchanged posts are not rendered again. Optional. */
+  readonly cache?: RenderCache
+  /** Called after each file, for progress display. */
+  readonly onProgress?: (done: number, total: number) => void
+}
+
+/** A metadata value and where it was written (the post file or its `.meta` sidecar). */
+interface SourcedField extends MetadataField {
+  readonly file: string
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Reads every post matched by `config.posts` the way Nikola does and renders it.
+ * A broken post becomes a `PostFailure` naming file, line and field; it never stops the others.
+ */
+export async function loadPosts(options: LoadPostsOptions): Promise<PostCollection> {
+  const { config } = options
+  const files = await findPostFiles(config)
+  const total = files.length
+  let done = 0
+  const results = await Promise.all(
+    files.map(async (file) => {
+      const result = await loadOne(file, options)
+      options.onProgress?.(++done, total)
+      return result
+    }),
+  )
+  return resolveDuplicates(results)
+}
+
+/** Post files relative to the site folder, sorted by name (the order duplicate slugs are judged in). */
+export async function findPostFiles(config: Config): Promise<string[]> {
+  const found = await glob([...config.posts], { cwd: config.siteDir, onlyFiles: true, dot: false })
+  return [...new Set(found.map((file) => file.split(path.sep).join('/')))]
+    .filter((file) => !file.endsWith('.meta'))
+    .sort(compareFileNames)
+}
+
+const compareFileNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+type LoadResult = { ok: true; post: Post } | { ok: false; failure: PostFailure }
+
+async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadResult> {
+  const { config } = options
+  const absolute = path.join(config.siteDir, file)
+  const sidecarFile = file.replace(/\.[^./]+$/, '') + '.meta'
+  const errors: string[] = []
+  const warnings: string[] = []
+  const fail = (slug: string | null = null, title: string | null = null): LoadResult => ({
+    ok: false,
+    failure: { file, slug, title, errors, warnings },
+  })
+
+  const source = await readText(absolute, file, errors)
+  if (source === null) return fail()
+  const sidecarBytes = await readFile(path.join(config.siteDir, sidecarFile)).catch(() => null)
+  const sidecar = sidecarBytes ? decode(sidecarBytes, sidecarFile, errors) : null
+  if (sidecarBytes && sidecar === null) return fail()
+
+  const split = splitMetadata(source)
+  const fields = new Map<string, SourcedField>()
+  for (const [key, field] of split.fields) fields.set(key, { ...field, file })
+  if (sidecar !== null) for (const [key, field] of parseSidecar(sidecar)) fields.set(key, { ...field, file: sidecarFile })
+  if (fields.size === 0) {
+    errors.push(
+      formatLocated(`no metadata: start the file with ".. title: …" and ".. date: …" lines, or put them in ${sidecarFile}`, { file, line: 1 }),
+    )
+    return fail()
+  }
+
+  const problem = (field: string, message: string) => {
+    const where = fields.get(field)
+    errors.push(formatLocated(message, { file: where?.file ?? file, ...(where ? { line: where.line } : {}), field }))
+  }
+  const value = (key: string) => fields.get(key)?.value ?? null
+
+  const title = value('title')
+  if (title === null) problem('title', 'missing: every post needs ".. title: …"')
+  const date = readDate(fields, 'date', config.site.timezone, problem)
+  if (!fields.has('date')) problem('date', 'missing: every post needs ".. date: YYYY-MM-DD HH:MM[:SS]"')
+  const updated = fields.has('updated') ? readDate(fields, 'updated', config.site.timezone, problem) : date
+
+  let slug = value('slug')?.trim() ?? ''
+  if (slug === '') {
+    slug = slugify(path.basename(file).replace(/\.[^.]+$/, ''))
+    warnings.push(formatLocated(`no slug; using "${slug}" from the file name`, { file, field: 'slug' }))
+  }
+  if (/[/?#\\]/.test(slug)) problem('slug', `"${slug}" may not contain "/", "?", "#" or "\\"`)
+
+  const rawTags = splitTags(value('tags') ?? '')
+  let status: PostStatus = 'published'
+  const statusValue = value('status')?.toLowerCase() ?? null
+  if (statusValue !== null) {
+    if ((POST_STATUSES as readonly string[]).includes(statusValue)) status = statusValue as PostStatus
+    else problem('status', `"${value('status')}" is not a status; expected one of ${POST_STATUSES.join(', ')}`)
+  }
+  // Nikola's older convention: a `draft` or `private` tag sets the status and is not a real tag.
+  const tags = rawTags.filter((tag) => {
+    const special = tag.toLowerCase()
+    if (special !== 'draft' && special !== 'private') return true
+    if (statusValue === null) status = special
+    return false
+  })
+
+  if (errors.length > 0 || title === null || date === null || updated === null) return fail(slug, title)
+
+  const permalink = buildPermalink(config, slug, date)
+  const rendered = await renderBody(split.body, split.bodyStartLine, options)
+  for (const warning of rendered.warnings) warnings.push(formatLocated(warning.message, { file, ...(warning.line ? { line: warning.line } : {}) }))
+  const guid = value('guid')
+  const previewImage = value('previewimage')
+  const meta: Record<string, string> = {}
+  for (const [key, field] of fields) meta[key] = field.value
+
+  return {
+    ok: true,
+    post: {
+      file,
+      slug,
+      title,
+      date,
+      updated,
+      status,
+      tags,
+      category: value('category'),
+      author: value('author') ?? config.site.author,
+      description: value('description'),
+      link: value('link'),
+      type: value('type'),
+      guid,
+      previewImage: previewImage ? absoluteLink(previewImage, permalink) : null,
+      permalink,
+      feedId: guid ?? permalink,
+      html: absolutizeHtml(rendered.html, permalink),
+      teaserHtml: rendered.teaserHtml === null ? null : absolutizeHtml(rendered.teaserHtml, permalink),
+      readMoreLabel: rendered.readMoreLabel ?? messagesFor(config.site.language).readMore,
+      meta,
+      contentHash: createHash('sha256').update(source).update('\0').update(sidecar ?? '').digest('hex'),
+      warnings,
+    },
+  }
+}
+
+async function readText(absolute: string, file: string, errors: string[]): Promise<string | null> {
+  try {
+    return decode(await readFile(absolute), file, errors)
+  } catch (error) {
+    errors.push(formatLocated(`cannot read: ${(error as Error).message}`, { file }))
+    return null
+  }
+}
+
+function decode(bytes: Uint8Array, file: string, errors: string[]): string | null {
+  try {
+    return normaliseText(utf8.decode(bytes))
+  } catch {
+    const { line, offset } = firstInvalidUtf8(bytes)
+    errors.push(formatLocated(`not valid UTF-8 (first bad byte at offset ${offset}); save the file as UTF-8`, { file, line }))
+    return null
+  }
+}
+
+/** Finds the first byte that breaks UTF-8, and its line, by decoding growing prefixes line by line. */
+function firstInvalidUtf8(bytes: Uint8Array): { line: number; offset: number } {
+  let lineStart = 0
+  let line = 1
+  for (let index = 0; index <= bytes.length; index++) {
+    if (index === bytes.length || bytes[index] === 0x0a) {
+      try {
+        utf8.decode(bytes.subarray(lineStart, index))
+      } catch {
+        for (let end = lineStart + 1; end <= index; end++) {
+          try {
+            new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(lineStart, end), { stream: true })
+          } catch {
+            return { line, offset: end - 1 }
+          }
+        }
+        return { line, offset: lineStart }
+      }
+      lineStart = index + 1
+      line++
+    }
+  }
+  return { line: 1, offset: 0 }
+}
+
+function readDate(
+  fields: ReadonlyMap<string, SourcedField>,
+  key: string,
+  timeZone: string,
+  problem: (field: string, message: string) => void,
+): PostDate | null {
+  const field = fields.get(key)
+  if (!field) return null
+  const parsed = parsePostDate(field.value, timeZone)
+  if ('error' in parsed) {
+    problem(key, parsed.error)
+    return null
+  }
+  return parsed
+}
+
+/** Nikola's tag rule: split on commas, trim, drop empties; we also drop repeats (first spelling wins). */
+export function splitTags(value: string): string[] {
+  const seen = new Set<string>()
+  const tags: string[] = []
+  for (const raw of value.split(',')) {
+    const tag = raw.trim()
+    if (tag === '' || seen.has(tag)) continue
+    seen.add(tag)
+    tags.push(tag)
+  }
+  return tags
+}
+
+/** `site.url` + the permalink pattern (`{slug}`, `{year}`, `{month}`, `{day}`), percent-encoded as Nikola does. */
+export function buildPermalink(config: Config, slug: string, date: PostDate): string {
+  const [year = '', month = '', day = ''] = date.iso.slice(0, 10).split('-')
+  const relative = config.permalink
+    .replace(/\{slug\}/g, slug)
+    .replace(/\{year\}/g, year)
+    .replace(/\{month\}/g, month)
+    .replace(/\{day\}/g, day)
+    .replace(/^\/+/, '')
+  return encodeLink(config.site.url + relative)
+}
+
+async function renderBody(body: string, bodyStartLine: number, options: LoadPostsOptions): Promise<RenderedBody> {
+  const key = createHash('sha256').update(options.renderer.id).update('\0').update(body).digest('hex')
+  const cached = options.cache?.get(key)
+  const rendered = cached ?? (await options.renderer.render(body))
+  if (!cached) options.cache?.set(key, rendered)
+  if (bodyStartLine === 1) return rendered
+  return {
+    ...rendered,
+    warnings: rendered.warnings.map((warning) => (warning.line ? { ...warning, line: warning.line + bodyStartLine - 1 } : warning)),
+  }
+}
+
+function resolveDuplicates(results: readonly LoadResult[]): PostCollection {
+  const posts: Post[] = []
+  const failures: PostFailure[] = []
+  const slugOwner = new Map<string, string>()
+  const idOwner = new Map<string, string>()
+  for (const result of results) {
+    if (!result.ok) {
+      failures.push(result.failure)
+      continue
+    }
+    const { post } = result
+    const slugKey = post.slug.normalize('NFC')
+    const slugTaken = slugOwner.get(slugKey)
+    const idTaken = idOwner.get(post.feedId)
+    if (slugTaken || idTaken) {
+      const errors = [
+        ...(slugTaken ? [formatLocated(`"${post.slug}" is already the slug of ${slugTaken}; give this post another slug`, { file: post.file, field: 'slug' })] : []),
+        ...(idTaken && !slugTaken ? [formatLocated(`"${post.feedId}" is already the guid of ${idTaken}`, { file: post.file, field: 'guid' })] : []),
+      ]
+      failures.push({ file: post.file, slug: post.slug, title: post.title, errors, warnings: post.warnings })
+      continue
+    }
+    slugOwner.set(slugKey, post.file)
+    idOwner.set(post.feedId, post.file)
+    posts.push(post)
+  }
+  posts.sort((a, b) => b.date.ms - a.date.ms || compareFileNames(a.file, b.file))
+  failures.sort((a, b) => compareFileNames(a.file, b.file))
+  return { posts, failures }
+}

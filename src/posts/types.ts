@@ -1,0 +1,81 @@
+import type { PostDate } from './dates.js'
+
+/** Nikola's post statuses. `published` and `featured` posts go live on their date; the others never do. */
+export type PostStatus = 'published' | 'featured' | 'draft' | 'private'
+export const POST_STATUSES: readonly PostStatus[] = ['published', 'featured', 'draft', 'private']
+
+/** A warning or error tied to a place in a post file. */
+export interface PostProblem {
+  /** 1-based line in the post (or sidecar) file, when known. */
+  readonly line?: number
+  /** Metadata field concerned, when there is one. */
+  readonly field?: string
+  readonly message: string
+}
+
+/** What the reStructuredText renderer makes of a post body. */
+export interface RenderedBody {
+  /** The whole body as HTML, links as the author wrote them. */
+  readonly html: string
+  /** HTML before the `.. TEASER_END` marker, or null when the post has no marker. */
+  readonly teaserHtml: string | null
+  /** The marker's own label (`.. TEASER_END: Read on`), or null for the language's default. */
+  readonly readMoreLabel: string | null
+  /** Problems found while rendering, lines relative to the body. */
+  readonly warnings: readonly PostProblem[]
+}
+
+/** A post that loaded: metadata resolved, body rendered. */
+export interface Post {
+  /** Source path relative to the site folder, with `/` separators. */
+  readonly file: string
+  readonly slug: string
+  readonly title: string
+  readonly date: PostDate
+  /** `updated` metadata, or the date. */
+  readonly updated: PostDate
+  readonly status: PostStatus
+  /** Trimmed, de-duplicated (first spelling wins), in file order. */
+  readonly tags: readonly string[]
+  readonly category: string | null
+  readonly author: string
+  readonly description: string | null
+  /** Nikola's `link` metadata: the external page a post is about. */
+  readonly link: string | null
+  readonly type: string | null
+  /** Explicit `guid` metadata, or null. */
+  readonly guid: string | null
+  /** Absolute URL of `previewimage`, or null. */
+  readonly previewImage: string | null
+  /** Absolute permalink, percent-encoded the way Nikola does it. */
+  readonly permalink: string
+  /** Id used in feeds and in the publishing ledger: the `guid` metadata, otherwise the permalink (as Nikola). */
+  readonly feedId: string
+  /** Body HTML with every link and image made absolute against the permalink (for feeds and email). */
+  readonly html: string
+  /** Teaser HTML (absolute links), or null when the post has no `.. TEASER_END`. */
+  readonly teaserHtml: string | null
+  /** Label of the read-more link in the site language (or the marker's own). */
+  readonly readMoreLabel: string
+  /** Every metadata key of the post, unknown ones included, as written. */
+  readonly meta: Readonly<Record<string, string>>
+  /** sha256 of the source (and sidecar), for caches and change detection. */
+  readonly contentHash: string
+  readonly warnings: readonly string[]
+}
+
+/** A post file that could not be loaded, with every reason, each naming the file (and line where known). */
+export interface PostFailure {
+  readonly file: string
+  /** What could be read, for listing (`herald posts` still shows the file). */
+  readonly slug: string | null
+  readonly title: string | null
+  readonly errors: readonly string[]
+  readonly warnings: readonly string[]
+}
+
+/** All posts of a site: the good ones, sorted newest first, and the ones that failed. */
+export interface PostCollection {
+  readonly posts: readonly Post[]
+  readonly failures: readonly PostFailure[]
+}

@@ -1,0 +1,106 @@
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
+import { simpleParser, type ParsedMail } from 'mailparser'
+import type { AddressInfo } from 'node:net'
+
+/** A message the sink accepted: envelope recipients, raw bytes, and what mailparser makes of it. */
+export interface ReceivedMessage {
+  readonly envelopeTo: readonly string[]
+  readonly envelopeFrom: string
+  readonly raw: Buffer
+  readonly parsed: ParsedMail
+}
+
+/** Decides the reply to `RCPT TO` for an address: undefined accepts, otherwise `{ code, message }`. */
+export type RecipientPolicy = (address: string, attempt: number) => { code: number; message: string } | undefined
+
+/** A real SMTP server in this process (the `smtp-server` package), collecting what it is sent. */
+export interface SmtpSink {
+  readonly port: number
+  readonly url: string
+  readonly messages: ReceivedMessage[]
+  /** `RCPT TO` attempts per address, accepted or not. */
+  readonly attempts: Map<string, number>
+  setPolicy(policy: RecipientPolicy): void
+  /** Resolves once at least `count` messages have arrived (rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>
+  close(): Promise<void>
+}
+
+/** Starts an SMTP sink on 127.0.0.1 with a free port. No TLS, any auth accepted. */
+export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Promise<SmtpSink> {
+  const messages: ReceivedMessage[] = []
+  const attempts = new Map<string, number>()
+  let policy: RecipientPolicy = () => undefined
+  const waiters: Array<{ count: number; resolve: (m: ReceivedMessage[]) => void }> = []
+
+  const server = new SMTPServer({
+    secure: false,
+    disabledCommands: ['STARTTLS'],
+    authOptional: true,
+    logger: false,
+    size: 50 * 1024 * 1024,
+    onAuth(_auth, _session, callback) {
+      callback(null, { user: 'test' })
+    },
+    onRcptTo(address, _session, callback) {
+      const key = address.address.toLowerCase()
+      const attempt = (attempts.get(key) ?? 0) + 1
+      attempts.set(key, attempt)
+      const verdict = policy(key, attempt)
+      if (!verdict) return callback()
+      const error = new Error(verdict.message) as Error & { responseCode: number }
+      error.responseCode = verdict.code
+      callback(error)
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = []
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      stream.on('end', async () => {
+        const raw = Buffer.concat(chunks)
+        const parsed = await simpleParser(raw)
+        messages.push({
+          raw,
+          parsed,
+          envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          envelopeTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+        })
+        for (const waiter of [...waiters]) {
+          if (messages.length >= waiter.count) {
+            waiters.splice(waiters.indexOf(waiter), 1)
+            waiter.resolve(messages.slice())
+          }
+        }
+        callback()
+      })
+    },
+    ...extra,
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.server.address() as AddressInfo).port
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    attempts,
+    setPolicy(next) {
+      policy = next
+    },
+    waitFor(count, timeoutMs = 15_000) {
+      if (messages.length >= count) return Promise.resolve(messages.slice())
+      return new Promise((resolve, reject) => {
+        const waiter = { count, resolve }
+        waiters.push(waiter)
+        setTimeout(() => {
+          const index = waiters.indexOf(waiter)
+          if (index >= 0) {
+            waiters.splice(index, 1)
+            reject(new Error(`SMTP sink: expected ${count} messages, got ${messages.length} within ${timeoutMs} ms`))
+          }
+        }, timeoutMs).unref()
+      })
+    },
+    close() {
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
+}
