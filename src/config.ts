@@ -32,6 +32,10 @@ const positiveInt = (what: string) =>
 /** Config values that end up in mail headers may never contain a line break (header injection). */
 const headerSafe = (what: string) => text(what).refine((value) => !/[\r\n]/.test(value), { error: `${what} may not contain a line break` })
 
+const slugPattern = nonEmpty('a path pattern with {slug}').refine((value) => value.includes('{slug}'), {
+  error: 'expected a path pattern containing {slug}, such as categories/{slug}',
+})
+
 const rawSchema = z.strictObject({
   site: z.strictObject({
     url: httpUrl,
@@ -69,8 +73,8 @@ const rawSchema = z.strictObject({
           rss: nonEmpty('a path').default('rss.xml'),
           atom: nonEmpty('a path').default('feed.atom'),
           json: nonEmpty('a path').default('feed.json'),
-          tag: nonEmpty('a path pattern with {slug}').default('categories/{slug}'),
-          category: nonEmpty('a path pattern with {slug}').default('categories/cat_{slug}'),
+          tag: slugPattern.default('categories/{slug}'),
+          category: slugPattern.default('categories/cat_{slug}'),
         })
         .default({ rss: 'rss.xml', atom: 'feed.atom', json: 'feed.json', tag: 'categories/{slug}', category: 'categories/cat_{slug}' }),
     })
@@ -193,6 +197,11 @@ export interface EnvConfig {
   readonly secret: string | null
   /** `HERALD_PREFIX` for Redis keys and queue names. Default `herald`. */
   readonly prefix: string
+  /**
+   * `HERALD_STALL_MS`: how long a job (or a worker's heartbeat) may go silent before another worker takes
+   * it over. Default 30000. Lower only to recover faster from killed workers (tests).
+   */
+  readonly stallMs: number
 }
 
 /** Reads the environment variables Herald uses. Pure: pass `process.env`. */
@@ -202,7 +211,13 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvConfig {
   if (!/^[A-Za-z0-9_.{}-]+$/.test(prefix)) {
     throw new HeraldError('CONFIG_INVALID', `expected letters, digits, "_", "-", "." or "{}" (got ${JSON.stringify(prefix)})`, { field: 'HERALD_PREFIX' })
   }
+  const stallText = blankToNull(env.HERALD_STALL_MS)
+  const stallMs = stallText === null ? 30_000 : Number(stallText)
+  if (!Number.isInteger(stallMs) || stallMs < 200) {
+    throw new HeraldError('CONFIG_INVALID', `expected milliseconds, at least 200 (got ${JSON.stringify(stallText)})`, { field: 'HERALD_STALL_MS' })
+  }
   return Object.freeze({
+    stallMs,
     redisUrl: blankToNull(env.REDIS_URL),
     smtpUrl: blankToNull(env.SMTP_URL),
     secret: blankToNull(env.HERALD_SECRET),

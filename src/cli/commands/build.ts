@@ -1,0 +1,40 @@
+import type { Command } from 'commander'
+import path from 'node:path'
+import { ExitCode } from '../../errors.js'
+import type { CommandRegistry } from '../main.js'
+import { openSite, parseNow, withCommonOptions, type CommonOptions } from '../runtime.js'
+import { loadAndReport } from '../publish-cycle.js'
+import { createProgress } from '../progress.js'
+import { buildSiteFeeds } from '../site-feeds.js'
+
+export function registerBuild(program: Command, registry: CommandRegistry): void {
+  withCommonOptions(
+    program
+      .command('build')
+      .description('Write the Atom, RSS and JSON feeds (site, tags, categories) for the posts live now. Only changed files are rewritten.')
+      .option('--out <dir>', 'output folder (default: "output" in herald.yml, i.e. <site>/public)')
+      .option('--now <iso>', 'build as of this moment (e.g. to include a scheduled post)'),
+  ).action(async (options: CommonOptions & { out?: string; now?: string }) => {
+    const started = performance.now()
+    const now = parseNow(options.now)
+    const context = openSite(options, registry.runtime)
+    const config = options.out ? { ...context.config, outputDir: path.resolve(registry.runtime.cwd, options.out) } : context.config
+    const progress = createProgress(registry.runtime, 'posts')
+    const { collection, counts } = await loadAndReport(context, now, progress.update)
+    progress.stop()
+    const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
+    context.logger.info(
+      {
+        feedsWritten: feeds.written.length,
+        feedsUnchanged: feeds.unchanged.length,
+        feedsFailed: feeds.failed.length,
+        postsLive: counts.live,
+        postsScheduled: counts.scheduled,
+        postsSkipped: counts.skipped,
+        durationMs: Math.round(performance.now() - started),
+      },
+      `build: ${feeds.written.length} feeds written, ${feeds.unchanged.length} unchanged${feeds.failed.length ? `, ${feeds.failed.length} FAILED` : ''}; posts: ${counts.live} live, ${counts.scheduled} scheduled, ${counts.skipped} skipped → ${config.outputDir}`,
+    )
+    registry.exitCode = feeds.failed.length > 0 ? ExitCode.failure : counts.skipped > 0 ? ExitCode.postErrors : ExitCode.ok
+  })
+}

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { FeedFormat } from '../config.js'
+import type { Post } from '../posts/types.js'
+import { renderAtom } from './atom.js'
+import { feedEntry } from './entry.js'
+import { renderJsonFeed } from './jsonfeed.js'
+import { renderRss } from './rss.js'
+import type { FeedDocument } from './types.js'
+
+/** What a feed file was built from, and what it looked like on disk right after. */
+export interface FeedFileRecord {
+  /** {@link feedFileKey} of the inputs the file was rendered from. */
+  readonly key: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/**
+ * Remembers, per feed file, what it was built from, so that a rebuild can skip rendering a feed whose inputs
+ * are unchanged and whose file is as Herald left it. Optional: without one, every feed is rendered and compared.
+ */
+export interface FeedManifest {
+  get(path: string): FeedFileRecord | undefined
+  set(path: string, record: FeedFileRecord): void
+  delete(path: string): void
+}
+
+/** The fields of a post that {@link feedEntry} reads; a test checks the list against what it really reads. */
+export const ENTRY_INPUTS = [
+  'feedId',
+  'permalink',
+  'link',
+  'title',
+  'author',
+  'date',
+  'updated',
+  'tags',
+  'html',
+  'teaserHtml',
+  'readMoreLabel',
+  'description',
+  'previewImage',
+] as const satisfies readonly (keyof Post)[]
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url')
+
+const fingerprints = new WeakMap<Post, string>()
+
+/** Hash of everything about `post` that can show in a feed entry. */
+export function postFingerprint(post: Post): string {
+  let fingerprint = fingerprints.get(post)
+  if (fingerprint === undefined) {
+    fingerprint = sha256(JSON.stringify(ENTRY_INPUTS.map((field) => post[field])))
+    fingerprints.set(post, fingerprint)
+  }
+  return fingerprint
+}
+
+let renderersFingerprint: string | null = null
+
+/**
+ * Hash of what the renderers make of a small document full of edge cases. Part of every key, so that a
+ * change in Herald's renderers or in the `feed` package that shows in that output invalidates every record.
+ */
+function renderers(): string {
+  if (renderersFingerprint === null) {
+    const at = { iso: '2014-07-13T15:23:14+04:00', ms: Date.parse('2014-07-13T15:23:14+04:00') }
+    const post = {
+      file: 'posts/canary.rst', slug: 'canary', title: 'A & <b> "q" ]]>', date: at, updated: at, status: 'published', tags: ['x<y', 'Ü'],
+      category: 'c', author: 'Ä', description: null, link: 'https://example.org/x', type: null, guid: 'urn:x', previewImage: 'https://example.org/a.jpg',
+      permalink: 'https://example.org/posts/%D0%9A/', feedId: 'urn:x', html: '<p>a ]]> b ]]> c</p><p>d</p>', teaserHtml: '<p>a</p>', readMoreLabel: 'More',
+      meta: {}, contentHash: '', warnings: [],
+    } satisfies Post
+    const document: FeedDocument = {
+      title: 'T', description: 'D', language: 'en', author: 'A', homeUrl: 'https://example.org/', selfUrl: 'https://example.org/f', hubUrl: 'https://hub.example.org/',
+      entries: [feedEntry(post, { teasers: false, language: 'en' }), feedEntry(post, { teasers: true, language: 'en' })],
+    }
+    renderersFingerprint = sha256([renderAtom(document), renderRss(document), renderJsonFeed(document)].join('\0'))
+  }
+  return renderersFingerprint
+}
+
+/** Identifies the inputs of one feed file: the renderers, the format, the feed's own fields and its posts. */
+export function feedFileKey(
+  format: FeedFormat,
+  document: Omit<FeedDocument, 'entries'>,
+  options: { readonly teasers: boolean },
+  posts: readonly Post[],
+): string {
+  const { title, description, language, author, homeUrl, selfUrl, hubUrl } = document
+  return sha256(JSON.stringify([renderers(), format, title, description, language, author, homeUrl, selfUrl, hubUrl, options.teasers, posts.map(postFingerprint)]))
+}
+
+/** True when the file at `target` is still the one `record` describes (same size and mtime) and was built from `key`. */
+export async function isUpToDate(target: string, record: FeedFileRecord | undefined, key: string): Promise<boolean> {
+  if (record === undefined || record.key !== key) return false
+  const stats = await stat(target).catch(() => null)
+  // Within a millisecond: sub-millisecond digits do not survive every copy or touch of a file.
+  return stats !== null && stats.isFile() && stats.size === record.size && Math.abs(stats.mtimeMs - record.mtimeMs) < 1
+}
+
+/** A record of the file now at `target`, built from `key`; null when it cannot be read. */
+export async function recordOf(target: string, key: string): Promise<FeedFileRecord | null> {
+  const stats = await stat(target).catch(() => null)
+  return stats === null ? null : { key, size: stats.size, mtimeMs: stats.mtimeMs }
+}
+
+/** A {@link FeedManifest} kept in a JSON file (e.g. `<site>/.herald/cache/feeds.json`); call `save()` after a build. */
+export class FileFeedManifest implements FeedManifest {
+  private readonly records: Map<string, FeedFileRecord>
+  private changed = false
+
+  private constructor(
+    private readonly file: string,
+    records: Record<string, FeedFileRecord>,
+  ) {
+    this.records = new Map(Object.entries(records))
+  }
+
+  /** Opens the manifest; a missing or unreadable file is an empty manifest (everything gets rendered once). */
+  static async open(file: string): Promise<FileFeedManifest> {
+    const text = await readFile(file, 'utf8').catch(() => null)
+    let records: Record<string, FeedFileRecord> = {}
+    try {
+      const parsed: unknown = text === null ? {} : JSON.parse(text)
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) records = parsed as Record<string, FeedFileRecord>
+    } catch {
+      // A damaged manifest only costs one full render.
+    }
+    return new FileFeedManifest(file, records)
+  }
+
+  get(feedPath: string): FeedFileRecord | undefined {
+    return this.records.get(feedPath)
+  }
+
+  set(feedPath: string, record: FeedFileRecord): void {
+    const previous = this.records.get(feedPath)
+    if (previous && previous.key === record.key && previous.size === record.size && previous.mtimeMs === record.mtimeMs) return
+    this.records.set(feedPath, record)
+    this.changed = true
+  }
+
+  delete(feedPath: string): void {
+    this.changed = this.records.delete(feedPath) || this.changed
+  }
+
+  /** Writes the manifest when it changed (temporary file and rename). */
+  async save(): Promise<void> {
+    if (!this.changed) return
+    await mkdir(path.dirname(this.file), { recursive: true })
+    const temporary = `${this.file}.${process.pid}.tmp`
+    await writeFile(temporary, `${JSON.stringify(Object.fromEntries([...this.records].sort(([a], [b]) => (a < b ? -1 : 1))))}\n`)
+    await rename(temporary, this.file)
+    this.changed = false
+  }
+}
