@@ -33,6 +33,23 @@ export interface Messages {
   readonly feedsLabel: string
   readonly invalidEmail: string
   readonly tooManyRequests: string
+  /** Confirmation email: above the copy-and-paste link. */
+  readonly confirmLinkHint: string
+  /** Confirmation email: how long the link works. */
+  readonly confirmValidity: (days: number) => string
+  /** A confirmation link for a subscription that was since cancelled. */
+  readonly linkUsedText: string
+  readonly subscribeAgain: string
+  /** Label of the hidden anti-bot field (screen readers may still announce it). */
+  readonly honeypotLabel: string
+  readonly invalidTags: string
+  readonly badInput: string
+  readonly lineBreakNotAllowed: string
+  readonly errorTitle: string
+  readonly notFoundTitle: string
+  readonly notFoundText: string
+  readonly serverErrorText: string
+  readonly tooLarge: string
 }
 
 /** Russian plural form index for a count (one / few / many). */
@@ -77,6 +94,19 @@ const en: Messages = {
   feedsLabel: 'Feeds',
   invalidEmail: 'Please enter a valid email address.',
   tooManyRequests: 'Too many requests. Please try again later.',
+  confirmLinkHint: 'If the button does not work, copy this link into your browser:',
+  confirmValidity: (days) => `The link works for ${days} ${days === 1 ? 'day' : 'days'}.`,
+  linkUsedText: 'This confirmation link can no longer be used: the subscription was cancelled since. To receive posts again, please subscribe again.',
+  subscribeAgain: 'Subscribe again',
+  honeypotLabel: 'Leave this field empty',
+  invalidTags: 'Please choose topics from the list.',
+  badInput: 'The form could not be read. Please check what you entered and try again.',
+  lineBreakNotAllowed: 'Line breaks are not allowed in this form.',
+  errorTitle: 'Something went wrong',
+  notFoundTitle: 'Page not found',
+  notFoundText: 'There is nothing at this address.',
+  serverErrorText: 'Please try again in a few minutes.',
+  tooLarge: 'The request is too large.',
 }
 
 const ru: Messages = {
@@ -113,6 +143,19 @@ const ru: Messages = {
   feedsLabel: 'Ленты',
   invalidEmail: 'Введите правильный адрес электронной почты.',
   tooManyRequests: 'Слишком много запросов. Попробуйте позже.',
+  confirmLinkHint: 'Если кнопка не работает, скопируйте эту ссылку в адресную строку браузера:',
+  confirmValidity: (days) => `Ссылка действует ${days} ${russianPlural(days, 'день', 'дня', 'дней')}.`,
+  linkUsedText: 'Эта ссылка больше не действует: подписка с тех пор была отменена. Чтобы снова получать записи, подпишитесь заново.',
+  subscribeAgain: 'Подписаться снова',
+  honeypotLabel: 'Оставьте это поле пустым',
+  invalidTags: 'Выберите темы из списка.',
+  badInput: 'Не удалось прочитать форму. Проверьте введённые данные и попробуйте снова.',
+  lineBreakNotAllowed: 'Переводы строк в этой форме не допускаются.',
+  errorTitle: 'Что-то пошло не так',
+  notFoundTitle: 'Страница не найдена',
+  notFoundText: 'По этому адресу ничего нет.',
+  serverErrorText: 'Попробуйте снова через несколько минут.',
+  tooLarge: 'Слишком большой запрос.',
 }
 
 const catalogues: Record<string, Messages> = { en, ru }

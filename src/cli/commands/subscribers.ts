@@ -1,0 +1,233 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { finished } from 'node:stream/promises'
+import type { Command } from 'commander'
+import { ExitCode, HeraldError } from '../../errors.js'
+import { createTransport } from '../../mail/transport.js'
+import { ConfirmationMailer } from '../../subscribers/confirmation.js'
+import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
+import { resolveSecret } from '../../subscribers/secret.js'
+import { SUBSCRIBER_STATUSES, SubscriberStore, type Subscriber, type SubscriberStatus } from '../../subscribers/store.js'
+import { splitTags } from '../../subscribers/tags.js'
+import { TokenSigner } from '../../subscribers/tokens.js'
+import type { CommandRegistry } from '../main.js'
+import { openRedis, type RedisHandle } from '../redis.js'
+import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext } from '../runtime.js'
+import { stateDir } from '../site-posts.js'
+
+/** One row of `herald subscribers list --json`: stable keys for scripts. */
+export interface SubscriberListing {
+  id: string
+  email: string
+  status: SubscriberStatus
+  tags: string[]
+  cadence: string
+  created: string
+  confirmed: string | null
+  unsubscribed: string | null
+  bounced: string | null
+  bounceReason: string | null
+  consent: { source: string; at: string; ip: string | null; userAgent: string | null }
+}
+
+/** A site's subscriber store over a fresh Redis connection; `close` releases it. */
+export async function openSubscriberStore(context: SiteContext): Promise<{ store: SubscriberStore; redis: RedisHandle; close(): Promise<void> }> {
+  const redis = await openRedis(context.config, context.logger)
+  const store = new SubscriberStore({ redis: redis.redis, prefix: context.config.env.prefix })
+  return { store, redis, close: () => redis.close() }
+}
+
+/** The link signer for a site (HERALD_SECRET, or the generated one in `<site>/.herald/secret`). */
+export async function openTokenSigner(context: SiteContext): Promise<TokenSigner> {
+  const secret = await resolveSecret({ envSecret: context.config.env.secret, stateDir: stateDir(context.config.siteDir), logger: context.logger })
+  return new TokenSigner({ secret, confirmTtlDays: context.config.confirmTtlDays })
+}
+
+export function registerSubscribers(program: Command, registry: CommandRegistry): void {
+  const runtime = registry.runtime
+  const group = program.command('subscribers').description('Add, remove, list, count, import and export email subscribers.')
+
+  withCommonOptions(
+    group
+      .command('add')
+      .description('Add a subscriber; pending (a confirmation email is sent) unless --confirmed.')
+      .argument('<email>', 'email address')
+      .option('--tags <list>', 'only posts with one of these tags, comma-separated (default: every post)')
+      .option('--confirmed', 'add as active without double opt-in (you vouch for consent)'),
+  ).action(async (email: string, options: CommonOptions & { tags?: string; confirmed?: boolean }) => {
+    const context = openSite(options, runtime)
+    const tags = options.tags === undefined ? undefined : splitTags(options.tags, ',')
+    await withStore(context, async (store) => {
+      let result
+      try {
+        result = await store.subscribe({ email, ...(tags ? { tags } : {}), confirmed: Boolean(options.confirmed), consent: { source: 'cli' } })
+      } catch (error) {
+        if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID') throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
+        throw error
+      }
+      let { subscriber } = result
+      if (result.outcome === 'active' && tags) {
+        await store.setTags(subscriber.id, tags)
+        subscriber = (await store.get(subscriber.id)) ?? subscriber
+      }
+      const note = { created: 'added', activated: 'confirmed', pending: 'already pending', active: 'already active', resubscribed: 'subscribed again' }[result.outcome]
+      if (subscriber.status === 'pending') {
+        const transport = createTransport({ config: context.config, logger: context.logger })
+        try {
+          const mailer = new ConfirmationMailer({ config: context.config, transport, tokens: await openTokenSigner(context) })
+          const sent = await mailer.send(subscriber)
+          println(runtime, `${subscriber.email}: ${note} (pending); confirmation email sent (${sent.response})`)
+        } finally {
+          await transport.close()
+        }
+      } else {
+        println(runtime, `${subscriber.email}: ${note} (${subscriber.status})`)
+      }
+    })
+  })
+
+  withCommonOptions(
+    group.command('remove').description('Delete a subscriber and everything kept about them.').argument('<email>', 'email address'),
+  ).action(async (email: string, options: CommonOptions) => {
+    const context = openSite(options, runtime)
+    await withStore(context, async (store) => {
+      const subscriber = await findByEmail(store, email)
+      await store.remove(subscriber.id)
+      println(runtime, `${subscriber.email}: removed`)
+    })
+  })
+
+  withCommonOptions(
+    group
+      .command('list')
+      .description('List subscribers (streamed; every status unless --status).')
+      .option('--status <status>', `only this status (${SUBSCRIBER_STATUSES.join(', ')})`)
+      .option('--json', 'print a JSON array (stable keys) instead of a table'),
+  ).action(async (options: CommonOptions & { status?: string; json?: boolean }) => {
+    const statuses = selectStatuses(options.status)
+    const context = openSite(options, runtime)
+    await withStore(context, async (store) => {
+      let count = 0
+      if (options.json) runtime.stdout.write('[')
+      else println(runtime, ['STATUS', 'EMAIL', 'TAGS', 'CREATED'].join('\t'))
+      for (const status of statuses) {
+        for await (const batch of store.stream(status)) {
+          const text = batch
+            .map((subscriber) =>
+              options.json
+                ? `${count++ === 0 ? '' : ','}\n  ${JSON.stringify(toListing(subscriber))}`
+                : (count++, [subscriber.status, subscriber.email, subscriber.tags.join(',') || '*', subscriber.createdAt].join('\t')) + '\n',
+            )
+            .join('')
+          runtime.stdout.write(text)
+        }
+      }
+      if (options.json) println(runtime, count === 0 ? ']' : '\n]')
+    })
+  })
+
+  withCommonOptions(
+    group.command('count').description('Count subscribers by status.').option('--json', 'print a JSON object'),
+  ).action(async (options: CommonOptions & { json?: boolean }) => {
+    const context = openSite(options, runtime)
+    await withStore(context, async (store) => {
+      const counts = await store.counts()
+      if (options.json) println(runtime, JSON.stringify(counts))
+      else for (const [status, count] of Object.entries(counts)) println(runtime, `${status.padEnd(13)}${count}`)
+    })
+  })
+
+  withCommonOptions(
+    group
+      .command('import')
+      .description('Import subscribers from CSV (header row; email, optional tags separated by ";", status). Safe to repeat.')
+      .argument('<file>', 'CSV file'),
+  ).action(async (file: string, options: CommonOptions) => {
+    const context = openSite(options, runtime)
+    const absolute = path.resolve(runtime.cwd, file)
+    await withStore(context, async (store) => {
+      const report = await importSubscribers({ store, input: createReadStream(absolute) })
+      for (const column of report.ignoredColumns) context.logger.warn(`${file}: ignored unknown column ${JSON.stringify(column)}`)
+      for (const problem of report.refused) context.logger.warn(`${file}:${problem.line}: ${problem.message}`)
+      for (const problem of report.errors) runtime.stderr.write(`${file}:${problem.line}: ${problem.message}\n`)
+      println(
+        runtime,
+        `${file}: ${report.created} added, ${report.updated} updated, ${report.unchanged + report.refused.length} unchanged, ${report.errors.length} line${report.errors.length === 1 ? '' : 's'} with errors`,
+      )
+      if (report.errors.length > 0) registry.exitCode = ExitCode.failure
+    })
+  })
+
+  withCommonOptions(
+    group
+      .command('export')
+      .description('Export every subscriber, consent included, as CSV that "import" restores (stdout without FILE).')
+      .argument('[file]', 'CSV file to write (replaced atomically)'),
+  ).action(async (file: string | undefined, options: CommonOptions) => {
+    const context = openSite(options, runtime)
+    await withStore(context, async (store) => {
+      if (!file) {
+        await exportSubscribers({ store, output: runtime.stdout })
+        return
+      }
+      const absolute = path.resolve(runtime.cwd, file)
+      const temporary = `${absolute}.${process.pid}.tmp`
+      const output = createWriteStream(temporary, { mode: 0o600 })
+      try {
+        const count = await exportSubscribers({ store, output })
+        output.end()
+        await finished(output)
+        await rename(temporary, absolute)
+        context.logger.info(`exported ${count} subscribers to ${file}`)
+      } catch (error) {
+        output.destroy()
+        await rm(temporary, { force: true })
+        throw error
+      }
+    })
+  })
+}
+
+async function withStore(context: SiteContext, use: (store: SubscriberStore) => Promise<void>): Promise<void> {
+  const opened = await openSubscriberStore(context)
+  try {
+    await use(opened.store)
+  } finally {
+    await opened.close()
+  }
+}
+
+async function findByEmail(store: SubscriberStore, email: string): Promise<Subscriber> {
+  let subscriber: Subscriber | null
+  try {
+    subscriber = await store.getByEmail(email)
+  } catch (error) {
+    if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID') throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
+    throw error
+  }
+  if (!subscriber) throw new HeraldError('SUBSCRIBER_NOT_FOUND', `no subscriber with the address ${email}`)
+  return subscriber
+}
+
+function selectStatuses(status: string | undefined): readonly SubscriberStatus[] {
+  if (status === undefined) return SUBSCRIBER_STATUSES
+  if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: expected one of ${SUBSCRIBER_STATUSES.join(', ')} (got ${JSON.stringify(status)})`)
+  return [status as SubscriberStatus]
+}
+
+function toListing(subscriber: Subscriber): SubscriberListing {
+  return {
+    id: subscriber.id,
+    email: subscriber.email,
+    status: subscriber.status,
+    tags: [...subscriber.tags],
+    cadence: subscriber.cadence,
+    created: subscriber.createdAt,
+    confirmed: subscriber.confirmedAt,
+    unsubscribed: subscriber.unsubscribedAt,
+    bounced: subscriber.bouncedAt,
+    bounceReason: subscriber.bounceReason,
+    consent: { ...subscriber.consent },
+  }
+}

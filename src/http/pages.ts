@@ -1,0 +1,131 @@
+import type { Config } from '../config.js'
+import { fill, type Messages } from '../i18n/messages.js'
+import { escapeMarkup as esc } from '../mail/render.js'
+
+/** What every page needs to know about the site. */
+export interface PageSite {
+  readonly language: string
+  readonly title: string
+  readonly words: Messages
+  /** Site-wide feeds, for `<link rel="alternate">` and the visible list. Hrefs are relative to the service root. */
+  readonly feeds: readonly { readonly href: string; readonly type: string; readonly label: string }[]
+}
+
+const FEED_TYPES = {
+  rss: { type: 'application/rss+xml', label: 'RSS' },
+  atom: { type: 'application/atom+xml', label: 'Atom' },
+  json: { type: 'application/feed+json', label: 'JSON Feed' },
+} as const
+
+/** The page context for a site config. */
+export function pageSite(config: Config, words: Messages): PageSite {
+  const feeds = config.feeds.site ? config.feeds.formats.map((format) => ({ href: config.feeds.paths[format], ...FEED_TYPES[format] })) : []
+  return { language: config.site.language, title: config.site.title, words, feeds }
+}
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f7f9}
+main{max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h1{font-size:1.45rem;line-height:1.3;margin:0 0 1rem}
+label{display:block;font-weight:600;margin:1.2rem 0 .35rem}
+input[type=email]{width:100%;font:inherit;padding:.55rem .7rem;border:1px solid #8c959f;border-radius:6px}
+input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #0969da;outline-offset:2px}
+fieldset{border:1px solid #d0d7de;border-radius:6px;margin:1.2rem 0 0;padding:.6rem 1rem}
+legend{font-weight:600;padding:0 .3rem}
+fieldset label{display:inline-flex;gap:.4rem;align-items:center;font-weight:normal;margin:.25rem 1.2rem .25rem 0}
+.hint{color:#57606a;font-size:.9rem;margin:.3rem 0}
+.error{color:#a40e26;background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:.6rem .8rem}
+button{margin-top:1.4rem;font:inherit;font-weight:600;padding:.6rem 1.3rem;border:0;border-radius:6px;background:#0969da;color:#fff;cursor:pointer}
+button:hover{background:#0550ae}
+.trap{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
+footer{margin-top:2rem;font-size:.9rem;color:#57606a}
+a{color:#0969da}
+`.trim()
+
+/** A complete HTML page: language, title, inline CSS, feed links; `body` is trusted markup. */
+export function renderPage(site: PageSite, title: string, body: string): string {
+  const alternates = site.feeds.map((feed) => `<link rel="alternate" type="${esc(feed.type)}" href="${esc(feed.href)}" title="${esc(`${site.title} (${feed.label})`)}">`).join('\n')
+  const feedList = site.feeds.length
+    ? `<footer><nav aria-label="${esc(site.words.feedsLabel)}">${esc(site.words.feedsLabel)}: ${site.feeds.map((feed) => `<a href="${esc(feed.href)}">${esc(feed.label)}</a>`).join(' · ')}</nav></footer>`
+    : ''
+  return `<!doctype html>
+<html lang="${esc(site.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${esc(title)} · ${esc(site.title)}</title>
+${alternates}
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+${feedList}
+</main>
+</body>
+</html>
+`
+}
+
+/** Input of the subscribe form, for showing it again after an error. */
+export interface SubscribeFormView {
+  readonly tags: readonly string[]
+  readonly email?: string
+  readonly checked?: readonly string[]
+  readonly error?: string
+}
+
+/** The subscribe page: email, optional tag checkboxes, hidden honeypot; works without JavaScript. */
+export function subscribePage(site: PageSite, form: SubscribeFormView): string {
+  const words = site.words
+  const title = fill(words.subscribeTitle, { site: site.title })
+  const checked = new Set((form.checked ?? []).map((tag) => tag.toLowerCase()))
+  const error = form.error ? `<p class="error" role="alert" id="form-error">${esc(form.error)}</p>` : ''
+  const describedBy = form.error ? ' aria-describedby="form-error" aria-invalid="true"' : ''
+  const tags = form.tags.length
+    ? `<fieldset aria-describedby="tags-hint">
+<legend>${esc(words.tagsLegend)}</legend>
+<p class="hint" id="tags-hint">${esc(words.tagsHint)}</p>
+${form.tags
+  .map((tag, index) => `<label for="tag-${index}"><input type="checkbox" id="tag-${index}" name="tags" value="${esc(tag)}"${checked.has(tag.toLowerCase()) ? ' checked' : ''}> ${esc(tag)}</label>`)
+  .join('\n')}
+</fieldset>`
+    : ''
+  return renderPage(
+    site,
+    title,
+    `<h1>${esc(title)}</h1>
+<p>${esc(words.subscribeLead)}</p>
+${error}
+<form method="post" action="subscribe" accept-charset="utf-8">
+<label for="email">${esc(words.emailLabel)}</label>
+<input type="email" id="email" name="email" required maxlength="254" autocomplete="email" inputmode="email" value="${esc(form.email ?? '')}"${describedBy}>
+${tags}
+<div class="trap" aria-hidden="true"><label for="website">${esc(words.honeypotLabel)}</label><input type="text" id="website" name="website" tabindex="-1" autocomplete="off"></div>
+<button type="submit">${esc(words.subscribeButton)}</button>
+</form>`,
+  )
+}
+
+/** A page with a heading, a paragraph and optionally a link to subscribe (again). */
+export function messagePage(site: PageSite, title: string, text: string, options: { offerSubscribe?: boolean } = {}): string {
+  const link = options.offerSubscribe ? `\n<p><a href="subscribe">${esc(site.words.subscribeAgain)}</a></p>` : ''
+  return renderPage(site, title, `<h1>${esc(title)}</h1>\n<p>${esc(text)}</p>${link}`)
+}
+
+/** The unsubscribe page: one button that POSTs the RFC 8058 body to the same URL. */
+export function unsubscribePage(site: PageSite, token: string): string {
+  const words = site.words
+  return renderPage(
+    site,
+    words.unsubscribeTitle,
+    `<h1>${esc(words.unsubscribeTitle)}</h1>
+<p>${esc(fill(words.unsubscribeQuestion, { site: site.title }))}</p>
+<form method="post" action="unsubscribe?token=${esc(encodeURIComponent(token))}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">${esc(words.unsubscribeButton)}</button>
+</form>`,
+  )
+}

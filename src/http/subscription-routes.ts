@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { HeraldError } from '../errors.js'
+import { fill } from '../i18n/messages.js'
+import { keySpace } from '../keys.js'
+import { normaliseEmail } from '../subscribers/address.js'
+import type { Subscriber } from '../subscribers/store.js'
+import type { TokenPurpose } from '../subscribers/tokens.js'
+import { HttpError } from './errors.js'
+import { list, readFields, single } from './forms.js'
+import { messagePage, subscribePage, unsubscribePage } from './pages.js'
+import { wantsJson, type ServiceContext } from './server.js'
+
+const HONEYPOT = 'website'
+const MAX_EMAIL_INPUT = 320
+const NO_STORE = 'no-store'
+
+type TokenRequest = FastifyRequest<{ Querystring: { token?: string | string[] } }>
+
+/** GET/POST /subscribe, GET /confirm, GET/POST /unsubscribe. */
+export function registerSubscriptionRoutes(app: FastifyInstance, context: ServiceContext): void {
+  const { words, site, options } = context
+  const siteTitle = { site: options.config.site.title }
+  const requests = context.metrics.counter('herald_subscribe_requests_total', 'POST /subscribe requests by result.')
+  const keys = keySpace(options.config.env.prefix)
+  const knownTags = new Map((options.tags ?? []).map((tag) => [tag.toLowerCase(), tag]))
+
+  app.get('/subscribe', async (_request, reply) => html(reply, subscribePage(site, { tags: options.tags ?? [] })))
+
+  app.post('/subscribe', async (request, reply) => {
+    const verdict = await context.rateLimiter.hit(request.ip)
+    if (!verdict.allowed) {
+      requests.inc({ result: 'rate_limited' })
+      throw new HttpError(429, words.tooManyRequests, { headers: { 'Retry-After': String(verdict.retryAfterSeconds) } })
+    }
+    const fields = readFields(request.body, { badInput: words.badInput, lineBreak: words.lineBreakNotAllowed })
+    const email = single(fields, 'email', words.badInput).trim()
+    const chosen = list(fields, 'tags')
+    const form = { email: email.slice(0, MAX_EMAIL_INPUT), tags: chosen }
+    if (single(fields, HONEYPOT, words.badInput) !== '') {
+      // Bots get the same answer as people, so they learn nothing; nothing is stored or sent.
+      requests.inc({ result: 'honeypot' })
+      return checkEmail(request, reply)
+    }
+    let address
+    try {
+      if (email.length > MAX_EMAIL_INPUT) throw new HeraldError('SUBSCRIBER_INVALID', 'too long')
+      address = normaliseEmail(email)
+    } catch {
+      requests.inc({ result: 'invalid' })
+      throw new HttpError(400, words.invalidEmail, { form })
+    }
+    const tags = chosen.map((tag) => knownTags.get(tag.trim().toLowerCase()))
+    if (tags.some((tag) => tag === undefined)) {
+      requests.inc({ result: 'invalid' })
+      throw new HttpError(400, words.invalidTags, { form })
+    }
+    const { subscriber, outcome } = await options.store.subscribe({
+      email: address.email,
+      tags: tags as string[],
+      consent: { source: 'form', ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '') },
+    })
+    requests.inc({ result: 'accepted' })
+    // An active subscriber gets nothing (no mail a stranger could trigger); pending ones at most one mail per cooldown.
+    if (outcome !== 'active' && (await mayResend(subscriber, outcome === 'pending'))) sendInBackground(subscriber)
+    return checkEmail(request, reply)
+  })
+
+  app.get('/confirm', async (request: TokenRequest, reply) => {
+    const id = checkToken('confirm', request.query.token)
+    const result = await options.store.confirm(id)
+    if (result.outcome === 'missing') throw invalidLink()
+    if (result.outcome === 'refused') throw new HttpError(410, words.linkUsedText, { title: words.linkInvalidTitle, offerSubscribe: true })
+    noStore(reply)
+    if (wantsJson(request)) return { status: 'active' }
+    return html(reply, messagePage(site, words.confirmedTitle, fill(words.confirmedText, siteTitle)))
+  })
+
+  app.get('/unsubscribe', async (request: TokenRequest, reply) => {
+    const token = single({ token: request.query.token ?? '' }, 'token', words.linkInvalidText)
+    checkToken('unsubscribe', token)
+    noStore(reply)
+    return html(reply, unsubscribePage(site, token))
+  })
+
+  app.post('/unsubscribe', async (request: TokenRequest, reply) => {
+    const id = checkToken('unsubscribe', request.query.token)
+    const fields = readFields(request.body, { badInput: words.badInput, lineBreak: words.lineBreakNotAllowed })
+    // RFC 8058: the body is exactly "List-Unsubscribe=One-Click"; our own page's button sends the same.
+    if (single(fields, 'List-Unsubscribe', words.badInput) !== 'One-Click') {
+      throw new HttpError(400, 'expected the body List-Unsubscribe=One-Click (RFC 8058)')
+    }
+    // Removed or already unsubscribed: the answer is the same, and unsubscribing twice is fine.
+    await options.store.unsubscribe(id)
+    noStore(reply)
+    if (wantsJson(request)) return { status: 'unsubscribed' }
+    return html(reply, messagePage(site, words.unsubscribedTitle, fill(words.unsubscribedText, siteTitle)))
+  })
+
+  function checkToken(purpose: TokenPurpose, raw: string | string[] | undefined): string {
+    const token = Array.isArray(raw) ? null : raw
+    if (!token) throw invalidLink()
+    const check = options.tokens.verify(purpose, token)
+    if (check.ok) return check.subscriberId
+    // "Expired" is kind to say and gives nothing away; any other failure gets one answer, whatever part was wrong.
+    if (check.reason === 'expired') throw new HttpError(410, words.linkExpiredText, { title: words.linkInvalidTitle, offerSubscribe: true })
+    throw invalidLink()
+  }
+
+  function invalidLink(): HttpError {
+    return new HttpError(400, words.linkInvalidText, { title: words.linkInvalidTitle, offerSubscribe: true })
+  }
+
+  function checkEmail(request: FastifyRequest, reply: FastifyReply) {
+    noStore(reply)
+    if (wantsJson(request)) return { status: 'ok', message: words.checkEmailText }
+    return html(reply, messagePage(site, words.checkEmailTitle, words.checkEmailText))
+  }
+
+  async function mayResend(subscriber: Subscriber, cooldown: boolean): Promise<boolean> {
+    const seconds = options.confirmResendSeconds ?? 600
+    const key = keys.key('confirm-sent', subscriber.id)
+    if (!cooldown) {
+      await options.redis.set(key, '1', 'EX', seconds)
+      return true
+    }
+    return (await options.redis.set(key, '1', 'EX', seconds, 'NX')) === 'OK'
+  }
+
+  function sendInBackground(subscriber: Subscriber): void {
+    // Sending after the answer keeps new, pending and active addresses indistinguishable by timing too.
+    const sending = context.mailer.send(subscriber).then(
+      (result) => options.logger.info({ subscriber: subscriber.id, messageId: result.messageId }, 'confirmation email sent'),
+      (error: unknown) => options.logger.error({ subscriber: subscriber.id, err: error }, 'could not send the confirmation email'),
+    )
+    context.inFlight.add(sending)
+    void sending.finally(() => context.inFlight.delete(sending))
+  }
+}
+
+function noStore(reply: FastifyReply): void {
+  reply.header('Cache-Control', NO_STORE)
+}
+
+function html(reply: FastifyReply, page: string): FastifyReply {
+  return reply.type('text/html; charset=utf-8').send(page)
+}

@@ -1,0 +1,222 @@
+import type { Readable } from 'node:stream'
+import { once } from 'node:events'
+import { finished } from 'node:stream/promises'
+import { parse } from 'csv-parse'
+import { stringify } from 'csv-stringify'
+import { HeraldError } from '../errors.js'
+import { SUBSCRIBER_STATUSES, type ConsentSource, type Subscriber, type SubscriberRecord, type SubscriberStatus, type SubscriberStore } from './store.js'
+
+/** Columns of an export, in order. Import accepts any subset that includes `email`. */
+export const CSV_COLUMNS = [
+  'email',
+  'status',
+  'tags',
+  'cadence',
+  'created_at',
+  'confirmed_at',
+  'unsubscribed_at',
+  'bounced_at',
+  'bounce_reason',
+  'consent_source',
+  'consent_at',
+  'consent_ip',
+  'consent_user_agent',
+] as const
+type Column = (typeof CSV_COLUMNS)[number]
+
+/** Separates tags inside the `tags` cell (a comma would clash with the CSV delimiter). */
+export const CSV_TAG_SEPARATOR = ';'
+
+/** A line of an import file that was not imported, and why. */
+export interface ImportProblem {
+  /** 1-based line number in the file (the header is line 1). */
+  readonly line: number
+  readonly message: string
+}
+
+/** What an import did. */
+export interface ImportReport {
+  readonly created: number
+  readonly updated: number
+  readonly unchanged: number
+  /** Rows that asked to move a subscriber back (e.g. unsubscribed → active): left as they are. */
+  readonly refused: ImportProblem[]
+  /** Rows that could not be read; every other row was imported. */
+  readonly errors: ImportProblem[]
+  /** Header columns Herald does not know (ignored). */
+  readonly ignoredColumns: string[]
+}
+
+const IN_FLIGHT = 100
+
+/**
+ * Imports subscribers from CSV (header row; `email` required; `tags` separated by `;`; `status` default
+ * `active`, since an imported list is one whose consent the operator vouches for). A bad line is
+ * reported with its line number and the rest are imported; importing the same file twice changes nothing.
+ */
+export async function importSubscribers(options: { store: SubscriberStore; input: Readable }): Promise<ImportReport> {
+  const report = { created: 0, updated: 0, unchanged: 0, refused: [] as ImportProblem[], errors: [] as ImportProblem[], ignoredColumns: [] as string[] }
+  // csv-parse counts a CRLF inside quotes as two lines; count from the raw text the way editors do. The
+  // callbacks run in file order (unlike the 'skip' event, which overtakes records still buffered).
+  let consumedLines = 0
+  const startLine = (raw: string) => {
+    const line = consumedLines + leadingBlankLines(raw) + 1
+    consumedLines += lineBreaks(raw)
+    return line
+  }
+  const parser = parse({
+    bom: true,
+    raw: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    trim: true,
+    // With `raw`, csv-parse hands {record, raw} to on_record; its typings do not model that.
+    on_record: ((value: { record: string[]; raw: string }) => ({ record: value.record, line: startLine(value.raw) })) as never,
+    on_skip: (error, raw) => {
+      report.errors.push({ line: startLine(raw ?? ''), message: `not valid CSV: ${(error?.message ?? 'unreadable line').replace(/ at line \d+.*$/, '')}` })
+      return undefined
+    },
+  })
+  options.input.on('error', (error) => parser.destroy(error))
+  options.input.pipe(parser)
+
+  let header: (Column | null)[] | null = null
+  let batch: Promise<void>[] = []
+  for await (const { record, line } of parser as AsyncIterable<{ record: string[]; line: number }>) {
+    if (header === null) {
+      header = readHeader(record, report.ignoredColumns)
+      continue
+    }
+    let subscriberRecord: SubscriberRecord
+    try {
+      subscriberRecord = toRecord(header, record)
+    } catch (error) {
+      report.errors.push({ line, message: messageOf(error) })
+      continue
+    }
+    batch.push(
+      options.store.importRecord(subscriberRecord).then(
+        ({ email, outcome }) => {
+          if (outcome === 'refused') report.refused.push({ line, message: `${email}: kept as it is; an import never re-subscribes someone who left or bounced` })
+          else report[outcome]++
+        },
+        (error: unknown) => void report.errors.push({ line, message: messageOf(error) }),
+      ),
+    )
+    if (batch.length >= IN_FLIGHT) {
+      await Promise.all(batch)
+      batch = []
+    }
+  }
+  await Promise.all(batch)
+  if (header === null) throw new HeraldError('CSV_INVALID', 'the file is empty; expected a header row such as "email,tags,status"', { line: 1 })
+  report.errors.sort((a, b) => a.line - b.line)
+  report.refused.sort((a, b) => a.line - b.line)
+  return report
+}
+
+/**
+ * Writes every subscriber (all statuses, consent included) as CSV that {@link importSubscribers} restores
+ * exactly. Streams: one page of subscribers in memory at a time. Cells that a spreadsheet would run as a
+ * formula get a leading `'`, which import removes again.
+ */
+export async function exportSubscribers(options: { store: SubscriberStore; output: NodeJS.WritableStream; statuses?: readonly SubscriberStatus[] }): Promise<number> {
+  const stringifier = stringify({ header: true, columns: [...CSV_COLUMNS], escape_formulas: true, record_delimiter: 'unix' })
+  // The caller owns the output (it may be stdout): write into it without ending it.
+  stringifier.pipe(options.output, { end: false })
+  let count = 0
+  for (const status of options.statuses ?? SUBSCRIBER_STATUSES) {
+    for await (const batch of options.store.stream(status)) {
+      for (const subscriber of batch) {
+        count++
+        if (!stringifier.write(toRow(subscriber))) await once(stringifier, 'drain')
+      }
+    }
+  }
+  stringifier.end()
+  await finished(stringifier)
+  return count
+}
+
+function toRow(subscriber: Subscriber): Record<Column, string> {
+  return {
+    email: subscriber.email,
+    status: subscriber.status,
+    tags: subscriber.tags.join(CSV_TAG_SEPARATOR),
+    cadence: subscriber.cadence,
+    created_at: subscriber.createdAt,
+    confirmed_at: subscriber.confirmedAt ?? '',
+    unsubscribed_at: subscriber.unsubscribedAt ?? '',
+    bounced_at: subscriber.bouncedAt ?? '',
+    bounce_reason: subscriber.bounceReason ?? '',
+    consent_source: subscriber.consent.source,
+    consent_at: subscriber.consent.at,
+    consent_ip: subscriber.consent.ip ?? '',
+    consent_user_agent: subscriber.consent.userAgent ?? '',
+  }
+}
+
+function readHeader(cells: string[], ignored: string[]): (Column | null)[] {
+  const columns = cells.map((cell) => {
+    const name = cell.trim().toLowerCase().replace(/[\s-]+/g, '_')
+    if ((CSV_COLUMNS as readonly string[]).includes(name)) return name as Column
+    ignored.push(cell)
+    return null
+  })
+  if (!columns.includes('email')) {
+    throw new HeraldError('CSV_INVALID', `the header row has no "email" column (columns Herald reads: ${CSV_COLUMNS.join(', ')})`, { line: 1 })
+  }
+  return columns
+}
+
+function toRecord(header: readonly (Column | null)[], cells: readonly string[]): SubscriberRecord {
+  const values = new Map<Column, string>()
+  header.forEach((column, index) => {
+    if (column) values.set(column, unescapeFormula(cells[index] ?? ''))
+  })
+  const email = values.get('email') ?? ''
+  if (email === '') throw new HeraldError('SUBSCRIBER_INVALID', 'no email address in this row', { field: 'email' })
+  const status = values.get('status') || undefined
+  if (status !== undefined && !(SUBSCRIBER_STATUSES as readonly string[]).includes(status.toLowerCase())) {
+    throw new HeraldError('SUBSCRIBER_INVALID', `unknown status ${JSON.stringify(status)} (expected ${SUBSCRIBER_STATUSES.join(', ')})`, { field: 'status' })
+  }
+  const cadence = values.get('cadence')
+  if (cadence && cadence !== 'instant') throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected instant)`, { field: 'cadence' })
+  const consentSource = values.get('consent_source') || undefined
+  return {
+    email,
+    ...(status !== undefined ? { status: status.toLowerCase() as SubscriberStatus } : {}),
+    ...(values.has('tags') ? { tags: values.get('tags')!.split(CSV_TAG_SEPARATOR) } : {}),
+    createdAt: values.get('created_at') ?? null,
+    confirmedAt: values.get('confirmed_at') ?? null,
+    unsubscribedAt: values.get('unsubscribed_at') ?? null,
+    bouncedAt: values.get('bounced_at') ?? null,
+    bounceReason: values.get('bounce_reason') ?? null,
+    consent: {
+      ...(consentSource ? { source: consentSource as ConsentSource } : {}),
+      ...(values.get('consent_at') ? { at: values.get('consent_at')! } : {}),
+      ip: values.get('consent_ip') || null,
+      userAgent: values.get('consent_user_agent') || null,
+    },
+  }
+}
+
+/** Undoes csv-stringify's `escape_formulas` (a `'` before `= + - @ TAB CR`). */
+function unescapeFormula(cell: string): string {
+  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell
+}
+
+/** A record's raw text starts with the blank lines skipped before it. */
+function leadingBlankLines(text: string): number {
+  return lineBreaks(/^(?:\r\n|\r|\n)*/.exec(text)?.[0] ?? '')
+}
+
+function lineBreaks(text: string): number {
+  return text.match(/\r\n|\r|\n/g)?.length ?? 0
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

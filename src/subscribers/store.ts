@@ -1,0 +1,351 @@
+import type { Redis } from 'ioredis'
+import { HeraldError } from '../errors.js'
+import { keySpace, type KeySpace } from '../keys.js'
+import { isSubscriberId, normaliseEmail } from './address.js'
+import { IMPORT, REMOVE, SUBSCRIBE, TRANSITION, runScript } from './scripts.js'
+import { normaliseTags } from './tags.js'
+
+/** Every status, in lifecycle order: pending → active → unsubscribed or bounced. */
+export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced'] as const
+/** Where a subscriber is in its lifecycle. */
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number]
+/** How consent was given. */
+export type ConsentSource = 'form' | 'import' | 'cli'
+/** When digests go out. Only `instant` (one digest per edition) exists so far. */
+export type Cadence = 'instant'
+
+/** Proof of consent, kept for anti-spam law (and exported with the subscriber). */
+export interface Consent {
+  readonly source: ConsentSource
+  /** ISO 8601 time consent was given. */
+  readonly at: string
+  /** Client IP of the subscribe request (form only). */
+  readonly ip: string | null
+  /** User agent of the subscribe request (form only), at most 512 characters. */
+  readonly userAgent: string | null
+}
+
+/** One email subscriber. Times are ISO 8601 strings (UTC). */
+export interface Subscriber {
+  /** Stable id derived from the address ({@link subscriberIdFor}); safe in job ids and URLs. */
+  readonly id: string
+  readonly email: string
+  readonly status: SubscriberStatus
+  /** Only posts with one of these tags; empty = every post. */
+  readonly tags: readonly string[]
+  readonly cadence: Cadence
+  readonly createdAt: string
+  readonly confirmedAt: string | null
+  readonly unsubscribedAt: string | null
+  readonly bouncedAt: string | null
+  /** The server's reply for the hard bounce. */
+  readonly bounceReason: string | null
+  readonly consent: Consent
+}
+
+/** What `subscribe` did: `created` new; `activated` pending → active; `pending` still pending (tags/consent refreshed); `active` left alone; `resubscribed` unsubscribed/bounced → pending or active. */
+export type SubscribeOutcome = 'created' | 'activated' | 'pending' | 'active' | 'resubscribed'
+
+/** Result of a status change: `changed`, `unchanged` (already in that status), `refused` (not allowed from `previous`), `missing` (no such subscriber). */
+export interface TransitionResult {
+  readonly outcome: 'changed' | 'unchanged' | 'refused' | 'missing'
+  readonly previous: SubscriberStatus | null
+}
+
+/** What importing one record did. `refused`: the record asked to move the subscriber back (e.g. unsubscribed → active). */
+export type ImportOutcome = 'created' | 'updated' | 'unchanged' | 'refused'
+
+/** A subscriber as an import file or an export describes it. Missing times default to now; missing consent to `import`. */
+export interface SubscriberRecord {
+  email: string
+  status?: SubscriberStatus
+  /** Undefined: keep an existing subscriber's tags (and use none for a new one). */
+  tags?: readonly string[]
+  createdAt?: string | null
+  confirmedAt?: string | null
+  unsubscribedAt?: string | null
+  bouncedAt?: string | null
+  bounceReason?: string | null
+  consent?: Partial<Consent> | null
+}
+
+/** Options for {@link SubscriberStore}. */
+export interface SubscriberStoreOptions {
+  /** An open connection; the store never creates or closes one. */
+  readonly redis: Redis
+  /** `HERALD_PREFIX`; keys live under `keySpace(prefix)`. */
+  readonly prefix: string
+  /** Clock. Default: the real one. */
+  readonly now?: () => Date
+}
+
+/** Default page size for {@link SubscriberStore.stream}. */
+export const DEFAULT_BATCH_SIZE = 500
+const MAX_REASON = 1000
+const MAX_USER_AGENT = 512
+
+/**
+ * Email subscribers in Redis.
+ *
+ * Keys (under the site's hash tag): `subscriber:<id>` a hash per subscriber; `subscribers:<status>` one
+ * sorted set of ids per status, every score 0, so `ZCARD` counts in O(1) and `ZRANGEBYLEX` pages by id
+ * with an exact cursor (the last id seen): no duplicates and no misses for subscribers that stay in the
+ * status while a million are streamed. There is no separate email index: the id is a hash of the
+ * address, so the address *is* the index. Every status change is one Lua script (atomic).
+ */
+export class SubscriberStore {
+  private readonly redis: Redis
+  private readonly keys: KeySpace
+  private readonly now: () => Date
+
+  constructor(options: SubscriberStoreOptions) {
+    if (!options?.redis) throw new TypeError('SubscriberStore needs a Redis connection (options.redis)')
+    if (!options.prefix) throw new TypeError('SubscriberStore needs a key prefix (options.prefix)')
+    this.redis = options.redis
+    this.keys = keySpace(options.prefix)
+    this.now = options.now ?? (() => new Date())
+  }
+
+  /**
+   * Adds a subscriber as `pending` (double opt-in) or, with `confirmed`, as `active`. An existing pending
+   * subscriber gets the new tags and consent; an unsubscribed or bounced one starts over with new
+   * consent; an active one is left exactly as it is.
+   */
+  async subscribe(input: {
+    email: string
+    tags?: readonly string[]
+    confirmed?: boolean
+    consent: { source: ConsentSource; ip?: string | null; userAgent?: string | null }
+  }): Promise<{ subscriber: Subscriber; outcome: SubscribeOutcome }> {
+    const address = normaliseEmail(input.email)
+    const tags = normaliseTags(input.tags ?? [])
+    const outcome = (await runScript(this.redis, SUBSCRIBE, this.scriptKeys(address.id), [
+      address.id,
+      address.email,
+      input.confirmed ? 'active' : 'pending',
+      JSON.stringify(tags),
+      this.timestamp(),
+      input.consent.source,
+      clean(input.consent.ip ?? '', 100),
+      clean(input.consent.userAgent ?? '', MAX_USER_AGENT),
+    ])) as SubscribeOutcome
+    const subscriber = await this.get(address.id)
+    if (!subscriber) throw new HeraldError('SUBSCRIBER_NOT_FOUND', `${address.email} was removed while being subscribed`)
+    return { subscriber, outcome }
+  }
+
+  /** pending → active (double opt-in completed). */
+  confirm(id: string): Promise<TransitionResult> {
+    return this.transition(id, ['pending'], 'active', { confirmedAt: this.timestamp() })
+  }
+
+  /** pending, active or bounced → unsubscribed. Unsubscribing twice is `unchanged`, not an error. */
+  unsubscribe(id: string): Promise<TransitionResult> {
+    return this.transition(id, ['pending', 'active', 'bounced'], 'unsubscribed', { unsubscribedAt: this.timestamp() })
+  }
+
+  /** pending or active → bounced, keeping the server's reply. An unsubscribed subscriber stays unsubscribed (`refused`). */
+  markBounced(id: string, reason: string): Promise<TransitionResult> {
+    return this.transition(id, ['pending', 'active'], 'bounced', { bouncedAt: this.timestamp(), bounceReason: clean(reason, MAX_REASON) })
+  }
+
+  /** Deletes a subscriber entirely (not the same as unsubscribing: nothing is kept). True when it existed. */
+  async remove(id: string): Promise<boolean> {
+    return (await runScript(this.redis, REMOVE, this.scriptKeys(id), [id])) === 1
+  }
+
+  /** Replaces a subscriber's tag filter (operator command; the public form cannot do this). */
+  async setTags(id: string, tags: readonly string[]): Promise<boolean> {
+    const normalised = normaliseTags(tags)
+    // HSET on a missing hash would create a half subscriber; only update an existing one.
+    const result = await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'tags', ARGV[1]) return 1 end return 0",
+      1,
+      this.subscriberKey(id),
+      JSON.stringify(normalised),
+    )
+    return result === 1
+  }
+
+  /** One subscriber by id, or null. */
+  async get(id: string): Promise<Subscriber | null> {
+    if (!isSubscriberId(id)) return null
+    return toSubscriber(id, await this.redis.hgetall(this.subscriberKey(id)))
+  }
+
+  /** One subscriber by address (any case), or null. Throws `SUBSCRIBER_INVALID` for something that is not an address. */
+  getByEmail(email: string): Promise<Subscriber | null> {
+    return this.get(normaliseEmail(email).id)
+  }
+
+  /** Several subscribers in one round trip; missing ones are left out. */
+  async getMany(ids: readonly string[]): Promise<Subscriber[]> {
+    if (ids.length === 0) return []
+    const pipeline = this.redis.pipeline()
+    for (const id of ids) pipeline.hgetall(this.subscriberKey(id))
+    const replies = (await pipeline.exec()) ?? []
+    const subscribers: Subscriber[] = []
+    replies.forEach(([error, hash], index) => {
+      if (error) throw error
+      const subscriber = toSubscriber(ids[index]!, hash as Record<string, string>)
+      if (subscriber) subscribers.push(subscriber)
+    })
+    return subscribers
+  }
+
+  /** Number of subscribers in each status (O(1) each) and in total. */
+  async counts(): Promise<Record<SubscriberStatus, number> & { total: number }> {
+    const pipeline = this.redis.pipeline()
+    for (const status of SUBSCRIBER_STATUSES) pipeline.zcard(this.statusKey(status))
+    const replies = (await pipeline.exec()) ?? []
+    const counts = { pending: 0, active: 0, unsubscribed: 0, bounced: 0, total: 0 }
+    SUBSCRIBER_STATUSES.forEach((status, index) => {
+      const [error, count] = replies[index] ?? [null, 0]
+      if (error) throw error
+      counts[status] = Number(count)
+      counts.total += Number(count)
+    })
+    return counts
+  }
+
+  /**
+   * One page of subscribers in a status, ordered by id. Pass the returned `next` as `after` for the
+   * following page; `next` is null after the last page.
+   */
+  async page(options: { status: SubscriberStatus; after?: string | null; limit?: number }): Promise<{ subscribers: Subscriber[]; next: string | null }> {
+    const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_BATCH_SIZE, 10_000))
+    const start = options.after ? `(${options.after}` : '-'
+    const ids = await this.redis.zrangebylex(this.statusKey(options.status), start, '+', 'LIMIT', 0, limit)
+    const subscribers = await this.getMany(ids)
+    // A subscriber can change status between the two reads; only yield those still in this one.
+    return {
+      subscribers: subscribers.filter((subscriber) => subscriber.status === options.status),
+      next: ids.length === limit ? ids[ids.length - 1]! : null,
+    }
+  }
+
+  /**
+   * Streams every subscriber in a status in batches of `batchSize` (default 500), holding one batch in
+   * memory at a time. A subscriber in that status for the whole walk is yielded exactly once; one that
+   * leaves it before its batch is read is not yielded.
+   */
+  async *stream(status: SubscriberStatus, options: { batchSize?: number; after?: string | null } = {}): AsyncGenerator<Subscriber[], void, undefined> {
+    let after = options.after ?? null
+    do {
+      const page = await this.page({ status, after, limit: options.batchSize ?? DEFAULT_BATCH_SIZE })
+      if (page.subscribers.length > 0) yield page.subscribers
+      after = page.next
+    } while (after !== null)
+  }
+
+  /** {@link stream} of the `active` subscribers: who a digest goes to. */
+  streamActive(options: { batchSize?: number; after?: string | null } = {}): AsyncGenerator<Subscriber[], void, undefined> {
+    return this.stream('active', options)
+  }
+
+  /**
+   * Imports (or restores) one subscriber. A new address is stored with the record's values; an existing
+   * one only gets new tags (when the record has them) and a forward status change, so importing a file
+   * twice changes nothing and an old list never re-subscribes someone who left.
+   */
+  async importRecord(record: SubscriberRecord): Promise<{ id: string; email: string; outcome: ImportOutcome }> {
+    const address = normaliseEmail(record.email)
+    const status = record.status ?? 'active'
+    if (!SUBSCRIBER_STATUSES.includes(status)) throw new HeraldError('SUBSCRIBER_INVALID', `unknown status ${JSON.stringify(status)}`, { field: 'status' })
+    const now = this.timestamp()
+    const createdAt = time(record.createdAt, 'created_at') ?? now
+    const consentAt = time(record.consent?.at, 'consent_at') ?? createdAt
+    const source = record.consent?.source ?? 'import'
+    if (!['form', 'import', 'cli'].includes(source)) throw new HeraldError('SUBSCRIBER_INVALID', `unknown consent source ${JSON.stringify(source)} (form, import or cli)`, { field: 'consent_source' })
+    const stamp = (value: string | null | undefined, field: string, applies: boolean) => (applies ? (time(value, field) ?? now) : (time(value, field) ?? ''))
+    const fields: Record<string, string> = {
+      email: address.email,
+      status,
+      tags: JSON.stringify(normaliseTags(record.tags ?? [])),
+      cadence: 'instant',
+      createdAt,
+      confirmedAt: stamp(record.confirmedAt, 'confirmed_at', status === 'active'),
+      unsubscribedAt: stamp(record.unsubscribedAt, 'unsubscribed_at', status === 'unsubscribed'),
+      bouncedAt: stamp(record.bouncedAt, 'bounced_at', status === 'bounced'),
+      bounceReason: clean(record.bounceReason ?? '', MAX_REASON),
+      consentSource: source,
+      consentAt,
+      consentIp: clean(record.consent?.ip ?? '', 100),
+      consentUserAgent: clean(record.consent?.userAgent ?? '', MAX_USER_AGENT),
+    }
+    const outcome = (await runScript(this.redis, IMPORT, this.scriptKeys(address.id), [
+      address.id,
+      record.tags === undefined ? '0' : '1',
+      ...Object.entries(fields).flat(),
+    ])) as ImportOutcome
+    return { id: address.id, email: address.email, outcome }
+  }
+
+  private async transition(id: string, from: readonly SubscriberStatus[], to: SubscriberStatus, fields: Record<string, string>): Promise<TransitionResult> {
+    if (!isSubscriberId(id)) return { outcome: 'missing', previous: null }
+    const [outcome, previous] = (await runScript(this.redis, TRANSITION, this.scriptKeys(id), [id, from.join(' '), to, ...Object.entries(fields).flat()])) as [
+      TransitionResult['outcome'],
+      string,
+    ]
+    return { outcome, previous: previous === '' ? null : (previous as SubscriberStatus) }
+  }
+
+  private timestamp(): string {
+    return this.now().toISOString()
+  }
+
+  private subscriberKey(id: string): string {
+    return this.keys.key('subscriber', id)
+  }
+
+  private statusKey(status: SubscriberStatus): string {
+    return this.keys.key('subscribers', status)
+  }
+
+  private scriptKeys(id: string): string[] {
+    return [this.subscriberKey(id), ...SUBSCRIBER_STATUSES.map((status) => this.statusKey(status))]
+  }
+}
+
+function toSubscriber(id: string, hash: Record<string, string> | null | undefined): Subscriber | null {
+  if (!hash || !hash.status || !hash.email) return null
+  const orNull = (value: string | undefined) => (value ? value : null)
+  let tags: string[] = []
+  try {
+    const parsed: unknown = JSON.parse(hash.tags ?? '[]')
+    if (Array.isArray(parsed)) tags = parsed.filter((tag): tag is string => typeof tag === 'string')
+  } catch {
+    tags = []
+  }
+  return {
+    id,
+    email: hash.email,
+    status: hash.status as SubscriberStatus,
+    tags,
+    cadence: 'instant',
+    createdAt: hash.createdAt ?? '',
+    confirmedAt: orNull(hash.confirmedAt),
+    unsubscribedAt: orNull(hash.unsubscribedAt),
+    bouncedAt: orNull(hash.bouncedAt),
+    bounceReason: orNull(hash.bounceReason),
+    consent: {
+      source: (hash.consentSource as ConsentSource) || 'cli',
+      at: hash.consentAt || hash.createdAt || '',
+      ip: orNull(hash.consentIp),
+      userAgent: orNull(hash.consentUserAgent),
+    },
+  }
+}
+
+/** Control characters become spaces (a bounce reply or user agent is shown in tables and CSV), then it is cut to `max`. */
+function clean(value: string, max: number): string {
+  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, max)
+}
+
+/** Parses an optional ISO time from a record; blank → null; unreadable → SUBSCRIBER_INVALID naming the column. */
+function time(value: string | null | undefined, field: string): string | null {
+  if (value === undefined || value === null || value.trim() === '') return null
+  const date = new Date(value.trim())
+  if (Number.isNaN(date.getTime())) throw new HeraldError('SUBSCRIBER_INVALID', `cannot read ${JSON.stringify(value)} as a date; use ISO 8601`, { field })
+  return date.toISOString()
+}
