@@ -1,7 +1,14 @@
 import { Command, CommanderError } from 'commander'
 import { ExitCode, HeraldError } from '../errors.js'
 import { UsageError, type CliRuntime } from './runtime.js'
+import { registerBuild } from './commands/build.js'
 import { registerPosts } from './commands/posts.js'
+import { registerPreview } from './commands/preview.js'
+import { registerRun } from './commands/run.js'
+import { registerStatus } from './commands/status.js'
+import { registerWorker } from './commands/worker.js'
+import { registerServe } from './commands/serve.js'
+import { registerSubscribers } from './commands/subscribers.js'
 
 /** Every command module adds itself to the program and sets `exitCode` through this holder. */
 export interface CommandRegistry {
@@ -11,7 +18,7 @@ export interface CommandRegistry {
 
 type Register = (program: Command, registry: CommandRegistry) => void
 
-const COMMANDS: Register[] = [registerPosts]
+const COMMANDS: Register[] = [registerPosts, registerBuild, registerRun, registerWorker, registerPreview, registerStatus, registerSubscribers, registerServe]
 
 /** Runs the `herald` command line and returns the exit status (never calls process.exit itself). */
 export async function main(argv: readonly string[], runtime: CliRuntime): Promise<number> {

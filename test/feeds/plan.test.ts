@@ -67,9 +67,15 @@ describe('planFeeds', () => {
   })
 
   it('reports a path two feeds would share and keeps the first', () => {
-    const plan = planFeeds(configWith('feeds:\n  paths:\n    tag: "same"\n  categories: false'), posts)
-    expect(plan.feeds.map((feed) => feed.title)).toEqual(['Test Blog', 'Test Blog (docker)'])
-    expect(plan.conflicts).toContainEqual({ path: 'same.xml', kept: 'Test Blog (docker)', dropped: 'Test Blog (Контейнеры)' })
+    // Tag and category patterns that coincide: the tag "ops" and the category "ops" want the same files.
+    const tagged = [...posts, makePost({ slug: 'four', date: at('2024-04-01T00:00:00Z'), tags: ['ops'] })]
+    const plan = planFeeds(configWith('feeds:\n  paths:\n    tag: "topics/{slug}"\n    category: "topics/{slug}"'), tagged)
+    expect(plan.feeds.map((feed) => feed.title)).toEqual(['Test Blog', 'Test Blog (docker)', 'Test Blog (Контейнеры)', 'Test Blog (ops)'])
+    expect(plan.conflicts).toContainEqual({ path: 'topics/ops.xml', kept: 'Test Blog (ops)', dropped: 'Test Blog (ops)' })
+  })
+
+  it('refuses tag and category path patterns without {slug}', () => {
+    expect(() => configWith('feeds:\n  paths:\n    tag: "same"')).toThrow(/feeds\.paths\.tag: expected a path pattern containing \{slug\}/)
   })
 
   it('has only the site feed, empty, when nothing is live', () => {

@@ -21,6 +21,13 @@ export interface SmtpSink {
   /** `RCPT TO` attempts per address, accepted or not. */
   readonly attempts: Map<string, number>
   setPolicy(policy: RecipientPolicy): void
+  /**
+   * Stops answering the end of DATA: messages keep arriving but get no reply (and are not counted) until
+   * `discardHeld`. Lets a test kill a client while its messages are provably not accepted yet.
+   */
+  hold(): void
+  /** Stops holding; every held message is refused with a 421 and not counted (its client never got a 250). */
+  discardHeld(): void
   /** Resolves once at least `count` messages have arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>
   close(): Promise<void>
@@ -31,6 +38,8 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
   const messages: ReceivedMessage[] = []
   const attempts = new Map<string, number>()
   let policy: RecipientPolicy = () => undefined
+  let holding = false
+  const held: Array<{ refuse: () => void }> = []
   const waiters: Array<{ count: number; resolve: (m: ReceivedMessage[]) => void }> = []
 
   const server = new SMTPServer({
@@ -58,19 +67,21 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
       stream.on('end', async () => {
         const raw = Buffer.concat(chunks)
         const parsed = await simpleParser(raw)
-        messages.push({
-          raw,
-          parsed,
-          envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          envelopeTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-        })
-        for (const waiter of [...waiters]) {
-          if (messages.length >= waiter.count) {
-            waiters.splice(waiters.indexOf(waiter), 1)
-            waiter.resolve(messages.slice())
+        const envelopeTo = session.envelope.rcptTo.map((r) => r.address.toLowerCase())
+        const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
+        const accept = () => {
+          messages.push({ raw, parsed, envelopeFrom, envelopeTo })
+          for (const waiter of [...waiters]) {
+            if (messages.length >= waiter.count) {
+              waiters.splice(waiters.indexOf(waiter), 1)
+              waiter.resolve(messages.slice())
+            }
           }
+          callback()
         }
-        callback()
+        const refuse = () => callback(Object.assign(new Error('Service shutting down'), { responseCode: 421 }))
+        if (holding) held.push({ refuse })
+        else accept()
       })
     },
     ...extra,
@@ -84,6 +95,13 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
     attempts,
     setPolicy(next) {
       policy = next
+    },
+    hold() {
+      holding = true
+    },
+    discardHeld() {
+      holding = false
+      for (const message of held.splice(0)) message.refuse()
     },
     waitFor(count, timeoutMs = 15_000) {
       if (messages.length >= count) return Promise.resolve(messages.slice())

@@ -1,0 +1,129 @@
+import type { Command } from 'commander'
+import type { Edition, EditionStore } from '../../digest/editions.js'
+import { ExitCode } from '../../errors.js'
+import type { CommandRegistry } from '../main.js'
+import { createProgress, type Progress } from '../progress.js'
+import { runPublishCycle } from '../publish-cycle.js'
+import { openSite, parseNow, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
+import { openDigestServices } from '../services.js'
+import { SendTally, startSiteWorkers } from '../site-workers.js'
+
+interface RunOptions extends CommonOptions {
+  now?: string
+  wait: boolean
+  announceLatest?: string
+  concurrency?: string
+}
+
+export function registerRun(program: Command, registry: CommandRegistry): void {
+  withCommonOptions(
+    program
+      .command('run')
+      .description(
+        'What cron calls: build the feeds, find the posts no subscriber has been told about, make them an edition, queue it, and send it (unless --no-wait) before exiting. Exit 0 all sent, 4 some recipients failed permanently, 3 some posts skipped for errors, 1 other errors.',
+      )
+      .option('--now <iso>', 'act as if it were this moment (a scheduled post is new once its date has passed)')
+      .option('--no-wait', 'queue the edition and exit; `herald worker` processes send it')
+      .option('--announce-latest <n>', 'on first activation (empty ledger), mail the newest N live posts instead of none')
+      .option('--concurrency <n>', 'messages sent at once by this process', '10'),
+  ).action(async (options: RunOptions) => {
+    const started = performance.now()
+    const now = parseNow(options.now)
+    const announceLatest = options.announceLatest === undefined ? undefined : wholeNumber('--announce-latest', options.announceLatest)
+    const concurrency = wholeNumber('--concurrency', options.concurrency ?? '10', 1)
+    const context = openSite(options, registry.runtime)
+    const { logger } = context
+    const services = await openDigestServices(context)
+    try {
+      const postsProgress = createProgress(registry.runtime, 'posts')
+      const cycle = await runPublishCycle(context, services, { now, ...(announceLatest !== undefined ? { announceLatest } : {}), onProgress: postsProgress.update })
+      postsProgress.stop()
+      const { feeds } = cycle.build
+      const editionId = cycle.announce.edition?.editionId ?? null
+      if (cycle.announce.edition) logger.info({ editionId, posts: cycle.announce.edition.feedIds }, `new edition ${editionId} with ${cycle.announce.edition.feedIds.length} post(s)`)
+      else logger.info('no new posts to announce')
+
+      let editions: Edition[] = []
+      const tally = new SendTally()
+      let interrupted = false
+      if (options.wait && cycle.openEditions.length > 0) {
+        const workers = await startSiteWorkers(context, services, { concurrency, tally })
+        const stop = new AbortController()
+        const onSignal = (signal: NodeJS.Signals) => {
+          logger.warn(`${signal}: finishing the messages in flight, then stopping (run again to continue; nothing is lost)`)
+          interrupted = true
+          stop.abort()
+        }
+        process.once('SIGINT', onSignal)
+        process.once('SIGTERM', onSignal)
+        try {
+          const sendProgress = createProgress(registry.runtime, 'emails')
+          editions = await waitForEditions(services.editions, cycle.openEditions, { signal: stop.signal, progress: sendProgress })
+          sendProgress.stop()
+        } finally {
+          process.off('SIGINT', onSignal)
+          process.off('SIGTERM', onSignal)
+          await workers.close()
+        }
+      }
+
+      const totals = editions.reduce((sum, edition) => ({ sent: sum.sent + edition.sent, failed: sum.failed + edition.failed, skipped: sum.skipped + edition.skipped }), { sent: 0, failed: 0, skipped: 0 })
+      const failures = (await Promise.all(editions.filter((edition) => edition.failed > 0).map((edition) => services.editions.failures(edition.id)))).flat()
+      for (const failure of failures) println(registry.runtime, `failed: ${failure.email ?? failure.subscriberId}: ${failure.reply ?? 'unknown error'}`)
+      const summary = {
+        postsLive: cycle.posts.live,
+        postsNew: cycle.announce.edition?.feedIds.length ?? 0,
+        postsScheduled: cycle.posts.scheduled,
+        postsSkipped: cycle.posts.skipped,
+        feedsWritten: feeds.written.length,
+        feedsUnchanged: feeds.unchanged.length,
+        feedsFailed: feeds.failed.length,
+        edition: editionId,
+        editionsProcessed: editions.length,
+        sent: totals.sent,
+        failed: totals.failed,
+        skipped: totals.skipped,
+        retried: tally.counts.retried,
+        possibleDuplicates: tally.counts.possible_duplicate,
+        durationMs: Math.round(performance.now() - started),
+      }
+      logger.info(
+        summary,
+        `run: posts ${summary.postsLive} live, ${summary.postsNew} new${summary.postsSkipped ? `, ${summary.postsSkipped} skipped` : ''}; feeds ${summary.feedsWritten} written, ${summary.feedsUnchanged} unchanged; ` +
+          `edition ${editionId ?? 'none'}; emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
+      )
+      registry.exitCode =
+        interrupted || feeds.failed.length > 0
+          ? ExitCode.failure
+          : totals.failed > 0
+            ? ExitCode.recipientsFailed
+            : cycle.posts.skipped > 0
+              ? ExitCode.postErrors
+              : ExitCode.ok
+    } finally {
+      await services.close()
+    }
+  })
+}
+
+/** Polls the editions until every one is done (or the signal fires); reports sent/expected as progress. */
+export async function waitForEditions(
+  editions: EditionStore,
+  ids: readonly string[],
+  options: { signal?: AbortSignal; progress?: Progress; pollMs?: number } = {},
+): Promise<Edition[]> {
+  for (;;) {
+    const current = (await Promise.all(ids.map((id) => editions.get(id)))).filter((edition): edition is Edition => edition !== null)
+    const expected = current.reduce((sum, edition) => sum + edition.expected, 0)
+    const finished = current.reduce((sum, edition) => sum + edition.sent + edition.failed + edition.skipped, 0)
+    options.progress?.update(finished, expected)
+    if (current.every((edition) => edition.status === 'done') || options.signal?.aborted) return current
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
+  }
+}
+
+function wholeNumber(flag: string, value: string, minimum = 0): number {
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < minimum) throw new UsageError(`${flag}: expected a whole number ≥ ${minimum} (got ${JSON.stringify(value)})`)
+  return number
+}

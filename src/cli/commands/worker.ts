@@ -1,0 +1,64 @@
+import type { Command } from 'commander'
+import { ExitCode } from '../../errors.js'
+import { enqueueEdition } from '../../queue/queues.js'
+import type { CommandRegistry } from '../main.js'
+import { runPublishCycle } from '../publish-cycle.js'
+import { openSite, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
+import { openDigestServices } from '../services.js'
+import { SendTally, startSiteWorkers } from '../site-workers.js'
+
+/** Id of the BullMQ job scheduler that runs `herald run` on the `schedule:` pattern. */
+export const RUN_SCHEDULER_ID = 'herald-run'
+
+export function registerWorker(program: Command, registry: CommandRegistry): void {
+  withCommonOptions(
+    program
+      .command('worker')
+      .description(
+        'Long-running worker: sends queued editions (start several, on several machines, against one Redis). With "schedule:" in herald.yml it also runs the publish cycle on that cron pattern. Stops cleanly on SIGTERM/SIGINT.',
+      )
+      .option('--concurrency <n>', 'messages sent at once by this process', '10'),
+  ).action(async (options: CommonOptions & { concurrency: string }) => {
+    const concurrency = Number(options.concurrency)
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a whole number ≥ 1 (got ${JSON.stringify(options.concurrency)})`)
+    const context = openSite(options, registry.runtime)
+    const { config, logger } = context
+    const services = await openDigestServices(context)
+    try {
+      const tally = new SendTally()
+      const workers = await startSiteWorkers(context, services, {
+        concurrency,
+        tally,
+        run: async () => {
+          const cycle = await runPublishCycle(context, services, { now: new Date() })
+          const edition = cycle.announce.edition
+          logger.info(
+            { edition: edition?.editionId ?? null, postsNew: edition?.feedIds.length ?? 0, feedsWritten: cycle.build.feeds.written.length },
+            edition ? `scheduled run: edition ${edition.editionId} queued` : 'scheduled run: nothing new',
+          )
+          return { edition: edition?.editionId ?? null }
+        },
+      })
+      if (config.schedule) {
+        await services.queues.runs.upsertJobScheduler(RUN_SCHEDULER_ID, { pattern: config.schedule, tz: config.site.timezone }, { name: 'run', data: {} })
+        logger.info(`scheduled runs: "${config.schedule}" (${config.site.timezone})`)
+      } else {
+        await services.queues.runs.removeJobScheduler(RUN_SCHEDULER_ID)
+      }
+      // Editions left open by a crashed run or worker are picked up again (queueing is idempotent).
+      for (const editionId of await services.editions.openIds()) await enqueueEdition(services.queues, editionId)
+      println(registry.runtime, `herald: worker ${services.locks().workerId} started (concurrency ${concurrency}${config.email.rateLimit ? `, ${config.email.rateLimit} msg/s` : ''})`)
+
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'))
+        process.once('SIGINT', () => resolve('SIGINT'))
+      })
+      logger.info(`${signal}: no new jobs; finishing the ones in flight`)
+      await workers.close()
+      logger.info({ ...tally.counts }, `worker stopped: ${tally.counts.sent} sent, ${tally.counts.failed} failed, ${tally.counts.retried} retried`)
+      registry.exitCode = ExitCode.ok
+    } finally {
+      await services.close()
+    }
+  })
+}

@@ -1,0 +1,63 @@
+import type { BuildFeedsResult } from '../feeds/build.js'
+import { livePosts, publicationState } from '../publishing/live.js'
+import { announceNewPosts, type AnnounceResult } from '../publishing/announce.js'
+import type { PostCollection } from '../posts/types.js'
+import { enqueueEdition } from '../queue/queues.js'
+import type { SiteContext } from './runtime.js'
+import type { DigestServices } from './services.js'
+import { buildSiteFeeds } from './site-feeds.js'
+import { loadSitePosts } from './site-posts.js'
+
+/** Counts of posts by what happened to them in this run. */
+export interface PostCounts {
+  readonly live: number
+  readonly scheduled: number
+  /** Posts that failed to load (errors were logged); feeds and editions are made from the others. */
+  readonly skipped: number
+}
+
+/** Loads the posts, logs their problems, counts them. */
+export async function loadAndReport(context: SiteContext, now: Date, onProgress?: (done: number, total: number) => void): Promise<{ collection: PostCollection; counts: PostCounts }> {
+  const collection = await loadSitePosts(context, onProgress)
+  for (const post of collection.posts) for (const warning of post.warnings) context.logger.warn(warning)
+  for (const failure of collection.failures) for (const error of failure.errors) context.logger.error(`skipped: ${error}`)
+  const states = collection.posts.map((post) => publicationState(post, now))
+  return {
+    collection,
+    counts: {
+      live: states.filter((state) => state === 'live').length,
+      scheduled: states.filter((state) => state === 'scheduled').length,
+      skipped: collection.failures.length,
+    },
+  }
+}
+
+/** What one publish cycle (the first half of `herald run`, and each scheduled run) did. */
+export interface CycleResult {
+  readonly posts: PostCounts
+  readonly build: BuildFeedsResult
+  readonly announce: AnnounceResult
+  /** Editions not finished yet (this run's and any left over by an earlier one), all queued now. */
+  readonly openEditions: readonly string[]
+}
+
+/** Builds the feeds, claims the new posts as an edition, and queues every open edition. Sends nothing itself. */
+export async function runPublishCycle(
+  context: SiteContext,
+  services: Pick<DigestServices, 'ledger' | 'editions' | 'queues'>,
+  options: { now: Date; announceLatest?: number; onProgress?: (done: number, total: number) => void },
+): Promise<CycleResult> {
+  const { logger } = context
+  const { collection, counts } = await loadAndReport(context, options.now, options.onProgress)
+  const build = await buildSiteFeeds(context, collection.posts, options.now)
+  const announce = await announceNewPosts({
+    ledger: services.ledger,
+    live: livePosts(collection.posts, options.now),
+    ...(options.announceLatest !== undefined ? { announceLatest: options.announceLatest } : {}),
+  })
+  if (announce.firstActivation) logger.info(`first activation: ${announce.baselined} existing posts recorded as already announced (not mailed)`)
+  // Editions left open by an earlier, interrupted run are queued again too: queueing is idempotent, nothing is lost.
+  const openEditions = await services.editions.openIds()
+  for (const editionId of openEditions) await enqueueEdition(services.queues, editionId)
+  return { posts: counts, build, announce, openEditions }
+}

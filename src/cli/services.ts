@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises'
+import type { DKIMOptions } from 'nodemailer'
+import { HeraldError } from '../errors.js'
+import { DigestComposer } from '../digest/compose.js'
+import { EditionStore } from '../digest/editions.js'
+import { loadTemplate } from '../mail/render.js'
+import { createTransport, type MailTransport } from '../mail/transport.js'
+import { PublishingLedger } from '../publishing/ledger.js'
+import { openQueues, type HeraldQueues } from '../queue/queues.js'
+import { SendLocks } from '../queue/send-lock.js'
+import { resolveSecret } from '../subscribers/secret.js'
+import { SubscriberStore } from '../subscribers/store.js'
+import { TokenSigner } from '../subscribers/tokens.js'
+import { openRedis, type RedisHandle } from './redis.js'
+import type { SiteContext } from './runtime.js'
+import { stateDir } from './site-posts.js'
+
+/** Everything the digest pipeline uses, built once from config. The one place where connections are made. */
+export interface DigestServices {
+  readonly redis: RedisHandle
+  readonly ledger: PublishingLedger
+  readonly editions: EditionStore
+  readonly subscribers: SubscriberStore
+  readonly tokens: TokenSigner
+  readonly queues: HeraldQueues
+  /** Created on first use (a `status` or `preview` never opens an SMTP pool). */
+  transport(): MailTransport
+  composer(): Promise<DigestComposer>
+  locks(): SendLocks
+  close(): Promise<void>
+}
+
+/** Headers DKIM signs: the usual ones plus both List-Unsubscribe headers (RFC 8058 asks for them to be signed). */
+export const DKIM_SIGNED_HEADERS = 'from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:list-id:list-unsubscribe:list-unsubscribe-post'
+
+/** Wires config → Redis → stores, queues, tokens, composer, transport. */
+export async function openDigestServices(context: SiteContext): Promise<DigestServices> {
+  const { config, logger } = context
+  const secret = await resolveSecret({ envSecret: config.env.secret, stateDir: stateDir(config.siteDir), logger })
+  const redis = await openRedis(config, logger)
+  const prefix = config.env.prefix
+  const tokens = new TokenSigner({ secret, confirmTtlDays: config.confirmTtlDays })
+  const queues = openQueues(redis.redis, prefix)
+  let transport: MailTransport | undefined
+  let composer: Promise<DigestComposer> | undefined
+  let locks: SendLocks | undefined
+  const dkim = await loadDkim(context)
+  return {
+    redis,
+    ledger: new PublishingLedger({ redis: redis.redis, prefix }),
+    editions: new EditionStore({ redis: redis.redis, prefix }),
+    subscribers: new SubscriberStore({ redis: redis.redis, prefix }),
+    tokens,
+    queues,
+    transport() {
+      transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) })
+      return transport
+    },
+    composer() {
+      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then((template) => new DigestComposer({ config, template, tokens }))
+      return composer
+    },
+    locks() {
+      locks ??= new SendLocks({ redis: redis.redis, prefix, heartbeatMs: config.env.stallMs })
+      return locks
+    },
+    async close() {
+      await locks?.stop()
+      await queues.close()
+      await transport?.close()
+      await redis.close()
+    },
+  }
+}
+
+async function loadDkim(context: SiteContext): Promise<DKIMOptions | null> {
+  const settings = context.config.email.dkim
+  if (!settings) return null
+  let privateKey: string
+  try {
+    privateKey = await readFile(settings.privateKeyFile, 'utf8')
+  } catch (error) {
+    throw new HeraldError('CONFIG_INVALID', `cannot read the DKIM private key: ${(error as Error).message}`, { field: 'email.dkim.private_key_file' })
+  }
+  return { domainName: settings.domain, keySelector: settings.selector, privateKey, headerFieldNames: DKIM_SIGNED_HEADERS }
+}

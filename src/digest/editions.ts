@@ -1,0 +1,270 @@
+import type { Redis } from 'ioredis'
+import { keySpace, type KeySpace } from '../keys.js'
+import { runScript } from '../redis-script.js'
+import type { PostSnapshot } from './snapshot.js'
+
+/** An edition's progress, as kept in Redis. */
+export interface Edition {
+  readonly id: string
+  readonly createdAt: Date
+  readonly completedAt: Date | null
+  readonly postCount: number
+  /** `open` until every queued recipient has a final outcome; then `done`. */
+  readonly status: 'open' | 'done'
+  /** `pending` until the fan-out has queued every matching subscriber. */
+  readonly fanout: 'pending' | 'done'
+  /** Recipients queued (subscribers whose tags matched). */
+  readonly expected: number
+  readonly sent: number
+  readonly failed: number
+  readonly skipped: number
+  /** Sends retried after a crash between the server's acceptance and our record: the recipient may have two copies. */
+  readonly possibleDuplicates: number
+  /** Temporary failures that were retried. */
+  readonly retried: number
+  /** Last subscriber id the fan-out queued (its resume point). */
+  readonly fanoutCursor: string | null
+}
+
+/** Where one recipient of one edition stands. Final states: `sent`, `failed`, `skipped`. */
+export type SendState = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped'
+export const FINAL_SEND_STATES: readonly SendState[] = ['sent', 'failed', 'skipped']
+
+/** The send ledger's record for one recipient of one edition. */
+export interface SendRecord {
+  readonly state: SendState
+  /** ISO time of the last change. */
+  readonly at: string
+  readonly attempt?: number
+  /** Worker that is (or was) sending: lets a retry tell a crashed attempt from a live one. */
+  readonly worker?: string
+  readonly email?: string
+  readonly messageId?: string
+  /** The server's reply (last one for failures). */
+  readonly reply?: string
+  readonly code?: number | null
+  /** Why a recipient was skipped (no longer active, no matching post). */
+  readonly reason?: string
+  readonly possibleDuplicate?: boolean
+}
+
+const FINAL_STATES_LUA = `local FINAL = {sent = true, failed = true, skipped = true}`
+
+// KEYS: 1 edition hash, 2 open-editions zset. ARGV: edition id, now.
+const MAYBE_COMPLETE = `
+local function maybeComplete(editionId, now)
+  local v = redis.call('HMGET', KEYS[1], 'fanout', 'expected', 'sent', 'failed', 'skipped', 'status')
+  if v[6] ~= 'done' and v[1] == 'done' and tonumber(v[3]) + tonumber(v[4]) + tonumber(v[5]) >= tonumber(v[2]) then
+    redis.call('HSET', KEYS[1], 'status', 'done', 'completedAt', now)
+    redis.call('ZREM', KEYS[2], editionId)
+    return 1
+  end
+  return 0
+end
+`
+
+// KEYS: 1 edition hash, 2 sends hash. ARGV: now, queued-record JSON, subscriber ids…  Returns how many were new.
+const QUEUE_RECIPIENTS = `
+local added = 0
+for index = 3, #ARGV do
+  if redis.call('HSETNX', KEYS[2], ARGV[index], ARGV[2]) == 1 then added = added + 1 end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[1], 'expected', added) end
+return added
+`
+
+// KEYS: 1 edition hash, 2 open zset, 3 sends hash, 4 site-wide send counters. ARGV: edition id, now, subscriber id, record JSON, state.
+// Sets a non-final state unless the recipient already has a final one. Returns the previous record (or false).
+const SET_PROGRESS = `${FINAL_STATES_LUA}
+local previous = redis.call('HGET', KEYS[3], ARGV[3])
+if previous and FINAL[cjson.decode(previous).state] then return {'final', previous} end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+if ARGV[5] == 'retrying' then
+  redis.call('HINCRBY', KEYS[1], 'retried', 1)
+  redis.call('HINCRBY', KEYS[4], 'retried', 1)
+end
+return {'set', previous or ''}
+`
+
+// KEYS: 1 edition hash, 2 open zset, 3 sends hash, 4 site-wide send counters. ARGV: edition id, now, subscriber id, record JSON, state, possible duplicate (0/1).
+// Records a final outcome once; counts it; completes the edition when it was the last one.
+const SET_FINAL = `${FINAL_STATES_LUA}${MAYBE_COMPLETE}
+local previous = redis.call('HGET', KEYS[3], ARGV[3])
+if previous and FINAL[cjson.decode(previous).state] then return 0 end
+if not previous then redis.call('HINCRBY', KEYS[1], 'expected', 1) end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+redis.call('HINCRBY', KEYS[1], ARGV[5], 1)
+redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
+if ARGV[6] == '1' then
+  redis.call('HINCRBY', KEYS[1], 'possibleDuplicates', 1)
+  redis.call('HINCRBY', KEYS[4], 'possible_duplicate', 1)
+end
+maybeComplete(ARGV[1], ARGV[2])
+return 1
+`
+
+// KEYS: 1 edition hash, 2 open zset. ARGV: edition id, now.
+const FINISH_FANOUT = `${MAYBE_COMPLETE}
+redis.call('HSET', KEYS[1], 'fanout', 'done')
+return maybeComplete(ARGV[1], ARGV[2])
+`
+
+/** Options for {@link EditionStore}. */
+export interface EditionStoreOptions {
+  readonly redis: Redis
+  readonly prefix: string
+  readonly now?: () => Date
+}
+
+/**
+ * Editions and their send ledger in Redis: `edition:<id>` (progress counters), `edition:<id>:posts`
+ * (post snapshots), `edition:<id>:sends` (one record per recipient), `editions` and `editions:open`
+ * (sorted by creation). Editions are created by `PublishingLedger.claimEdition`.
+ */
+export class EditionStore {
+  private readonly redis: Redis
+  private readonly keys: KeySpace
+  private readonly now: () => Date
+
+  constructor(options: EditionStoreOptions) {
+    if (!options?.redis) throw new TypeError('EditionStore needs a Redis connection (options.redis)')
+    this.redis = options.redis
+    this.keys = keySpace(options.prefix)
+    this.now = options.now ?? (() => new Date())
+  }
+
+  async get(id: string): Promise<Edition | null> {
+    const fields = await this.redis.hgetall(this.editionKey(id))
+    if (!fields.id) return null
+    const number = (name: string) => Number(fields[name] ?? 0)
+    return {
+      id: fields.id,
+      createdAt: new Date(number('createdAt')),
+      completedAt: fields.completedAt ? new Date(fields.completedAt) : null,
+      postCount: number('postCount'),
+      status: fields.status === 'done' ? 'done' : 'open',
+      fanout: fields.fanout === 'done' ? 'done' : 'pending',
+      expected: number('expected'),
+      sent: number('sent'),
+      failed: number('failed'),
+      skipped: number('skipped'),
+      possibleDuplicates: number('possibleDuplicates'),
+      retried: number('retried'),
+      fanoutCursor: fields.fanoutCursor || null,
+    }
+  }
+
+  /** The post snapshots of an edition (unordered; see `digestOrder`). */
+  async posts(id: string): Promise<PostSnapshot[]> {
+    const values = await this.redis.hvals(this.keys.key('edition', id, 'posts'))
+    return values.map((value) => JSON.parse(value) as PostSnapshot)
+  }
+
+  /** Ids of editions that are not done yet, oldest first. */
+  openIds(): Promise<string[]> {
+    return this.redis.zrange(this.keys.key('editions', 'open'), '0', '-1')
+  }
+
+  /** The newest editions, newest first. */
+  async recent(limit: number): Promise<Edition[]> {
+    const ids = await this.redis.zrevrange(this.keys.key('editions'), 0, limit - 1)
+    const editions = await Promise.all(ids.map((id) => this.get(id)))
+    return editions.filter((edition): edition is Edition => edition !== null)
+  }
+
+  /** How many editions exist. */
+  count(): Promise<number> {
+    return this.redis.zcard(this.keys.key('editions'))
+  }
+
+  /** Records recipients as queued (idempotent); returns how many were not queued before. */
+  async queueRecipients(id: string, subscriberIds: readonly string[]): Promise<number> {
+    if (subscriberIds.length === 0) return 0
+    const record = JSON.stringify({ state: 'queued', at: this.now().toISOString() } satisfies SendRecord)
+    return Number(await runScript(this.redis, QUEUE_RECIPIENTS, [this.editionKey(id), this.sendsKey(id)], [this.now().toISOString(), record, ...subscriberIds]))
+  }
+
+  /** Saves the fan-out's resume point. */
+  async setFanoutCursor(id: string, cursor: string): Promise<void> {
+    await this.redis.hset(this.editionKey(id), { fanoutCursor: cursor })
+  }
+
+  /** Marks the fan-out complete; the edition is done at once when nobody matched or everybody was already handled. */
+  async finishFanout(id: string): Promise<void> {
+    await runScript(this.redis, FINISH_FANOUT, [this.editionKey(id), this.openKey()], [id, this.now().toISOString()])
+  }
+
+  async sendRecord(id: string, subscriberId: string): Promise<SendRecord | null> {
+    const value = await this.redis.hget(this.sendsKey(id), subscriberId)
+    return value ? (JSON.parse(value) as SendRecord) : null
+  }
+
+  /**
+   * Sets a non-final state (`sending`, `retrying`). Returns `{ final: true }` without changing anything
+   * when the recipient already has a final outcome, else the record it replaced.
+   */
+  async setProgress(id: string, subscriberId: string, record: SendRecord): Promise<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }> {
+    const [kind, previous] = (await runScript(this.redis, SET_PROGRESS, this.sendKeys(id), [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state])) as [string, string]
+    if (kind === 'final') return { final: true, record: JSON.parse(previous) as SendRecord }
+    return { final: false, previous: previous ? (JSON.parse(previous) as SendRecord) : null }
+  }
+
+  /** Records a final outcome, once: false when the recipient already had one (nothing is counted twice). */
+  async setFinal(id: string, subscriberId: string, record: SendRecord & { state: 'sent' | 'failed' | 'skipped' }): Promise<boolean> {
+    const result = await runScript(this.redis, SET_FINAL, this.sendKeys(id), [
+      id,
+      this.now().toISOString(),
+      subscriberId,
+      JSON.stringify(record),
+      record.state,
+      record.possibleDuplicate ? '1' : '0',
+    ])
+    return result === 1
+  }
+
+  /** Streams the send ledger of an edition in batches (HSCAN), for repairs and reports. */
+  async *sendRecords(id: string, batchSize = 500): AsyncGenerator<Array<[string, SendRecord]>> {
+    let cursor = '0'
+    do {
+      const [next, flat] = await this.redis.hscan(this.sendsKey(id), cursor, 'COUNT', batchSize)
+      cursor = next
+      const batch: Array<[string, SendRecord]> = []
+      for (let index = 0; index < flat.length; index += 2) batch.push([flat[index]!, JSON.parse(flat[index + 1]!) as SendRecord])
+      if (batch.length > 0) yield batch
+    } while (cursor !== '0')
+  }
+
+  /** Recipients whose send failed for good, with the server's reply. */
+  async failures(id: string): Promise<Array<{ subscriberId: string; email: string | null; reply: string | null }>> {
+    const failed: Array<{ subscriberId: string; email: string | null; reply: string | null }> = []
+    for await (const batch of this.sendRecords(id)) {
+      for (const [subscriberId, record] of batch) {
+        if (record.state === 'failed') failed.push({ subscriberId, email: record.email ?? null, reply: record.reply ?? null })
+      }
+    }
+    return failed
+  }
+
+  private editionKey(id: string): string {
+    return this.keys.key('edition', id)
+  }
+
+  private sendsKey(id: string): string {
+    return this.keys.key('edition', id, 'sends')
+  }
+
+  private openKey(): string {
+    return this.keys.key('editions', 'open')
+  }
+
+  private sendKeys(id: string): string[] {
+    return [this.editionKey(id), this.openKey(), this.sendsKey(id), this.keys.key('stats', 'sends')]
+  }
+
+  /** Send outcomes over all editions (sent, failed, skipped, retried, possible_duplicate): the `/metrics` counters. */
+  async sendTotals(): Promise<Record<'sent' | 'failed' | 'skipped' | 'retried' | 'possible_duplicate', number>> {
+    const fields = await this.redis.hgetall(this.keys.key('stats', 'sends'))
+    const value = (name: string) => Number(fields[name] ?? 0)
+    return { sent: value('sent'), failed: value('failed'), skipped: value('skipped'), retried: value('retried'), possible_duplicate: value('possible_duplicate') }
+  }
+}

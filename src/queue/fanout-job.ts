@@ -1,0 +1,85 @@
+import type { Job, JobsOptions } from 'bullmq'
+import type { EditionStore } from '../digest/editions.js'
+import { postsForSubscriber } from '../digest/snapshot.js'
+import type { Logger } from '../log.js'
+import type { SubscriberStore } from '../subscribers/store.js'
+import { sendJobId, type EditionJobData, type HeraldQueues } from './queues.js'
+
+/** What the fan-out needs. */
+export interface FanoutOptions {
+  readonly editions: EditionStore
+  readonly subscribers: SubscriberStore
+  readonly queues: HeraldQueues
+  readonly sendOptions: JobsOptions
+  readonly logger: Logger
+  /** Subscribers read (and send jobs added) per batch. Default 1000. */
+  readonly batchSize?: number
+  /** Pause adding while this many send jobs wait, so Redis memory stays flat however large the list. Default 20,000. */
+  readonly highWater?: number
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+/** Summary returned by the fan-out job. */
+export interface FanoutResult {
+  readonly queued: number
+  readonly repaired: number
+}
+
+/**
+ * The edition job: streams active subscribers by cursor (never all in memory), skips those whose tags
+ * match none of the edition's posts, records the rest as queued in the send ledger and adds one send job
+ * each, in bulk, with ids fixed by edition and subscriber. The cursor is saved after every batch, so a
+ * restarted fan-out resumes where it stopped; whatever it adds twice is ignored by id.
+ */
+export function createFanoutProcessor(options: FanoutOptions): (job: Job<EditionJobData>) => Promise<FanoutResult> {
+  const { editions, subscribers, queues, logger } = options
+  const batchSize = options.batchSize ?? 1000
+  const highWater = options.highWater ?? 20_000
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+
+  return async (job) => {
+    const { editionId } = job.data
+    const edition = await editions.get(editionId)
+    if (!edition) {
+      logger.warn({ editionId }, 'fan-out for an unknown edition: nothing to do')
+      return { queued: 0, repaired: 0 }
+    }
+    const resumed = edition.fanout === 'done' || edition.fanoutCursor !== null
+    const posts = await editions.posts(editionId)
+    let queued = 0
+    if (edition.fanout !== 'done') {
+      for await (const batch of subscribers.streamActive({ batchSize, after: edition.fanoutCursor })) {
+        const recipients = batch.filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0).map((subscriber) => subscriber.id)
+        while ((await queues.sends.getWaitingCount()) > highWater) await sleep(200)
+        // Ledger first: a send that finishes at once must find its recipient counted.
+        queued += await editions.queueRecipients(editionId, recipients)
+        await addSends(recipients)
+        await editions.setFanoutCursor(editionId, batch.at(-1)!.id)
+        await job.updateProgress({ queued })
+      }
+    }
+    // After a crash or a lost job, every recipient without a final outcome gets its send job back (no-op when it exists).
+    let repaired = 0
+    if (resumed) {
+      for await (const records of editions.sendRecords(editionId)) {
+        const open = records.filter(([, record]) => record.state === 'queued' || record.state === 'sending' || record.state === 'retrying').map(([id]) => id)
+        await addSends(open)
+        repaired += open.length
+      }
+    }
+    await editions.finishFanout(editionId)
+    logger.info({ editionId, queued, repaired }, 'edition fanned out')
+    return { queued, repaired }
+
+    async function addSends(subscriberIds: readonly string[]): Promise<void> {
+      if (subscriberIds.length === 0) return
+      await queues.sends.addBulk(
+        subscriberIds.map((subscriberId) => ({
+          name: 'send',
+          data: { editionId, subscriberId },
+          opts: { ...options.sendOptions, jobId: sendJobId(editionId, subscriberId) },
+        })),
+      )
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq'
+import type { EditionStore } from '../digest/editions.js'
+import { keySpace } from '../keys.js'
+import type { Logger } from '../log.js'
+import { QUEUE_NAMES, type EditionJobData, type SendJobData } from './queues.js'
+
+/** How workers behave; every field has a default suited to production. */
+export interface WorkerTuning {
+  /** Send jobs processed at once by this process. Default 10 (the SMTP pool has 5 connections). */
+  readonly concurrency?: number
+  /** Messages per second across all workers of the site (BullMQ's limiter lives in Redis); 0 = no limit. */
+  readonly rateLimit?: number
+  /**
+   * How long a job may go without its worker renewing the lock before it counts as stalled and is handed
+   * to another worker. Default 30 s. Tests use a short value to recover quickly from a killed worker.
+   */
+  readonly stallMs?: number
+}
+
+/** What `startWorkers` needs. */
+export interface StartWorkersOptions extends WorkerTuning {
+  readonly connection: ConnectionOptions
+  readonly prefix: string
+  readonly editions: EditionStore
+  readonly fanout: Processor<EditionJobData>
+  readonly send: Processor<SendJobData>
+  /** Processor for scheduled runs; no runs worker when absent. */
+  readonly run?: Processor
+  readonly logger: Logger
+}
+
+/** Running workers; `close` stops taking jobs and waits for the ones in flight. */
+export interface RunningWorkers {
+  readonly workers: readonly Worker[]
+  close(): Promise<void>
+}
+
+/** Starts BullMQ workers for the site's queues. */
+export function startWorkers(options: StartWorkersOptions): RunningWorkers {
+  const { connection, logger } = options
+  const stallMs = options.stallMs ?? 30_000
+  const common = {
+    connection,
+    prefix: keySpace(options.prefix).root,
+    lockDuration: stallMs,
+    stalledInterval: stallMs,
+    // A killed worker leaves its jobs stalled; they must go back to the queue, not fail, however often that happens.
+    maxStalledCount: 1000,
+  }
+  const workers: Worker[] = []
+
+  const fanout = new Worker<EditionJobData>(QUEUE_NAMES.editions, options.fanout, { ...common, concurrency: 1 })
+  const sends = new Worker<SendJobData>(QUEUE_NAMES.sends, options.send, {
+    ...common,
+    concurrency: options.concurrency ?? 10,
+    ...(options.rateLimit ? { limiter: { max: Math.max(1, Math.round(options.rateLimit)), duration: 1000 } } : {}),
+  })
+  workers.push(fanout, sends)
+  if (options.run) workers.push(new Worker(QUEUE_NAMES.runs, options.run, { ...common, concurrency: 1 }))
+
+  // A send job that fails for a reason the handler did not record (Redis gone mid-job, a bug) and has no attempts
+  // left still gets a final outcome in the ledger, so its edition can complete and `herald run` can report it.
+  sends.on('failed', (job: Job<SendJobData> | undefined, error: Error) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return
+    void options.editions
+      .setFinal(job.data.editionId, job.data.subscriberId, { state: 'failed', at: new Date().toISOString(), attempt: job.attemptsMade, reply: error.message })
+      .catch((cause: Error) => logger.error({ err: cause }, 'could not record a failed send'))
+  })
+  for (const worker of workers) worker.on('error', (error) => logger.error({ err: error, queue: worker.name }, 'queue worker error'))
+
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()))
+    },
+  }
+}
