@@ -44,10 +44,11 @@ export interface CycleResult {
 /** Builds the feeds, claims the new posts as an edition, and queues every open edition. Sends nothing itself. */
 export async function runPublishCycle(
   context: SiteContext,
-  services: Pick<DigestServices, 'ledger' | 'editions' | 'queues'>,
+  services: Pick<DigestServices, 'ledger' | 'editions' | 'queues' | 'cycles'>,
   options: { now: Date; announceLatest?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<CycleResult> {
   const { logger } = context
+  const started = performance.now()
   const { collection, counts } = await loadAndReport(context, options.now, options.onProgress)
   const build = await buildSiteFeeds(context, collection.posts, options.now)
   const announce = await announceNewPosts({
@@ -59,5 +60,15 @@ export async function runPublishCycle(
   // Editions left open by an earlier, interrupted run are queued again too: queueing is idempotent, nothing is lost.
   const openEditions = await services.editions.openIds()
   for (const editionId of openEditions) await enqueueEdition(services.queues, editionId)
+  await services.cycles.record({
+    durationMs: performance.now() - started,
+    at: new Date(),
+    feedsWritten: build.feeds.written.length,
+    feedsUnchanged: build.feeds.unchanged.length,
+    feedsFailed: build.feeds.failed.length,
+    postsLive: counts.live,
+    postsScheduled: counts.scheduled,
+    postsSkipped: counts.skipped,
+  })
   return { posts: counts, build, announce, openEditions }
 }

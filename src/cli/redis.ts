@@ -1,4 +1,9 @@
-import { Redis } from 'ioredis'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Redis, type RedisOptions } from 'ioredis'
 import type { Config } from '../config.js'
 import { HeraldError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -9,6 +14,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 /** An open Redis connection and how to close it (and anything started for it). */
 export interface RedisHandle {
   readonly redis: Redis
+  /** Where it is: a URL, or `unix:<socket>` for a private server. */
   readonly url: string
   close(): Promise<void>
 }
@@ -16,29 +22,44 @@ export interface RedisHandle {
 const HOW_TO_GET_REDIS =
   'start one with "docker compose up -d redis", or install it ("apt-get install redis-server" on Debian/Ubuntu, "brew install redis" on macOS), or set REDIS_URL'
 
+/** Options for {@link openRedis}. */
+export interface OpenRedisOptions {
+  /** Tried when `REDIS_URL` is unset. Default {@link DEFAULT_REDIS_URL}. */
+  readonly defaultUrl?: string
+  /** Site state folder, where a private server keeps its data. Default `<site>/.herald`. */
+  readonly stateDir?: string
+}
+
 /**
- * Connects to `REDIS_URL` (default redis://127.0.0.1:6379) with settings BullMQ needs
- * (`maxRetriesPerRequest: null`). Fails with exit status 2 and directions when nothing answers.
+ * Connects to `REDIS_URL`, or when it is unset to redis://127.0.0.1:6379; if nothing answers there either,
+ * starts a private `redis-server` from PATH for this process (data kept under `<site>/.herald/redis`, so the
+ * ledger survives between runs), so a first run on a fresh machine needs no set-up. Otherwise exit status 2
+ * with directions.
  */
-export async function openRedis(config: Config, logger: Logger): Promise<RedisHandle> {
-  const url = config.env.redisUrl ?? DEFAULT_REDIS_URL
+export async function openRedis(config: Config, logger: Logger, options: OpenRedisOptions = {}): Promise<RedisHandle> {
+  const url = config.env.redisUrl ?? options.defaultUrl ?? DEFAULT_REDIS_URL
   const redis = await tryConnect(url)
   if (redis) {
     logger.debug({ redis: redactUrl(url) }, 'connected to Redis')
-    return { redis, url, close: async () => void (await redis.quit().catch(() => redis.disconnect())) }
+    return { redis, url, close: () => quit(redis) }
+  }
+  if (config.env.redisUrl === null) {
+    const privateServer = await startPrivateRedis(options.stateDir ?? path.join(config.siteDir, '.herald'), logger)
+    if (privateServer) return privateServer
   }
   throw new HeraldError('REDIS_UNAVAILABLE', `no Redis answers at ${redactUrl(url)}: ${HOW_TO_GET_REDIS}`, { field: 'REDIS_URL' })
 }
 
 /** Connects and pings once; null when nothing answers within a few seconds. */
-export async function tryConnect(url: string, timeoutMs = 3000): Promise<Redis | null> {
-  const redis = new Redis(url, {
+export async function tryConnect(target: string | { path: string }, timeoutMs = 3000): Promise<Redis | null> {
+  const options: RedisOptions = {
     maxRetriesPerRequest: null,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     // Give up quickly while connecting; once connected, ioredis reconnects by itself.
     retryStrategy: (times) => (times > 3 ? null : 200 * times),
-  })
+  }
+  const redis = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, path: target.path })
   redis.on('error', () => {})
   try {
     await redis.connect()
@@ -55,4 +76,57 @@ export async function tryConnect(url: string, timeoutMs = 3000): Promise<Redis |
 /** Hides the password in a Redis URL for logs and messages. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@')
+}
+
+async function quit(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => redis.disconnect())
+}
+
+/** A private redis-server on a Unix socket in the site's state folder; null when `redis-server` is not installed. */
+async function startPrivateRedis(stateDir: string, logger: Logger): Promise<RedisHandle | null> {
+  const dir = path.join(stateDir, 'redis')
+  await mkdir(dir, { recursive: true })
+  // Unix socket paths are limited to ~104 bytes; a deep site folder gets a short path in the temp folder instead.
+  let socket = path.join(dir, 'redis.sock')
+  if (Buffer.byteLength(socket) > 100) socket = path.join(tmpdir(), `herald-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}.sock`)
+
+  // Another herald process of this site may have started one already: share it (it stops it when it exits).
+  const running = await tryConnect({ path: socket }, 500)
+  if (running) return { redis: running, url: `unix:${socket}`, close: () => quit(running) }
+
+  let child: ChildProcess
+  try {
+    child = spawn(
+      'redis-server',
+      ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--logfile', 'redis.log'],
+      { stdio: 'ignore' },
+    )
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve)
+      child.once('error', reject)
+    })
+  } catch {
+    return null
+  }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const redis = await tryConnect({ path: socket }, 500)
+    if (redis) {
+      logger.warn(`no Redis at ${DEFAULT_REDIS_URL} and REDIS_URL is unset: started a private redis-server for this run (data in ${dir}). Use a real Redis (REDIS_URL) for workers and several processes.`)
+      return {
+        redis,
+        url: `unix:${socket}`,
+        async close() {
+          await quit(redis)
+          // SIGTERM makes redis-server flush its append-only file and exit cleanly.
+          const exited = new Promise((resolve) => child.once('exit', resolve))
+          child.kill('SIGTERM')
+          await exited
+        },
+      }
+    }
+    if (child.exitCode !== null) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  child.kill('SIGKILL')
+  return null
 }

@@ -6,6 +6,7 @@ import { EditionStore } from '../digest/editions.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
 import { PublishingLedger } from '../publishing/ledger.js'
+import { CycleStatsStore } from '../publishing/run-stats.js'
 import { openQueues, type HeraldQueues } from '../queue/queues.js'
 import { SendLocks } from '../queue/send-lock.js'
 import { resolveSecret } from '../subscribers/secret.js'
@@ -23,6 +24,7 @@ export interface DigestServices {
   readonly subscribers: SubscriberStore
   readonly tokens: TokenSigner
   readonly queues: HeraldQueues
+  readonly cycles: CycleStatsStore
   /** Created on first use (a `status` or `preview` never opens an SMTP pool). */
   transport(): MailTransport
   composer(): Promise<DigestComposer>
@@ -33,13 +35,25 @@ export interface DigestServices {
 /** Headers DKIM signs: the usual ones plus both List-Unsubscribe headers (RFC 8058 asks for them to be signed). */
 export const DKIM_SIGNED_HEADERS = 'from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:list-id:list-unsubscribe:list-unsubscribe-post'
 
+/** The link signer for a site (HERALD_SECRET, or the generated one in `<site>/.herald/secret`). */
+export async function openTokenSigner(context: SiteContext): Promise<TokenSigner> {
+  const secret = await resolveSecret({ envSecret: context.config.env.secret, stateDir: stateDir(context.config.siteDir), logger: context.logger })
+  return new TokenSigner({ secret, confirmTtlDays: context.config.confirmTtlDays })
+}
+
+/** Just the subscriber store, for commands that need nothing else; `close` releases the connection. */
+export async function openSubscriberStore(context: SiteContext): Promise<{ store: SubscriberStore; redis: RedisHandle; close(): Promise<void> }> {
+  const redis = await openRedis(context.config, context.logger)
+  const store = new SubscriberStore({ redis: redis.redis, prefix: context.config.env.prefix })
+  return { store, redis, close: () => redis.close() }
+}
+
 /** Wires config → Redis → stores, queues, tokens, composer, transport. */
 export async function openDigestServices(context: SiteContext): Promise<DigestServices> {
   const { config, logger } = context
-  const secret = await resolveSecret({ envSecret: config.env.secret, stateDir: stateDir(config.siteDir), logger })
+  const tokens = await openTokenSigner(context)
   const redis = await openRedis(config, logger)
   const prefix = config.env.prefix
-  const tokens = new TokenSigner({ secret, confirmTtlDays: config.confirmTtlDays })
   const queues = openQueues(redis.redis, prefix)
   let transport: MailTransport | undefined
   let composer: Promise<DigestComposer> | undefined
@@ -52,6 +66,7 @@ export async function openDigestServices(context: SiteContext): Promise<DigestSe
     subscribers: new SubscriberStore({ redis: redis.redis, prefix }),
     tokens,
     queues,
+    cycles: new CycleStatsStore({ redis: redis.redis, prefix }),
     transport() {
       transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) })
       return transport

@@ -6,6 +6,9 @@ import { EditionStore } from '../../src/digest/editions.js'
 import { silentLogger } from '../../src/log.js'
 import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
 import { openQueues, type EditionJobData } from '../../src/queue/queues.js'
+import { MetricsRegistry } from '../../src/http/metrics.js'
+import { registerPipelineMetrics } from '../../src/cli/site-metrics.js'
+import { CycleStatsStore } from '../../src/publishing/run-stats.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { runHerald } from '../support/cli.js'
 import { useTestRedis, type TestRedis } from '../support/redis.js'
@@ -213,5 +216,30 @@ describe('herald run: failures', () => {
     expect(setup.sink.messages.flatMap((message) => message.envelopeTo)).toEqual(['ann@example.org'])
     const [edition] = await setup.editions.recent(1)
     expect(edition).toMatchObject({ status: 'done', sent: 1, skipped: 1 })
+  })
+})
+
+describe('metrics after runs', () => {
+  it('reports sends by outcome, editions, queue depth and the last run', async () => {
+    await subscribe('ann@example.org')
+    await subscribe('gone@example.org')
+    await setup.run()
+    setup.sink.setPolicy((address) => (address === 'gone@example.org' ? { code: 550, message: '5.1.1 unknown user' } : undefined))
+    await addPost('n.rst', { title: 'Something new', slug: 'new', date: '2024-01-01 10:00' })
+    expect((await setup.run()).code).toBe(4)
+
+    const registry = new MetricsRegistry()
+    const queues = openQueues(redis.redis, redis.prefix)
+    registerPipelineMetrics(registry, { editions: setup.editions, queues, cycles: new CycleStatsStore({ redis: redis.redis, prefix: redis.prefix }) })
+    const text = await registry.render()
+    await queues.close()
+    expect(text).toContain('# TYPE herald_sends_total counter')
+    expect(text).toMatch(/^herald_sends_total\{outcome="sent"\} 1$/m)
+    expect(text).toMatch(/^herald_sends_total\{outcome="failed"\} 1$/m)
+    expect(text).toMatch(/^herald_editions_total 1$/m)
+    expect(text).toMatch(/^herald_editions_open 0$/m)
+    expect(text).toMatch(/^herald_queue_jobs\{queue="sends",state="waiting"\} 0$/m)
+    expect(text).toMatch(/^herald_posts\{state="live"\} 3$/m)
+    expect(text).toMatch(/^herald_last_run_duration_seconds \d+(\.\d+)?(e-?\d+)?$/m)
   })
 })

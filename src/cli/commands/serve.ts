@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
+import { MetricsRegistry } from '../../http/metrics.js'
 import { createServer } from '../../http/server.js'
-import { createTransport } from '../../mail/transport.js'
 import { livePosts } from '../../publishing/live.js'
 import type { CommandRegistry } from '../main.js'
 import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext } from '../runtime.js'
 import { loadSitePosts } from '../site-posts.js'
-import { openSubscriberStore, openTokenSigner } from './subscribers.js'
+import { openDigestServices } from '../services.js'
+import { registerPipelineMetrics } from '../site-metrics.js'
 
 interface ServeOptions extends CommonOptions {
   host: string
@@ -32,12 +33,13 @@ export function registerServe(program: Command, registry: CommandRegistry): void
 /** Wires config → Redis → store, tokens, transport → server; listens until SIGTERM/SIGINT, then closes everything in order. */
 async function serve(context: SiteContext, listen: { host: string; port: number; trustProxy: boolean | string[] }): Promise<void> {
   const { config, logger, runtime } = context
-  const tokens = await openTokenSigner(context)
   const tags = await siteTags(context)
-  const opened = await openSubscriberStore(context)
-  const transport = createTransport({ config, logger })
+  const services = await openDigestServices(context)
+  const transport = services.transport()
+  const metrics = new MetricsRegistry()
+  registerPipelineMetrics(metrics, services)
   try {
-    const app = await createServer({ config, store: opened.store, transport, tokens, redis: opened.redis.redis, logger, tags, trustProxy: listen.trustProxy })
+    const app = await createServer({ config, store: services.subscribers, transport, tokens: services.tokens, redis: services.redis.redis, logger, tags, metrics, trustProxy: listen.trustProxy })
     const address = await app.listen({ host: listen.host, port: listen.port })
     println(runtime, `herald: serving ${config.site.title} on ${address} (mail: ${transport.kind === 'smtp' ? 'SMTP' : config.email.outboxDir})`)
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -53,8 +55,7 @@ async function serve(context: SiteContext, listen: { host: string; port: number;
     // Fastify answers 503 to new requests, waits for those in flight and for confirmation emails being sent.
     await app.close()
   } finally {
-    await transport.close()
-    await opened.close()
+    await services.close()
   }
 }
 

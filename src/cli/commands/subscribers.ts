@@ -7,14 +7,11 @@ import { ExitCode, HeraldError } from '../../errors.js'
 import { createTransport } from '../../mail/transport.js'
 import { ConfirmationMailer } from '../../subscribers/confirmation.js'
 import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
-import { resolveSecret } from '../../subscribers/secret.js'
-import { SUBSCRIBER_STATUSES, SubscriberStore, type Subscriber, type SubscriberStatus } from '../../subscribers/store.js'
+import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
-import { TokenSigner } from '../../subscribers/tokens.js'
 import type { CommandRegistry } from '../main.js'
-import { openRedis, type RedisHandle } from '../redis.js'
 import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext } from '../runtime.js'
-import { stateDir } from '../site-posts.js'
+import { openSubscriberStore, openTokenSigner } from '../services.js'
 
 /** One row of `herald subscribers list --json`: stable keys for scripts. */
 export interface SubscriberListing {
@@ -29,19 +26,6 @@ export interface SubscriberListing {
   bounced: string | null
   bounceReason: string | null
   consent: { source: string; at: string; ip: string | null; userAgent: string | null }
-}
-
-/** A site's subscriber store over a fresh Redis connection; `close` releases it. */
-export async function openSubscriberStore(context: SiteContext): Promise<{ store: SubscriberStore; redis: RedisHandle; close(): Promise<void> }> {
-  const redis = await openRedis(context.config, context.logger)
-  const store = new SubscriberStore({ redis: redis.redis, prefix: context.config.env.prefix })
-  return { store, redis, close: () => redis.close() }
-}
-
-/** The link signer for a site (HERALD_SECRET, or the generated one in `<site>/.herald/secret`). */
-export async function openTokenSigner(context: SiteContext): Promise<TokenSigner> {
-  const secret = await resolveSecret({ envSecret: context.config.env.secret, stateDir: stateDir(context.config.siteDir), logger: context.logger })
-  return new TokenSigner({ secret, confirmTtlDays: context.config.confirmTtlDays })
 }
 
 export function registerSubscribers(program: Command, registry: CommandRegistry): void {
