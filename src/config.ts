@@ -1,5 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
+import { CronExpressionParser } from 'cron-parser'
 import { LineCounter, parseDocument, isNode } from 'yaml'
 import { z } from 'zod'
 import { HeraldError } from './errors.js'
@@ -14,6 +15,15 @@ export type FeedFormat = (typeof FEED_FORMATS)[number]
 const isTimeZone = (zone: string): boolean => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const isCronPattern = (pattern: string): boolean => {
+  try {
+    CronExpressionParser.parse(pattern)
     return true
   } catch {
     return false
@@ -109,7 +119,11 @@ const rawSchema = z.strictObject({
     })
     .prefault({}),
   confirm_ttl_days: positiveInt('days a confirmation link stays valid').default(7),
-  schedule: z.string({ error: 'expected a cron pattern such as "*/10 * * * *"' }).nullable().default(null),
+  schedule: z
+    .string({ error: 'expected a cron pattern such as "*/10 * * * *"' })
+    .refine(isCronPattern, { error: 'expected a cron pattern such as "*/10 * * * *" (minute hour day month weekday)' })
+    .nullable()
+    .default(null),
 })
 
 type RawConfig = z.infer<typeof rawSchema>
