@@ -99,9 +99,10 @@ const rawSchema = z.strictObject({
       content: z.enum(['teaser', 'full'], { error: 'expected teaser or full' }).default('teaser'),
       subject: headerSafe('a subject pattern').default(''),
       rate_limit: z.number({ error: 'expected messages per second (a number, 0 for no limit)' }).min(0).default(0),
-      attempts: positiveInt('the number of attempts per recipient').default(5),
-      backoff_ms: positiveInt('the first retry delay in milliseconds').default(5000),
+      attempts: positiveInt('the number of attempts per recipient').default(6),
+      backoff_ms: positiveInt('the first retry delay in milliseconds').default(30_000),
       unsubscribe_mailto: headerSafe('an address for mailto: unsubscribe requests').optional(),
+      max_edition_posts: z.number({ error: 'expected a whole number (0 for no limit)' }).int().min(0).default(10),
       dkim: z
         .strictObject({
           domain: nonEmpty('the signing domain'),
@@ -159,12 +160,17 @@ export interface EmailConfig {
   readonly subject: string
   /** Messages per second across all workers; 0 = unlimited. Default 0. */
   readonly rateLimit: number
-  /** Attempts per recipient for transient failures. Default 5. */
+  /** Attempts per recipient for transient failures. Default 6. */
   readonly attempts: number
-  /** First retry delay (exponential backoff). Default 5000 ms. */
+  /** First retry delay, doubled each attempt. Default 30 s: six attempts span ~15 min, past typical greylisting. */
   readonly backoffMs: number
   /** Address for `mailto:` in List-Unsubscribe. Default: the From address. */
   readonly unsubscribeMailto: string
+  /**
+   * Most posts one edition may hold (0: no limit). Default 10. More at once usually means post ids changed
+   * (new `site.url` or permalink pattern): `run` refuses instead of mailing the archive again.
+   */
+  readonly maxEditionPosts: number
   readonly dkim: { readonly domain: string; readonly selector: string; readonly privateKeyFile: string } | null
 }
 
@@ -324,6 +330,7 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       attempts: raw.email.attempts,
       backoffMs: raw.email.backoff_ms,
       unsubscribeMailto: raw.email.unsubscribe_mailto ?? extractAddress(from),
+      maxEditionPosts: raw.email.max_edition_posts,
       dkim: raw.email.dkim
         ? { domain: raw.email.dkim.domain, selector: raw.email.dkim.selector, privateKeyFile: path.resolve(siteDir, raw.email.dkim.private_key_file) }
         : null,

@@ -9,6 +9,7 @@ import { registerStatus } from './commands/status.js'
 import { registerWorker } from './commands/worker.js'
 import { registerServe } from './commands/serve.js'
 import { registerSubscribers } from './commands/subscribers.js'
+import { registerInit } from './commands/init.js'
 
 /** Every command module adds itself to the program and sets `exitCode` through this holder. */
 export interface CommandRegistry {
@@ -18,7 +19,7 @@ export interface CommandRegistry {
 
 type Register = (program: Command, registry: CommandRegistry) => void
 
-const COMMANDS: Register[] = [registerPosts, registerBuild, registerRun, registerWorker, registerPreview, registerStatus, registerSubscribers, registerServe]
+const COMMANDS: Register[] = [registerPosts, registerBuild, registerRun, registerWorker, registerPreview, registerStatus, registerSubscribers, registerServe, registerInit]
 
 /** Runs the `herald` command line and returns the exit status (never calls process.exit itself). */
 export async function main(argv: readonly string[], runtime: CliRuntime): Promise<number> {

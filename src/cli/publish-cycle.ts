@@ -45,7 +45,7 @@ export interface CycleResult {
 export async function runPublishCycle(
   context: SiteContext,
   services: Pick<DigestServices, 'ledger' | 'editions' | 'queues' | 'cycles'>,
-  options: { now: Date; announceLatest?: number; onProgress?: (done: number, total: number) => void },
+  options: { now: Date; announceLatest?: number; recordOnly?: boolean; onProgress?: (done: number, total: number) => void },
 ): Promise<CycleResult> {
   const { logger } = context
   const started = performance.now()
@@ -55,8 +55,18 @@ export async function runPublishCycle(
     ledger: services.ledger,
     live: livePosts(collection.posts, options.now),
     ...(options.announceLatest !== undefined ? { announceLatest: options.announceLatest } : {}),
+    maxPosts: context.config.email.maxEditionPosts,
+    recordOnly: options.recordOnly ?? false,
   })
   if (announce.firstActivation) logger.info(`first activation: ${announce.baselined} existing posts recorded as already announced (not mailed)`)
+  if (announce.recorded > 0) logger.info(`${announce.recorded} new post(s) recorded as announced without mailing (--record-only)`)
+  if (announce.refused) {
+    logger.error(
+      `${announce.refused.count} posts are new at once (email.max_edition_posts is ${announce.refused.limit}): nothing was mailed. ` +
+        'If post ids changed (a new site.url, permalink pattern or slugs), record them without mailing: herald run --record-only. ' +
+        'If they really are all new, raise email.max_edition_posts.',
+    )
+  }
   // Editions left open by an earlier, interrupted run are queued again too: queueing is idempotent, nothing is lost.
   const openEditions = await services.editions.openIds()
   for (const editionId of openEditions) await enqueueEdition(services.queues, editionId)

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
@@ -38,7 +38,7 @@ export interface OpenRedisOptions {
  */
 export async function openRedis(config: Config, logger: Logger, options: OpenRedisOptions = {}): Promise<RedisHandle> {
   const url = config.env.redisUrl ?? options.defaultUrl ?? DEFAULT_REDIS_URL
-  const redis = await tryConnect(url)
+  const redis = await tryConnect(url, 3000, logger)
   if (redis) {
     logger.debug({ redis: redactUrl(url) }, 'connected to Redis')
     return { redis, url, close: () => quit(redis) }
@@ -51,7 +51,7 @@ export async function openRedis(config: Config, logger: Logger, options: OpenRed
 }
 
 /** Connects and pings once; null when nothing answers within a few seconds. */
-export async function tryConnect(target: string | { path: string }, timeoutMs = 3000): Promise<Redis | null> {
+export async function tryConnect(target: string | { path: string }, timeoutMs = 3000, logger?: Logger): Promise<Redis | null> {
   const options: RedisOptions = {
     maxRetriesPerRequest: null,
     lazyConnect: true,
@@ -64,8 +64,15 @@ export async function tryConnect(target: string | { path: string }, timeoutMs = 
   try {
     await redis.connect()
     await redis.ping()
-    // Connected: from now on keep reconnecting (a long-running worker must survive a Redis restart).
+    // Connected: from now on keep reconnecting (a long-running worker must survive a Redis restart), and say so.
     redis.options.retryStrategy = (times) => Math.min(times * 200, 5000)
+    redis.removeAllListeners('error')
+    let lastReport = 0
+    redis.on('error', (error: Error) => {
+      if (Date.now() - lastReport < 10_000) return
+      lastReport = Date.now()
+      logger?.warn(`Redis connection problem (reconnecting): ${error.message}`)
+    })
     return redis
   } catch {
     redis.disconnect()
@@ -89,27 +96,48 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
   // Unix socket paths are limited to ~104 bytes; a deep site folder gets a short path in the temp folder instead.
   let socket = path.join(dir, 'redis.sock')
   if (Buffer.byteLength(socket) > 100) socket = path.join(tmpdir(), `herald-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}.sock`)
+  const shared = (redis: Redis): RedisHandle => ({ redis, url: `unix:${socket}`, close: () => quit(redis) })
 
-  // Another herald process of this site may have started one already: share it (it stops it when it exits).
-  const running = await tryConnect({ path: socket }, 500)
-  if (running) return { redis: running, url: `unix:${socket}`, close: () => quit(running) }
+  // One server per site: the process that creates the lock file starts it; others wait for it and share it
+  // (two servers on one data folder would each hold half the ledger).
+  const lockFile = path.join(dir, 'server.pid')
+  if (!(await takeLock(lockFile))) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const running = await tryConnect({ path: socket }, 200, logger)
+      if (running) return shared(running)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    return null
+  }
 
   let child: ChildProcess
   try {
     child = spawn(
       'redis-server',
       ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--logfile', 'redis.log'],
-      { stdio: 'ignore' },
+      // Its own process group: a Ctrl-C meant for herald must not stop Redis under in-flight writes.
+      { stdio: 'ignore', detached: true },
     )
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve)
       child.once('error', reject)
     })
   } catch {
+    await rm(lockFile, { force: true })
     return null
   }
+  await writeFile(lockFile, String(child.pid))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGTERM makes redis-server flush its append-only file and exit cleanly.
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+    await rm(lockFile, { force: true })
+  }
   for (let attempt = 0; attempt < 50; attempt++) {
-    const redis = await tryConnect({ path: socket }, 500)
+    const redis = await tryConnect({ path: socket }, 500, logger)
     if (redis) {
       logger.warn(`no Redis at ${DEFAULT_REDIS_URL} and REDIS_URL is unset: started a private redis-server for this run (data in ${dir}). Use a real Redis (REDIS_URL) for workers and several processes.`)
       return {
@@ -117,10 +145,7 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
         url: `unix:${socket}`,
         async close() {
           await quit(redis)
-          // SIGTERM makes redis-server flush its append-only file and exit cleanly.
-          const exited = new Promise((resolve) => child.once('exit', resolve))
-          child.kill('SIGTERM')
-          await exited
+          await stop()
         },
       }
     }
@@ -128,5 +153,30 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   child.kill('SIGKILL')
+  await rm(lockFile, { force: true })
   return null
+}
+
+/** Creates `file` exclusively; a lock left by a process that no longer exists is taken over. */
+async function takeLock(file: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' })
+      return true
+    } catch {
+      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim())
+      if (pid > 0 && isAlive(pid)) return false
+      await rm(file, { force: true })
+    }
+  }
+  return false
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

@@ -26,6 +26,7 @@ export async function startSiteWorkers(
   const locks = services.locks()
   await locks.start()
   const composer = await services.composer()
+  const stopping = new AbortController()
   const workers = startWorkers({
     connection: services.redis.redis,
     prefix: config.env.prefix,
@@ -34,7 +35,8 @@ export async function startSiteWorkers(
     stallMs: config.env.stallMs,
     rateLimit: config.email.rateLimit,
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-    fanout: createFanoutProcessor({ editions: services.editions, subscribers: services.subscribers, queues: services.queues, sendOptions: sendJobOptions(config), logger }),
+    ...(options.tally ? { observer: options.tally } : {}),
+    fanout: createFanoutProcessor({ editions: services.editions, subscribers: services.subscribers, queues: services.queues, sendOptions: sendJobOptions(config), logger, signal: stopping.signal }),
     send: createSendProcessor({
       editions: services.editions,
       subscribers: services.subscribers,
@@ -49,6 +51,7 @@ export async function startSiteWorkers(
   return {
     workers: workers.workers,
     async close() {
+      stopping.abort()
       await workers.close()
       await locks.stop()
     },

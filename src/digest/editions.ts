@@ -46,6 +46,8 @@ export interface SendRecord {
   /** Why a recipient was skipped (no longer active, no matching post). */
   readonly reason?: string
   readonly possibleDuplicate?: boolean
+  /** A retry after a failure without any SMTP reply (timeout, reset): the message may have been accepted. */
+  readonly uncertain?: boolean
 }
 
 const FINAL_STATES_LUA = `local FINAL = {sent = true, failed = true, skipped = true}`
@@ -182,6 +184,11 @@ export class EditionStore {
     if (subscriberIds.length === 0) return 0
     const record = JSON.stringify({ state: 'queued', at: this.now().toISOString() } satisfies SendRecord)
     return Number(await runScript(this.redis, QUEUE_RECIPIENTS, [this.editionKey(id), this.sendsKey(id)], [this.now().toISOString(), record, ...subscriberIds]))
+  }
+
+  /** Marks the fan-out as started; false when an earlier attempt had already started it (so it must repair). */
+  async startFanout(id: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.editionKey(id), 'fanoutStarted', this.now().toISOString())) === 1
   }
 
   /** Saves the fan-out's resume point. */

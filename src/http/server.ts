@@ -93,8 +93,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   })
 
   const app = Fastify({
+    // No request log: URLs carry tokens. Failures are logged by the error handler below.
     logger: false,
-    disableRequestLogging: true,
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,

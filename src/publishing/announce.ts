@@ -10,6 +10,10 @@ export interface AnnounceResult {
   readonly baselined: number
   /** The edition this run created, or null when nothing was new (or another run claimed it first). */
   readonly edition: ClaimedEdition | null
+  /** New posts recorded without mailing (`recordOnly`). */
+  readonly recorded: number
+  /** Set when more posts were new than `maxPosts` allows: nothing was claimed or recorded. */
+  readonly refused: { readonly count: number; readonly limit: number } | null
 }
 
 /** Options for {@link announceNewPosts}. */
@@ -19,6 +23,10 @@ export interface AnnounceOptions {
   readonly live: readonly Post[]
   /** On first activation, mail the newest N live posts instead of none. Ignored once the ledger is initialised. */
   readonly announceLatest?: number
+  /** Refuse (claim nothing) when more posts than this are new at once; 0 or absent: no limit. */
+  readonly maxPosts?: number
+  /** Record the new posts as announced without making an edition (after a site move changed post ids). */
+  readonly recordOnly?: boolean
 }
 
 /** Newest first, ties by file: the order "the newest N" is taken in. */
@@ -40,8 +48,15 @@ export async function announceNewPosts(options: AnnounceOptions): Promise<Announ
   }
   const fresh = new Set(await ledger.unannounced(options.live.map((post) => post.feedId)))
   const candidates = options.live.filter((post) => fresh.has(post.feedId))
+  if (options.recordOnly) {
+    const recorded = await ledger.recordWithoutAnnouncing(candidates.map((post) => post.feedId))
+    return { firstActivation, baselined, edition: null, recorded, refused: null }
+  }
+  if (options.maxPosts && candidates.length > options.maxPosts) {
+    return { firstActivation, baselined, edition: null, recorded: 0, refused: { count: candidates.length, limit: options.maxPosts } }
+  }
   const edition = await ledger.claimEdition(candidates.map((post) => ({ feedId: post.feedId, snapshot: JSON.stringify(snapshotPost(post)) })))
-  return { firstActivation, baselined, edition }
+  return { firstActivation, baselined, edition, recorded: 0, refused: null }
 }
 
 /** The posts the next run would put in an edition, without changing anything (for `herald preview`). */

@@ -99,6 +99,13 @@ export class PublishingLedger {
     return result === 1
   }
 
+  /** Records posts as known without announcing them (`herald run --record-only`). Returns how many were new. */
+  async recordWithoutAnnouncing(feedIds: readonly string[]): Promise<number> {
+    if (feedIds.length === 0) return 0
+    const results = await Promise.all(feedIds.map((id) => this.redis.hsetnx(this.announcedKey(), id, BASELINE)))
+    return results.filter((result) => result === 1).length
+  }
+
   /** The announcements for the given feed ids (absent ids were never announced). */
   async lookup(feedIds: readonly string[]): Promise<Map<string, Announcement>> {
     const found = new Map<string, Announcement>()

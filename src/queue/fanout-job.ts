@@ -1,9 +1,9 @@
-import type { Job, JobsOptions } from 'bullmq'
+import { DelayedError, type Job, type JobsOptions } from 'bullmq'
 import type { EditionStore } from '../digest/editions.js'
 import { postsForSubscriber } from '../digest/snapshot.js'
 import type { Logger } from '../log.js'
 import type { SubscriberStore } from '../subscribers/store.js'
-import { sendJobId, type EditionJobData, type HeraldQueues } from './queues.js'
+import { ensureJobs, sendJobId, type EditionJobData, type HeraldQueues } from './queues.js'
 
 /** What the fan-out needs. */
 export interface FanoutOptions {
@@ -17,6 +17,8 @@ export interface FanoutOptions {
   /** Pause adding while this many send jobs wait, so Redis memory stays flat however large the list. Default 20,000. */
   readonly highWater?: number
   readonly sleep?: (ms: number) => Promise<void>
+  /** Aborted when the worker shuts down: the fan-out stops at a batch boundary and resumes later from its cursor. */
+  readonly signal?: AbortSignal
 }
 
 /** Summary returned by the fan-out job. */
@@ -31,26 +33,36 @@ export interface FanoutResult {
  * each, in bulk, with ids fixed by edition and subscriber. The cursor is saved after every batch, so a
  * restarted fan-out resumes where it stopped; whatever it adds twice is ignored by id.
  */
-export function createFanoutProcessor(options: FanoutOptions): (job: Job<EditionJobData>) => Promise<FanoutResult> {
+export function createFanoutProcessor(options: FanoutOptions): (job: Job<EditionJobData>, token?: string) => Promise<FanoutResult> {
   const { editions, subscribers, queues, logger } = options
   const batchSize = options.batchSize ?? 1000
   const highWater = options.highWater ?? 20_000
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
-  return async (job) => {
+  return async (job, token) => {
     const { editionId } = job.data
     const edition = await editions.get(editionId)
     if (!edition) {
       logger.warn({ editionId }, 'fan-out for an unknown edition: nothing to do')
       return { queued: 0, repaired: 0 }
     }
-    const resumed = edition.fanout === 'done' || edition.fanoutCursor !== null
+    // Any earlier attempt (failed, stalled, killed) may have queued recipients whose jobs never made it.
+    const resumed = !(await editions.startFanout(editionId))
     const posts = await editions.posts(editionId)
     let queued = 0
+    const pauseForShutdown = async () => {
+      // Stop at a batch boundary (the cursor is saved) and come back later, without using up an attempt.
+      await job.moveToDelayed(Date.now() + 1000, token)
+      throw new DelayedError()
+    }
     if (edition.fanout !== 'done') {
       for await (const batch of subscribers.streamActive({ batchSize, after: edition.fanoutCursor })) {
         const recipients = batch.filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0).map((subscriber) => subscriber.id)
-        while ((await queues.sends.getWaitingCount()) > highWater) await sleep(200)
+        while ((await queues.sends.getWaitingCount()) > highWater) {
+          if (options.signal?.aborted) await pauseForShutdown()
+          await sleep(200)
+        }
+        if (options.signal?.aborted) await pauseForShutdown()
         // Ledger first: a send that finishes at once must find its recipient counted.
         queued += await editions.queueRecipients(editionId, recipients)
         await addSends(recipients)
@@ -63,7 +75,7 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     if (resumed) {
       for await (const records of editions.sendRecords(editionId)) {
         const open = records.filter(([, record]) => record.state === 'queued' || record.state === 'sending' || record.state === 'retrying').map(([id]) => id)
-        await addSends(open)
+        await addSends(open, true)
         repaired += open.length
       }
     }
@@ -71,15 +83,16 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     logger.info({ editionId, queued, repaired }, 'edition fanned out')
     return { queued, repaired }
 
-    async function addSends(subscriberIds: readonly string[]): Promise<void> {
+    async function addSends(subscriberIds: readonly string[], repair = false): Promise<void> {
       if (subscriberIds.length === 0) return
-      await queues.sends.addBulk(
-        subscriberIds.map((subscriberId) => ({
-          name: 'send',
-          data: { editionId, subscriberId },
-          opts: { ...options.sendOptions, jobId: sendJobId(editionId, subscriberId) },
-        })),
-      )
+      const jobs = subscriberIds.map((subscriberId) => ({
+        name: 'send',
+        data: { editionId, subscriberId },
+        opts: { ...options.sendOptions, jobId: sendJobId(editionId, subscriberId) },
+      }))
+      // First pass: plain bulk add (fast). Repair: also revive jobs that failed without a final outcome.
+      if (repair) await ensureJobs(queues.sends, jobs)
+      else await queues.sends.addBulk(jobs)
     }
   }
 }

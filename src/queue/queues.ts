@@ -65,7 +65,30 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Heral
   }
 }
 
+/** A job to make sure of: added when missing, retried when it failed for good, left alone otherwise. */
+export interface WantedJob<T> {
+  readonly name: string
+  readonly data: T
+  readonly opts: JobsOptions & { jobId: string }
+}
+
+/**
+ * Makes sure each job is in the queue: BullMQ's `add` with an existing id returns the old job whatever its
+ * state, so a job that already failed for good would never run again. Those are retried (with fresh attempts);
+ * waiting, active and delayed jobs are left alone. Used when re-queueing open editions and repairing fan-outs.
+ */
+export async function ensureJobs<T>(queue: Queue<T>, wanted: readonly WantedJob<T>[]): Promise<void> {
+  if (wanted.length === 0) return
+  const existing = await Promise.all(wanted.map((job) => queue.getJob(job.opts.jobId)))
+  const missing = wanted.filter((_, index) => !existing[index])
+  if (missing.length > 0) await queue.addBulk(missing.map((job) => ({ name: job.name, data: job.data, opts: job.opts })) as never)
+  for (const job of existing) {
+    // Another process may retry the same job at the same moment; losing that race is fine.
+    if (job && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true }).catch(() => {})
+  }
+}
+
 /** Queues the fan-out of an edition. Idempotent: an edition already queued (or running) is not queued twice. */
 export async function enqueueEdition(queues: HeraldQueues, editionId: string): Promise<void> {
-  await queues.editions.add('fanout', { editionId }, { jobId: editionJobId(editionId) })
+  await ensureJobs(queues.editions, [{ name: 'fanout', data: { editionId }, opts: { jobId: editionJobId(editionId) } }])
 }

@@ -65,9 +65,10 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
 
       const progress = await editions.setProgress(editionId, subscriberId, { state: 'sending', at: now().toISOString(), attempt, worker: locks.workerId, email: subscriber.email })
       if (progress.final) return 'already-done'
-      // A record left in `sending` means an earlier attempt died while talking to the server: it may have been
-      // delivered. We send again (a lost digest is worse than a duplicate) and say so.
-      const possibleDuplicate = progress.previous?.state === 'sending'
+      // A record left in `sending` means an earlier attempt died while talking to the server, and an `uncertain`
+      // retry means the connection broke without a reply: either may have been delivered. We send again (a lost
+      // digest is worse than a duplicate) and say so.
+      const possibleDuplicate = progress.previous?.state === 'sending' || progress.previous?.uncertain === true
       if (possibleDuplicate) {
         logger.warn({ editionId, subscriberId, previousWorker: progress.previous?.worker }, 'resending after an interrupted attempt: the recipient may get this digest twice')
         options.observer?.outcome('possible_duplicate')
@@ -79,15 +80,25 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
       } catch (error) {
         const failure = classifySendError(error)
         const lastAttempt = attempt >= (job.opts.attempts ?? 1)
+        const uncertain = failure.outcomeUnknown
         if (failure.kind === 'transient' && !lastAttempt) {
-          await editions.setProgress(editionId, subscriberId, { state: 'retrying', at: now().toISOString(), attempt, email: subscriber.email, reply: failure.reply, code: failure.code })
+          await editions.setProgress(editionId, subscriberId, {
+            state: 'retrying',
+            at: now().toISOString(),
+            attempt,
+            email: subscriber.email,
+            reply: failure.reply,
+            code: failure.code,
+            ...(uncertain || possibleDuplicate ? { uncertain: true } : {}),
+          })
           options.observer?.outcome('retried')
           logger.info({ editionId, email: subscriber.email, attempt, reply: failure.reply }, 'temporary failure; will retry')
           throw error
         }
+        // Bounce first: once the outcome is final no later attempt would come back to record it.
+        if (failure.bounce) await subscribers.markBounced(subscriberId, failure.reply)
         await editions.setFinal(editionId, subscriberId, { state: 'failed', at: now().toISOString(), attempt, email: subscriber.email, reply: failure.reply, code: failure.code })
         options.observer?.outcome('failed')
-        if (failure.bounce) await subscribers.markBounced(subscriberId, failure.reply)
         logger.warn({ editionId, email: subscriber.email, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')
         throw new UnrecoverableError(`${subscriber.email}: ${failure.reply}`)
       }
@@ -103,7 +114,7 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
       options.observer?.outcome('sent')
       return 'sent'
     } finally {
-      await locks.release(editionId, subscriberId)
+      await locks.release(editionId, subscriberId, lock.holder)
     }
   }
 

@@ -4,16 +4,20 @@ import type { Redis } from 'ioredis'
 import { keySpace, type KeySpace } from '../keys.js'
 import { runScript } from '../redis-script.js'
 
-// KEYS: 1 lock, 2 worker-heartbeat key prefix. ARGV: worker id, lock ttl ms.
-// Takes the lock when it is free, ours, or held by a worker whose heartbeat has expired (that worker is dead).
-// Returns the previous holder ('' when free), or false when a live worker holds it.
+// KEYS: 1 lock, 2 worker-heartbeat key prefix. ARGV: holder ("<worker id>|<execution>"), lock ttl ms.
+// Takes the lock when it is free or held by a worker whose heartbeat has expired (that worker is dead). Another
+// execution in this same process is a holder like any other: a stalled job picked up again by its own worker
+// must not send alongside the first execution. Returns the previous holder ('' when free), or false.
 const ACQUIRE = `
 local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] and redis.call('EXISTS', KEYS[2] .. holder) == 1 then return false end
+if holder then
+  local worker = string.match(holder, '^(.*)|') or holder
+  if redis.call('EXISTS', KEYS[2] .. worker) == 1 then return false end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return holder or ''
 `
-// KEYS: 1 lock. ARGV: worker id. Deletes the lock only if we hold it.
+// KEYS: 1 lock. ARGV: holder. Deletes the lock only if this execution holds it.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -48,7 +52,7 @@ export class SendLocks {
     if (!options?.redis) throw new TypeError('SendLocks needs a Redis connection (options.redis)')
     this.redis = options.redis
     this.keys = keySpace(options.prefix)
-    this.workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+    this.workerId = (options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`).replace(/\|/g, '-')
     this.heartbeatMs = options.heartbeatMs ?? 30_000
     this.lockMs = options.lockMs ?? 600_000
   }
@@ -67,16 +71,21 @@ export class SendLocks {
     await this.redis.del(this.heartbeatKey(this.workerId)).catch(() => {})
   }
 
-  /** `{ acquired: true, previousHolder }` (previousHolder: a dead worker we took over from, or null), or `{ acquired: false }` while a live worker sends. */
-  async acquire(editionId: string, subscriberId: string): Promise<{ acquired: true; previousHolder: string | null } | { acquired: false }> {
-    const result = await runScript(this.redis, ACQUIRE, [this.lockKey(editionId, subscriberId), this.keys.key('worker', '')], [this.workerId, this.lockMs])
+  /**
+   * `{ acquired: true, holder, previousHolder }` (previousHolder: a dead worker's execution we took over from, or
+   * null), or `{ acquired: false }` while a live execution — in any process, this one included — holds it.
+   */
+  async acquire(editionId: string, subscriberId: string): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
+    const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
+    const result = await runScript(this.redis, ACQUIRE, [this.lockKey(editionId, subscriberId), this.keys.key('worker', '')], [holder, this.lockMs])
     if (result === null || result === false) return { acquired: false }
-    const holder = String(result)
-    return { acquired: true, previousHolder: holder === '' || holder === this.workerId ? null : holder }
+    const previous = String(result)
+    return { acquired: true, holder, previousHolder: previous === '' ? null : previous }
   }
 
-  async release(editionId: string, subscriberId: string): Promise<void> {
-    await runScript(this.redis, RELEASE, [this.lockKey(editionId, subscriberId)], [this.workerId])
+  /** Releases a lock taken by `acquire` (only if `holder` still holds it). */
+  async release(editionId: string, subscriberId: string, holder: string): Promise<void> {
+    await runScript(this.redis, RELEASE, [this.lockKey(editionId, subscriberId)], [holder])
   }
 
   private beat(): Promise<unknown> {

@@ -3,6 +3,7 @@ import type { EditionStore } from '../digest/editions.js'
 import { keySpace } from '../keys.js'
 import type { Logger } from '../log.js'
 import { QUEUE_NAMES, type EditionJobData, type SendJobData } from './queues.js'
+import type { SendObserver } from './send-job.js'
 
 /** How workers behave; every field has a default suited to production. */
 export interface WorkerTuning {
@@ -27,6 +28,14 @@ export interface StartWorkersOptions extends WorkerTuning {
   /** Processor for scheduled runs; no runs worker when absent. */
   readonly run?: Processor
   readonly logger: Logger
+  /** Told about failures recorded here (sends that failed for a reason the handler could not record). */
+  readonly observer?: SendObserver
+}
+
+/** BullMQ's limiter for a rate in messages per second; below 1/s, one message per 1/rate seconds. */
+export function rateLimiter(perSecond: number): { max: number; duration: number } {
+  if (perSecond >= 1) return { max: Math.round(perSecond), duration: 1000 }
+  return { max: 1, duration: Math.round(1000 / perSecond) }
 }
 
 /** Running workers; `close` stops taking jobs and waits for the ones in flight. */
@@ -53,7 +62,7 @@ export function startWorkers(options: StartWorkersOptions): RunningWorkers {
   const sends = new Worker<SendJobData>(QUEUE_NAMES.sends, options.send, {
     ...common,
     concurrency: options.concurrency ?? 10,
-    ...(options.rateLimit ? { limiter: { max: Math.max(1, Math.round(options.rateLimit)), duration: 1000 } } : {}),
+    ...(options.rateLimit ? { limiter: rateLimiter(options.rateLimit) } : {}),
   })
   workers.push(fanout, sends)
   if (options.run) workers.push(new Worker(QUEUE_NAMES.runs, options.run, { ...common, concurrency: 1 }))
@@ -64,7 +73,8 @@ export function startWorkers(options: StartWorkersOptions): RunningWorkers {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return
     void options.editions
       .setFinal(job.data.editionId, job.data.subscriberId, { state: 'failed', at: new Date().toISOString(), attempt: job.attemptsMade, reply: error.message })
-      .catch((cause: Error) => logger.error({ err: cause }, 'could not record a failed send'))
+      .then((recorded) => recorded && options.observer?.outcome('failed'))
+      .catch((cause: Error) => logger.error({ err: cause }, 'could not record a failed send; the next run repairs it'))
   })
   for (const worker of workers) worker.on('error', (error) => logger.error({ err: error, queue: worker.name }, 'queue worker error'))
 

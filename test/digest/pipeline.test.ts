@@ -166,6 +166,29 @@ describe('herald run: new posts reach every subscriber exactly once', () => {
   })
 })
 
+describe('herald run: guarding the archive', () => {
+  it('refuses to mail more than email.max_edition_posts new posts at once; --record-only records them without mailing', async () => {
+    await subscribe('ann@example.org')
+    await setup.run()
+    // As if site.url or the permalink pattern had changed: every post looks new.
+    for (let index = 0; index < 11; index++) await addPost(`moved-${index}.rst`, { title: `Moved ${index}`, slug: `moved-${index}`, date: '2021-01-01 10:00' })
+    const refused = await setup.run()
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('11 posts are new at once (email.max_edition_posts is 10): nothing was mailed')
+    expect(refused.stderr).toContain('herald run --record-only')
+    expect(setup.sink.messages).toHaveLength(0)
+    expect(await setup.editions.count()).toBe(0)
+
+    const recorded = await setup.run('--record-only')
+    expect(recorded.code, recorded.stderr).toBe(0)
+    expect(setup.sink.messages).toHaveLength(0)
+
+    await addPost('really-new.rst', { title: 'Really new', slug: 'really-new', date: '2024-06-01 10:00' })
+    expect((await setup.run()).code).toBe(0)
+    expect(setup.sink.messages.map((message) => message.parsed.subject)).toEqual(['Really new'])
+  })
+})
+
 describe('herald run: failures', () => {
   it('retries a 451 until accepted (one email), does not retry a 550, marks that subscriber bounced, and the others are unaffected', async () => {
     for (const email of ['ok1@example.org', 'greylisted@example.org', 'gone@example.org', 'ok2@example.org']) await subscribe(email)

@@ -58,7 +58,7 @@ describe('SMTP transport', () => {
     const transport = createSmtpTransport({ url: sink.url, logger: silentLogger() })
     try {
       const permanent = await transport.send(message({ to: 'gone@example.org' })).catch((error: unknown) => error)
-      expect(classifySendError(permanent)).toEqual({ kind: 'permanent', bounce: true, code: 550, reply: expect.stringContaining('no such user') })
+      expect(classifySendError(permanent)).toEqual({ kind: 'permanent', bounce: true, code: 550, reply: expect.stringContaining('no such user'), outcomeUnknown: false })
       const transient = await transport.send(message({ to: 'later@example.org' })).catch((error: unknown) => error)
       expect(classifySendError(transient)).toMatchObject({ kind: 'transient', bounce: false, code: 451, reply: expect.stringContaining('try again later') })
     } finally {
@@ -70,7 +70,8 @@ describe('SMTP transport', () => {
     const transport = createSmtpTransport({ url: 'smtp://127.0.0.1:1', logger: silentLogger() })
     try {
       const error = await transport.send(message()).catch((caught: unknown) => caught)
-      expect(classifySendError(error)).toMatchObject({ kind: 'transient', bounce: false, code: null })
+      // Refused before any message could be handed over: a retry cannot duplicate anything.
+      expect(classifySendError(error)).toMatchObject({ kind: 'transient', bounce: false, code: null, outcomeUnknown: false })
     } finally {
       await transport.close()
     }
@@ -78,6 +79,13 @@ describe('SMTP transport', () => {
 })
 
 describe('classifySendError', () => {
+  it('says the outcome is unknown when an established connection broke without a reply', () => {
+    const timeout = Object.assign(new Error('Timeout'), { code: 'ETIMEDOUT', command: 'DATA' })
+    expect(classifySendError(timeout)).toMatchObject({ kind: 'transient', code: null, outcomeUnknown: true })
+    const greylisted = Object.assign(new Error('451 later'), { responseCode: 451, response: '451 later', command: 'RCPT TO' })
+    expect(classifySendError(greylisted)).toMatchObject({ kind: 'transient', outcomeUnknown: false })
+  })
+
   it.each([
     [{ code: 'EAUTH', responseCode: 535, response: '535 bad credentials' }, 'transient', false],
     [{ code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 spam', command: 'DATA' }, 'permanent', false],

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { Edition, EditionStore } from '../../digest/editions.js'
+import { enqueueEdition } from '../../queue/queues.js'
 import { ExitCode } from '../../errors.js'
 import type { CommandRegistry } from '../main.js'
 import { createProgress, type Progress } from '../progress.js'
@@ -12,6 +13,7 @@ interface RunOptions extends CommonOptions {
   now?: string
   wait: boolean
   announceLatest?: string
+  recordOnly?: boolean
   concurrency?: string
 }
 
@@ -25,6 +27,7 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       .option('--now <iso>', 'act as if it were this moment (a scheduled post is new once its date has passed)')
       .option('--no-wait', 'queue the edition and exit; `herald worker` processes send it')
       .option('--announce-latest <n>', 'on first activation (empty ledger), mail the newest N live posts instead of none')
+      .option('--record-only', 'record the new posts as announced without mailing them (after a change of site.url or permalinks)')
       .option('--concurrency <n>', 'messages sent at once by this process', '10'),
   ).action(async (options: RunOptions) => {
     const started = performance.now()
@@ -33,10 +36,16 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
     const concurrency = wholeNumber('--concurrency', options.concurrency ?? '10', 1)
     const context = openSite(options, registry.runtime)
     const { logger } = context
+    if (!context.config.email.postalAddress) logger.warn('email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer')
     const services = await openDigestServices(context)
     try {
       const postsProgress = createProgress(registry.runtime, 'posts')
-      const cycle = await runPublishCycle(context, services, { now, ...(announceLatest !== undefined ? { announceLatest } : {}), onProgress: postsProgress.update })
+      const cycle = await runPublishCycle(context, services, {
+        now,
+        ...(announceLatest !== undefined ? { announceLatest } : {}),
+        recordOnly: Boolean(options.recordOnly),
+        onProgress: postsProgress.update,
+      })
       postsProgress.stop()
       const { feeds } = cycle.build
       const editionId = cycle.announce.edition?.editionId ?? null
@@ -58,7 +67,15 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
         process.once('SIGTERM', onSignal)
         try {
           const sendProgress = createProgress(registry.runtime, 'emails')
-          editions = await waitForEditions(services.editions, cycle.openEditions, { signal: stop.signal, progress: sendProgress })
+          editions = await waitForEditions(services.editions, cycle.openEditions, {
+            signal: stop.signal,
+            progress: sendProgress,
+            // A job lost to a crash elsewhere, or failed for good, would leave its edition open forever: re-queueing
+            // is idempotent and revives such jobs (the fan-out then repairs the recipients it finds unfinished).
+            requeue: async () => {
+              for (const id of await services.editions.openIds()) if (cycle.openEditions.includes(id)) await enqueueEdition(services.queues, id)
+            },
+          })
           sendProgress.stop()
         } finally {
           process.off('SIGINT', onSignal)
@@ -93,7 +110,7 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
           `edition ${editionId ?? 'none'}; emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
       )
       registry.exitCode =
-        interrupted || feeds.failed.length > 0
+        interrupted || feeds.failed.length > 0 || cycle.announce.refused
           ? ExitCode.failure
           : totals.failed > 0
             ? ExitCode.recipientsFailed
@@ -110,12 +127,19 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
 export async function waitForEditions(
   editions: EditionStore,
   ids: readonly string[],
-  options: { signal?: AbortSignal; progress?: Progress; pollMs?: number } = {},
+  options: { signal?: AbortSignal; progress?: Progress; pollMs?: number; requeue?: () => Promise<void>; requeueEveryMs?: number } = {},
 ): Promise<Edition[]> {
+  let lastProgress = { finished: -1, at: Date.now() }
   for (;;) {
     const current = (await Promise.all(ids.map((id) => editions.get(id)))).filter((edition): edition is Edition => edition !== null)
     const expected = current.reduce((sum, edition) => sum + edition.expected, 0)
     const finished = current.reduce((sum, edition) => sum + edition.sent + edition.failed + edition.skipped, 0)
+    // Re-queue only when nothing moved for a while (a retry waiting on its backoff looks the same, and is harmless).
+    if (finished !== lastProgress.finished) lastProgress = { finished, at: Date.now() }
+    else if (options.requeue && Date.now() - lastProgress.at > (options.requeueEveryMs ?? 30_000)) {
+      lastProgress = { finished, at: Date.now() }
+      await options.requeue()
+    }
     options.progress?.update(finished, expected)
     if (current.every((edition) => edition.status === 'done') || options.signal?.aborted) return current
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))

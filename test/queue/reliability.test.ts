@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { openRedis } from '../../src/cli/redis.js'
+import { parseConfig } from '../../src/config.js'
+import { EditionStore } from '../../src/digest/editions.js'
+import { keySpace } from '../../src/keys.js'
+import { silentLogger } from '../../src/log.js'
+import { PublishingLedger } from '../../src/publishing/ledger.js'
+import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
+import { ensureJobs, openQueues, sendJobId, type EditionJobData, type HeraldQueues } from '../../src/queue/queues.js'
+import { SendLocks } from '../../src/queue/send-lock.js'
+import { rateLimiter } from '../../src/queue/workers.js'
+import { SubscriberStore } from '../../src/subscribers/store.js'
+import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { siteConfig } from '../support/site.js'
+
+let redis: TestRedis
+let queues: HeraldQueues
+
+beforeEach(async () => {
+  redis = await useTestRedis('rel')
+  queues = openQueues(redis.redis, redis.prefix)
+})
+
+afterEach(async () => {
+  await queues.close()
+  await redis.cleanup()
+})
+
+const fakeJob = (data: EditionJobData) => ({ data, updateProgress: async () => {}, moveToDelayed: vi.fn(async () => {}) }) as unknown as Job<EditionJobData> & { moveToDelayed: ReturnType<typeof vi.fn> }
+
+async function editionWithSubscribers(count: number): Promise<{ editionId: string; subscribers: SubscriberStore; editions: EditionStore; ids: string[] }> {
+  const subscribers = new SubscriberStore({ redis: redis.redis, prefix: redis.prefix })
+  const editions = new EditionStore({ redis: redis.redis, prefix: redis.prefix })
+  const ledger = new PublishingLedger({ redis: redis.redis, prefix: redis.prefix })
+  const claimed = await ledger.claimEdition([{ feedId: 'p', snapshot: JSON.stringify({ feedId: 'p', tags: [] }) }])
+  const ids: string[] = []
+  for (let index = 0; index < count; index++) {
+    ids.push((await subscribers.subscribe({ email: `s${index}@example.org`, confirmed: true, consent: { source: 'cli' } })).subscriber.id)
+  }
+  return { editionId: claimed!.editionId, subscribers, editions, ids }
+}
+
+describe('send locks', () => {
+  it('are not re-entrant: a second execution in the same process waits, and only the holder releases', async () => {
+    const locks = new SendLocks({ redis: redis.redis, prefix: redis.prefix })
+    await locks.start()
+    const first = await locks.acquire('e', 's')
+    expect(first.acquired).toBe(true)
+    expect((await locks.acquire('e', 's')).acquired).toBe(false)
+    await locks.release('e', 's', 'someone-else|x')
+    expect((await locks.acquire('e', 's')).acquired).toBe(false)
+    if (first.acquired) await locks.release('e', 's', first.holder)
+    expect((await locks.acquire('e', 's')).acquired).toBe(true)
+    await locks.stop()
+  })
+
+  it("are taken over from a worker whose heartbeat stopped", async () => {
+    const dead = new SendLocks({ redis: redis.redis, prefix: redis.prefix, workerId: 'dead-worker', heartbeatMs: 300 })
+    await dead.start()
+    expect((await dead.acquire('e', 's')).acquired).toBe(true)
+    const alive = new SendLocks({ redis: redis.redis, prefix: redis.prefix, heartbeatMs: 300 })
+    await alive.start()
+    expect((await alive.acquire('e', 's')).acquired).toBe(false)
+    await dead.stop()
+    const taken = await alive.acquire('e', 's')
+    expect(taken).toMatchObject({ acquired: true, previousHolder: expect.stringMatching(/^dead-worker\|/) })
+    await alive.stop()
+  })
+})
+
+describe('fan-out', () => {
+  it('repairs after a crash in its first batch: every queued recipient gets a job, even one who left meanwhile', async () => {
+    const { editionId, subscribers, editions, ids } = await editionWithSubscribers(3)
+    const fanout = createFanoutProcessor({ editions, subscribers, queues, sendOptions: {}, logger: silentLogger(), batchSize: 10 })
+    const addBulk = vi.spyOn(queues.sends, 'addBulk').mockRejectedValueOnce(new Error('connection lost'))
+    await expect(fanout(fakeJob({ editionId }))).rejects.toThrow('connection lost')
+    addBulk.mockRestore()
+    await subscribers.unsubscribe(ids[1]!)
+
+    const result = await fanout(fakeJob({ editionId }))
+    expect(result.repaired).toBe(3)
+    for (const id of ids) expect(await queues.sends.getJob(sendJobId(editionId, id)), id).toBeTruthy()
+    expect(await editions.get(editionId)).toMatchObject({ expected: 3, fanout: 'done' })
+  })
+
+  it('stops at a batch boundary when the worker shuts down while waiting for room, without using an attempt', async () => {
+    const { editionId, subscribers, editions } = await editionWithSubscribers(4)
+    const stopping = new AbortController()
+    const fanout = createFanoutProcessor({ editions, subscribers, queues, sendOptions: {}, logger: silentLogger(), batchSize: 2, highWater: 1, signal: stopping.signal, sleep: async () => stopping.abort() })
+    const job = fakeJob({ editionId })
+    await expect(fanout(job, 'token')).rejects.toBeInstanceOf(DelayedError)
+    expect(job.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'token')
+    const edition = await editions.get(editionId)
+    expect(edition).toMatchObject({ fanout: 'pending', expected: 2 })
+    expect(edition!.fanoutCursor).not.toBeNull()
+  })
+})
+
+describe('re-queueing', () => {
+  it('revives a job that already failed for good (BullMQ would ignore a plain add with its id)', async () => {
+    await queues.editions.add('fanout', { editionId: 'x' }, { jobId: 'edition-x', attempts: 1 })
+    let calls = 0
+    const worker = new Worker<EditionJobData>(
+      'editions',
+      async () => {
+        calls++
+        if (calls === 1) throw new UnrecoverableError('first time fails')
+      },
+      { connection: redis.redis, prefix: keySpace(redis.prefix).root },
+    )
+    await vi.waitFor(async () => expect(await (await queues.editions.getJob('edition-x'))!.isFailed()).toBe(true), { timeout: 5000 })
+    await queues.editions.add('fanout', { editionId: 'x' }, { jobId: 'edition-x' })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(calls).toBe(1)
+    await ensureJobs(queues.editions, [{ name: 'fanout', data: { editionId: 'x' }, opts: { jobId: 'edition-x' } }])
+    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 5000 })
+    await worker.close()
+  })
+})
+
+describe('rate limit', () => {
+  it('keeps fractional rates (0.2 msg/s is one message per 5 s, not one per second)', () => {
+    expect(rateLimiter(0.2)).toEqual({ max: 1, duration: 5000 })
+    expect(rateLimiter(50)).toEqual({ max: 50, duration: 1000 })
+  })
+})
+
+describe('private redis-server', () => {
+  it('closes cleanly even when the server already died', async () => {
+    const site = await mkdtemp(path.join(tmpdir(), 'herald-private-'))
+    try {
+      const config = parseConfig(siteConfig(), site, {})
+      const handle = await openRedis(config, silentLogger(), { defaultUrl: 'redis://127.0.0.1:1' })
+      const pid = Number(await readFile(path.join(site, '.herald/redis/server.pid'), 'utf8'))
+      process.kill(pid, 'SIGTERM')
+      await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 5000 })
+      await expect(Promise.race([handle.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('hung'), 3000))])).resolves.toBe('closed')
+    } finally {
+      await rm(site, { recursive: true, force: true })
+    }
+  })
+})
