@@ -112,4 +112,22 @@ describe('crashes and races', () => {
     expect([...counts.values()].every((count) => count === 1)).toBe(true)
     expect(sink.messages[0]!.parsed.subject).toBe('2 new posts on Test Blog')
   })
+
+  it('herald worker with schedule: runs the publish cycle on its own and stops cleanly on SIGTERM', async () => {
+    await writeFile(
+      path.join(site, 'herald.yml'),
+      siteConfig(['schedule: "*/1 * * * * *"', 'email:', '  from: "Crash Blog <news@blog.example.org>"', '  backoff_ms: 100'].join('\n')),
+    )
+    const emails = await subscribeMany(3)
+    expect((await runHerald(['run', '--site', site], env)).code).toBe(0)
+    await writeFile(path.join(site, 'posts/new.rst'), post({ title: 'Scheduled pickup', slug: 'pickup', date: '2024-01-01 10:00' }))
+    const worker = spawnHerald(['worker', '--site', site], env)
+    processes.push(worker)
+    await sink.waitFor(3, 30_000)
+    worker.child.kill('SIGTERM')
+    expect(await worker.exited, worker.output()).toBe(0)
+    expect(worker.output()).toContain('scheduled runs: ')
+    expect([...recipientsCount().entries()].sort()).toEqual(emails.map((email) => [email, 1]))
+    expect(sink.messages[0]!.parsed.subject).toBe('Scheduled pickup')
+  })
 })

@@ -266,3 +266,39 @@ describe('metrics after runs', () => {
     expect(text).toMatch(/^herald_last_run_duration_seconds \d+(\.\d+)?(e-?\d+)?$/m)
   })
 })
+
+describe('herald preview and herald status', () => {
+  it('preview renders the next digest to a file, sends nothing and changes nothing', async () => {
+    await subscribe('ann@example.org')
+    await subscribe('bob@example.org', ['nothing-matches'])
+    const out = path.join(setup.site, 'preview.html')
+    const first = await runHerald(['preview', '--site', setup.site, '--out', out], setup.env)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toContain('First activation: nothing would be sent')
+    const latest = await runHerald(['preview', '--site', setup.site, '--out', out, '--announce-latest', '2'], setup.env)
+    expect(latest.stdout).toContain('Subject: 2 new posts on Test Blog')
+    expect(latest.stdout).toContain('Old two')
+    expect(latest.stdout).toContain('Recipients: 1 active subscriber(s)')
+    const { readFile } = await import('node:fs/promises')
+    expect(await readFile(out, 'utf8')).toContain('Old two')
+    expect(setup.sink.messages).toHaveLength(0)
+    // Nothing changed: the real first run is still a first activation.
+    const run = await setup.run()
+    expect(run.stderr).toContain('first activation')
+  })
+
+  it('status shows editions with their counts, queues and subscribers', async () => {
+    await subscribe('ann@example.org')
+    await setup.run()
+    await addPost('n.rst', { title: 'Something new', slug: 'new', date: '2024-01-01 10:00' })
+    await setup.run()
+    const result = await runHerald(['status', '--site', setup.site, '--json'], setup.env)
+    expect(result.code, result.stderr).toBe(0)
+    const status = JSON.parse(result.stdout) as { editions: Array<Record<string, unknown>>; subscribers: Record<string, number>; queues: Record<string, Record<string, number>> }
+    expect(status.editions).toEqual([expect.objectContaining({ posts: 1, status: 'done', sent: 1, failed: 0, pending: 0 })])
+    expect(status.subscribers).toMatchObject({ active: 1, total: 1 })
+    expect(status.queues.sends).toMatchObject({ waiting: 0, active: 0 })
+    const text = await runHerald(['status', '--site', setup.site], setup.env)
+    expect(text.stdout).toMatch(/1 post\(s\)\s+done\s+sent 1, failed 0, skipped 0, pending 0/)
+  })
+})
