@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module'
 import pino, { type Logger } from 'pino'
-import pretty from 'pino-pretty'
+import type { PrettyOptions } from 'pino-pretty'
+
+// pino-pretty is only needed on a terminal; loading it lazily keeps it out of cron runs and containers.
+const require = createRequire(import.meta.url)
+const prettyStream = (options: PrettyOptions): pino.DestinationStream => (require('pino-pretty') as (options: PrettyOptions) => pino.DestinationStream)(options)
 
 export type { Logger }
 
@@ -21,7 +26,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stderr
   const readable = options.pretty ?? Boolean((destination as NodeJS.WriteStream).isTTY)
   if (readable) {
-    return pino({ level, base: undefined }, pretty({ destination, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' }))
+    return pino({ level, base: undefined }, prettyStream({ destination: destination as NodeJS.WritableStream & { write: (chunk: string) => boolean }, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' }))
   }
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination as pino.DestinationStream)
 }

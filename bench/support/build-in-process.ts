@@ -3,7 +3,7 @@
 // Usage: node --import tsx bench/support/build-in-process.ts <site dir>
 const started = performance.now()
 const { openSite } = await import('../../src/cli/runtime.js')
-const { loadAndReport } = await import('../../src/cli/publish-cycle.js')
+const { loadAndReport } = await import('../../src/cli/site-posts.js')
 const { buildSiteFeeds } = await import('../../src/cli/site-feeds.js')
 const imported = performance.now()
 

@@ -1,36 +1,11 @@
 import type { BuildFeedsResult } from '../feeds/build.js'
-import { livePosts, publicationState } from '../publishing/live.js'
+import { livePosts } from '../publishing/live.js'
 import { announceNewPosts, type AnnounceResult } from '../publishing/announce.js'
-import type { PostCollection } from '../posts/types.js'
 import { enqueueEdition } from '../queue/queues.js'
 import type { SiteContext } from './runtime.js'
 import type { DigestServices } from './services.js'
 import { buildSiteFeeds } from './site-feeds.js'
-import { loadSitePosts } from './site-posts.js'
-
-/** Counts of posts by what happened to them in this run. */
-export interface PostCounts {
-  readonly live: number
-  readonly scheduled: number
-  /** Posts that failed to load (errors were logged); feeds and editions are made from the others. */
-  readonly skipped: number
-}
-
-/** Loads the posts, logs their problems, counts them. */
-export async function loadAndReport(context: SiteContext, now: Date, onProgress?: (done: number, total: number) => void): Promise<{ collection: PostCollection; counts: PostCounts }> {
-  const collection = await loadSitePosts(context, onProgress)
-  for (const post of collection.posts) for (const warning of post.warnings) context.logger.warn(warning)
-  for (const failure of collection.failures) for (const error of failure.errors) context.logger.error(`skipped: ${error}`)
-  const states = collection.posts.map((post) => publicationState(post, now))
-  return {
-    collection,
-    counts: {
-      live: states.filter((state) => state === 'live').length,
-      scheduled: states.filter((state) => state === 'scheduled').length,
-      skipped: collection.failures.length,
-    },
-  }
-}
+import { loadAndReport, type PostCounts } from './site-posts.js'
 
 /** What one publish cycle (the first half of `herald run`, and each scheduled run) did. */
 export interface CycleResult {

@@ -38,6 +38,9 @@ const TEASER_MARKER = /^[ \t]*<!--\s*(?:TEASER_END|END_TEASER)(?::\s*([\s\S]*?))
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
+/** Identifies the rendering: engine version and our adjustments (cache keys depend on it). */
+export const RENDERER_ID = `rst-compiler@${ENGINE_VERSION}+herald.${ADJUSTMENTS_VERSION}`
+
 type CompilerModule = typeof import('rst-compiler')
 let compilerModule: Promise<CompilerModule> | undefined
 
@@ -47,7 +50,7 @@ let compilerModule: Promise<CompilerModule> | undefined
  */
 export function createRstRenderer(): RstRenderer {
   return {
-    id: `rst-compiler@${ENGINE_VERSION}+herald.${ADJUSTMENTS_VERSION}`,
+    id: RENDERER_ID,
     async render(body: string): Promise<RenderedBody> {
       compilerModule ??= import('rst-compiler')
       return renderRst((await compilerModule).RstToHtmlCompiler, body)

@@ -7,7 +7,7 @@ import type { SendObserver } from './send-job.js'
 
 /** How workers behave; every field has a default suited to production. */
 export interface WorkerTuning {
-  /** Send jobs processed at once by this process. Default 10 (the SMTP pool has 5 connections). */
+  /** Send jobs processed at once by this process. Default 5: the SMTP pool's connections (more only queue in memory). */
   readonly concurrency?: number
   /** Messages per second across all workers of the site (BullMQ's limiter lives in Redis); 0 = no limit. */
   readonly rateLimit?: number
@@ -61,7 +61,7 @@ export function startWorkers(options: StartWorkersOptions): RunningWorkers {
   const fanout = new Worker<EditionJobData>(QUEUE_NAMES.editions, options.fanout, { ...common, concurrency: 1 })
   const sends = new Worker<SendJobData>(QUEUE_NAMES.sends, options.send, {
     ...common,
-    concurrency: options.concurrency ?? 10,
+    concurrency: options.concurrency ?? 5,
     ...(options.rateLimit ? { limiter: rateLimiter(options.rateLimit) } : {}),
   })
   workers.push(fanout, sends)

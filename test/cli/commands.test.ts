@@ -77,6 +77,30 @@ describe('herald build', () => {
     expect(await readFile(atom)).toEqual(bytes)
   })
 
+  it('skips all work when nothing changed, and notices every kind of change', async () => {
+    const build = (now = '2026-11-26T00:00:00Z') => runHerald(['build', '--site', site, '--now', now], {})
+    expect((await build()).code).toBe(0)
+    expect((await build()).stderr).toContain('(nothing changed since the last build)')
+    // A scheduled post's date passing changes the feeds.
+    const later = await build('2030-04-21T00:00:00Z')
+    expect(later.stderr).not.toContain('nothing changed')
+    expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).toContain('Fedora 45 release party')
+    // Back in time, it goes out again.
+    expect((await build()).stderr).not.toContain('nothing changed')
+    expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).not.toContain('Fedora 45 release party')
+    // An edited post.
+    const welcome = path.join(site, 'posts/001-welcome.rst')
+    await writeFile(welcome, (await readFile(welcome, 'utf8')).replace('Welcome to the new blog engine', 'Welcome, edited'))
+    expect((await build()).stderr).toMatch(/build: [1-9]\d* feeds written/)
+    expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).toContain('Welcome, edited')
+    // A feed file deleted or changed by hand.
+    await rm(path.join(site, 'public/rss.xml'))
+    expect((await build()).stderr).toMatch(/build: 1 feeds written/)
+    // A config change.
+    await writeFile(path.join(site, 'herald.yml'), (await readFile(path.join(site, 'herald.yml'), 'utf8')).replace('length: 10', 'length: 2'))
+    expect((await build()).stderr).not.toContain('nothing changed')
+  })
+
   it('--now after its date adds the scheduled post; --out writes elsewhere', async () => {
     const out = path.join(site, 'elsewhere')
     const result = await runHerald(['build', '--site', site, '--out', out, '--now', '2030-04-21T00:00:00Z'], {})

@@ -28,12 +28,12 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       .option('--no-wait', 'queue the edition and exit; `herald worker` processes send it')
       .option('--announce-latest <n>', 'on first activation (empty ledger), mail the newest N live posts instead of none')
       .option('--record-only', 'record the new posts as announced without mailing them (after a change of site.url or permalinks)')
-      .option('--concurrency <n>', 'messages sent at once by this process', '10'),
+      .option('--concurrency <n>', 'messages sent at once by this process (default: the SMTP pool size)', '5'),
   ).action(async (options: RunOptions) => {
     const started = performance.now()
     const now = parseNow(options.now)
     const announceLatest = options.announceLatest === undefined ? undefined : wholeNumber('--announce-latest', options.announceLatest)
-    const concurrency = wholeNumber('--concurrency', options.concurrency ?? '10', 1)
+    const concurrency = wholeNumber('--concurrency', options.concurrency ?? '5', 1)
     const context = openSite(options, registry.runtime)
     const { logger } = context
     if (!context.config.email.postalAddress) logger.warn('email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { nextScheduled } from '../../publishing/live.js'
 import type { CommandRegistry } from '../main.js'
-import { loadAndReport } from '../publish-cycle.js'
+import { loadAndReport } from '../site-posts.js'
 import { openSite, println, withCommonOptions, type CommonOptions } from '../runtime.js'
 import { openDigestServices, type DigestServices } from '../services.js'
 

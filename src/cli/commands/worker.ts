@@ -17,7 +17,7 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
       .description(
         'Long-running worker: sends queued editions (start several, on several machines, against one Redis). With "schedule:" in herald.yml it also runs the publish cycle on that cron pattern. Stops cleanly on SIGTERM/SIGINT.',
       )
-      .option('--concurrency <n>', 'messages sent at once by this process', '10'),
+      .option('--concurrency <n>', 'messages sent at once by this process (default: the SMTP pool size)', '5'),
   ).action(async (options: CommonOptions & { concurrency: string }) => {
     const concurrency = Number(options.concurrency)
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a whole number ≥ 1 (got ${JSON.stringify(options.concurrency)})`)

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Config } from '../config.js'
+import { findPostFiles } from '../posts/load.js'
+import { RENDERER_ID } from '../posts/rst.js'
+import type { PostCollection } from '../posts/types.js'
+import type { PostCounts } from './site-posts.js'
+
+/**
+ * What the last successful `herald build` was made from, so an unchanged site is recognised from file
+ * metadata alone (no post is read, rendered or fed). Valid while: the same config, the same post files with the
+ * same size and mtime, the same feed files on disk, and `now` between the newest post date already passed and the
+ * next one to come (a scheduled post going live changes the feeds).
+ */
+export interface BuildState {
+  readonly version: 1
+  readonly fingerprint: string
+  /** Latest post date ≤ the build's `now` (ms), or null. */
+  readonly validFrom: number | null
+  /** Earliest post date > the build's `now` (ms), or null. */
+  readonly validUntil: number | null
+  readonly counts: PostCounts
+  /** Errors of skipped posts, logged again on every build until fixed. */
+  readonly errors: readonly string[]
+  /** Feed files (relative to the output folder) with the size and mtime they had. */
+  readonly feeds: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mtimeMs: number }>
+}
+
+const stateFile = (config: Config) => path.join(config.siteDir, '.herald', 'cache', 'build-state.json')
+
+/** A hash of everything a build's output depends on, from file metadata only. */
+export async function buildFingerprint(config: Config): Promise<string> {
+  const hash = createHash('sha256')
+  const { env: _env, ...settings } = config
+  hash.update(JSON.stringify(settings)).update('\0').update(RENDERER_ID).update('\0').update(await codeVersion())
+  const files = await findPostFiles(config)
+  const entries = await Promise.all(
+    files.flatMap((file) => [file, file.replace(/\.[^./]+$/, '') + '.meta']).map(async (file) => {
+      const info = await stat(path.join(config.siteDir, file)).catch(() => null)
+      return info ? `${file}\0${info.size}\0${info.mtimeMs}` : `${file}\0-`
+    }),
+  )
+  for (const entry of entries) hash.update('\0').update(entry)
+  return hash.digest('hex')
+}
+
+// Herald's own code that shapes the feeds: a changed renderer or feed writer must not be mistaken for "nothing changed".
+const CODE_FOLDERS = ['posts', 'feeds'].map((folder) => fileURLToPath(new URL(`../${folder}/`, import.meta.url)))
+
+async function codeVersion(): Promise<string> {
+  const stamps: string[] = []
+  for (const folder of CODE_FOLDERS) {
+    for (const name of (await readdir(folder).catch(() => [])).sort()) {
+      const info = await stat(path.join(folder, name)).catch(() => null)
+      if (info?.isFile()) stamps.push(`${name}:${info.size}:${info.mtimeMs}`)
+    }
+  }
+  return stamps.join(',')
+}
+
+/** The saved state when it still describes the site at `now` (feed files untouched too); null otherwise. */
+export async function unchangedSince(config: Config, fingerprint: string, now: Date): Promise<BuildState | null> {
+  let state: BuildState
+  try {
+    state = JSON.parse(await readFile(stateFile(config), 'utf8')) as BuildState
+  } catch {
+    return null
+  }
+  if (state.version !== 1 || state.fingerprint !== fingerprint) return null
+  const time = now.getTime()
+  if ((state.validFrom !== null && time < state.validFrom) || (state.validUntil !== null && time >= state.validUntil)) return null
+  for (const feed of state.feeds) {
+    const info = await stat(path.join(config.outputDir, feed.path)).catch(() => null)
+    if (!info || info.size !== feed.size || info.mtimeMs !== feed.mtimeMs) return null
+  }
+  return state
+}
+
+/** Saves the state after a build in which every feed was written. */
+export async function saveBuildState(
+  config: Config,
+  fingerprint: string,
+  now: Date,
+  collection: PostCollection,
+  counts: PostCounts,
+  feedPaths: readonly string[],
+): Promise<void> {
+  const time = now.getTime()
+  let validFrom: number | null = null
+  let validUntil: number | null = null
+  for (const post of collection.posts) {
+    if (post.date.ms <= time) validFrom = validFrom === null ? post.date.ms : Math.max(validFrom, post.date.ms)
+    else validUntil = validUntil === null ? post.date.ms : Math.min(validUntil, post.date.ms)
+  }
+  const feeds = await Promise.all(
+    feedPaths.map(async (feedPath) => {
+      const info = await stat(path.join(config.outputDir, feedPath))
+      return { path: feedPath, size: info.size, mtimeMs: info.mtimeMs }
+    }),
+  )
+  const state: BuildState = {
+    version: 1,
+    fingerprint,
+    validFrom,
+    validUntil,
+    counts,
+    errors: collection.failures.flatMap((failure) => failure.errors),
+    feeds,
+  }
+  const file = stateFile(config)
+  await mkdir(path.dirname(file), { recursive: true })
+  const temporary = `${file}.${process.pid}.tmp`
+  await writeFile(temporary, JSON.stringify(state))
+  await rename(temporary, file)
+}

@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createPooledRenderer } from '../../src/posts/render-pool.js'
+import { createRstRenderer } from '../../src/posts/rst.js'
+import { REPO_ROOT } from '../support/site.js'
+
+describe('rendering on worker threads', () => {
+  it('gives exactly what rendering in this thread gives, warnings included', async () => {
+    const corpus = path.join(REPO_ROOT, 'test/fixtures/rst')
+    const bodies = readdirSync(corpus)
+      .filter((name) => name.endsWith('.rst'))
+      .map((name) => readFileSync(path.join(corpus, name), 'utf8'))
+    bodies.push('Intro.\n\n.. youtube:: abc\n\nAnd a `dangling`_ reference.\n')
+    const inline = createRstRenderer()
+    const pooled = createPooledRenderer(createRstRenderer(), { inlineFirst: 2, threads: 2 })
+    try {
+      const fromPool = await Promise.all(bodies.map((body) => pooled.render(body)))
+      for (const [index, body] of bodies.entries()) expect(fromPool[index]).toEqual(await inline.render(body))
+      expect(fromPool.at(-1)!.warnings.map((warning) => warning.message)).toEqual([
+        expect.stringContaining('unknown directive "youtube"'),
+        expect.stringContaining('reference "dangling_" has no target'),
+      ])
+    } finally {
+      await pooled.close()
+    }
+  })
+})
