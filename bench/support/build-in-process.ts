@@ -3,8 +3,7 @@
 // Usage: node --import tsx bench/support/build-in-process.ts <site dir>
 const started = performance.now()
 const { openSite } = await import('../../src/cli/runtime.js')
-const { loadAndReport } = await import('../../src/cli/site-posts.js')
-const { buildSiteFeeds } = await import('../../src/cli/site-feeds.js')
+const { buildSite } = await import('../../src/cli/build-site.js')
 const imported = performance.now()
 
 const siteDir = process.argv[2]
@@ -12,17 +11,16 @@ if (!siteDir) throw new Error('usage: build-in-process.ts <site dir>')
 const context = openSite({ site: siteDir, quiet: true }, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false })
 const now = new Date()
 const loadStarted = performance.now()
-const { collection, counts } = await loadAndReport(context, now)
-const loaded = performance.now()
-const { feeds } = await buildSiteFeeds(context, collection.posts, now)
+// The same function the command calls: the unchanged-site check, posts, feeds.
+const { feeds, counts, postsMs, feedsMs } = await buildSite(context, context.config, now)
 const built = performance.now()
 
 process.stdout.write(
   `${JSON.stringify({
     importMs: imported - started,
     configMs: loadStarted - imported,
-    postsMs: loaded - loadStarted,
-    feedsMs: built - loaded,
+    postsMs,
+    feedsMs,
     workMs: built - imported,
     live: counts.live,
     skipped: counts.skipped,

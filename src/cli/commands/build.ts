@@ -3,10 +3,8 @@ import path from 'node:path'
 import { ExitCode } from '../../errors.js'
 import type { CommandRegistry } from '../main.js'
 import { openSite, parseNow, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { loadAndReport } from '../site-posts.js'
 import { createProgress } from '../progress.js'
-import { buildFingerprint, saveBuildState, unchangedSince } from '../build-state.js'
-import { buildSiteFeeds } from '../site-feeds.js'
+import { buildSite } from '../build-site.js'
 
 export function registerBuild(program: Command, registry: CommandRegistry): void {
   withCommonOptions(
@@ -20,24 +18,9 @@ export function registerBuild(program: Command, registry: CommandRegistry): void
     const now = parseNow(options.now)
     const context = openSite(options, registry.runtime)
     const config = options.out ? { ...context.config, outputDir: path.resolve(registry.runtime.cwd, options.out) } : context.config
-    const fingerprint = await buildFingerprint(config)
-    const unchanged = await unchangedSince(config, fingerprint, now)
-    if (unchanged) {
-      // Nothing the feeds depend on changed since the last build: no post is read, rendered or fed.
-      for (const error of unchanged.errors) context.logger.error(`skipped: ${error}`)
-      const { counts } = unchanged
-      context.logger.info(
-        { feedsWritten: 0, feedsUnchanged: unchanged.feeds.length, feedsFailed: 0, postsLive: counts.live, postsScheduled: counts.scheduled, postsSkipped: counts.skipped, durationMs: Math.round(performance.now() - started) },
-        `build: 0 feeds written, ${unchanged.feeds.length} unchanged (nothing changed since the last build); posts: ${counts.live} live, ${counts.scheduled} scheduled, ${counts.skipped} skipped → ${config.outputDir}`,
-      )
-      registry.exitCode = counts.skipped > 0 ? ExitCode.postErrors : ExitCode.ok
-      return
-    }
     const progress = createProgress(registry.runtime, 'posts')
-    const { collection, counts } = await loadAndReport(context, now, progress.update)
+    const { feeds, counts, unchanged } = await buildSite(context, config, now, progress.update)
     progress.stop()
-    const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
-    if (feeds.failed.length === 0) await saveBuildState(config, fingerprint, now, collection, counts, [...feeds.written, ...feeds.unchanged])
     context.logger.info(
       {
         feedsWritten: feeds.written.length,
@@ -48,7 +31,7 @@ export function registerBuild(program: Command, registry: CommandRegistry): void
         postsSkipped: counts.skipped,
         durationMs: Math.round(performance.now() - started),
       },
-      `build: ${feeds.written.length} feeds written, ${feeds.unchanged.length} unchanged${feeds.failed.length ? `, ${feeds.failed.length} FAILED` : ''}; posts: ${counts.live} live, ${counts.scheduled} scheduled, ${counts.skipped} skipped → ${config.outputDir}`,
+      `build: ${feeds.written.length} feeds written, ${feeds.unchanged.length} unchanged${unchanged ? ' (nothing changed since the last build)' : ''}${feeds.failed.length ? `, ${feeds.failed.length} FAILED` : ''}; posts: ${counts.live} live, ${counts.scheduled} scheduled, ${counts.skipped} skipped → ${config.outputDir}`,
     )
     registry.exitCode = feeds.failed.length > 0 ? ExitCode.failure : counts.skipped > 0 ? ExitCode.postErrors : ExitCode.ok
   })
