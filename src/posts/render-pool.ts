@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startTypeScriptWorker } from '../threads.js'
 import type { RstRenderer } from './load.js'
 import type { RenderedBody } from './types.js'
 
@@ -53,10 +54,8 @@ class Pool {
   private nextId = 0
 
   constructor(size: number) {
-    // The threads run TypeScript sources too: each registers tsx's loader first, then imports the worker module.
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./render-worker.ts', import.meta.url).href)}) })`
     for (let index = 0; index < size; index++) {
-      const worker = new Worker(bootstrap, { eval: true })
+      const worker = startTypeScriptWorker(new URL('./render-worker.ts', import.meta.url))
       worker.on('message', (message: { id: number; result?: RenderedBody; error?: string }) => {
         const task = this.running.get(worker)
         this.running.delete(worker)
