@@ -2,7 +2,7 @@
 // real CLI in its own process) into an SMTP sink in its own process, then pooled nodemailer alone sending as many
 // equally sized messages to the same sink. Prints both rates, their ratio, the worker's peak RSS and the Redis
 // commands it sent per message.
-// Usage: npm run bench:digest [-- --subscribers 10000 | --subscribers 2000,10000,50000] [--repeat 2] [--raw-window 10]
+// Usage: npm run bench:digest [-- --subscribers 10000 | --subscribers 2000,10000,50000] [--repeat 2] [--raw-window 5]
 //        [--concurrency N (herald run --concurrency)] [--profile] [--redis redis://127.0.0.1:6379]
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '10000' },
     repeat: { type: 'string', default: '2' },
-    'raw-window': { type: 'string', default: '10' },
+    'raw-window': { type: 'string', default: '5' },
     concurrency: { type: 'string' },
     profile: { type: 'boolean', default: false },
     redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
@@ -148,7 +148,7 @@ if (sizes.length > 1) {
   const last = spread(trials.filter((trial) => trial.subscribers === sizes.at(-1)).map((trial) => trial.pipeline.run.maxRssMb)).median
   console.log(`  worker peak RSS from S=${sizes[0]} to S=${sizes.at(-1)}: ${first.toFixed(0)} → ${last.toFixed(0)} MB (${last - first > 25 ? 'GROWS with S' : 'flat'})`)
 }
-console.log(`  raw nodemailer: ${rawWindow} sendMail calls in flight (herald run --concurrency ${values.concurrency ?? 'default 10'}), pool options captured from src/mail/smtp.ts`)
+console.log(`  raw nodemailer: ${rawWindow} sendMail calls in flight (herald run --concurrency ${values.concurrency ?? 'default 5'}), pool options captured from src/mail/smtp.ts`)
 
 // Redis commands per message, from the last run of the largest size.
 const last = trials.at(-1)
