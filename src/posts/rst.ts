@@ -22,7 +22,7 @@ import type { PostProblem, RenderedBody } from './types.js'
  */
 
 // Bump when the adjustments below (or patches/rst-compiler+*.patch) change the HTML, so render caches are invalidated.
-const ADJUSTMENTS_VERSION = 6
+const ADJUSTMENTS_VERSION = 7
 const require = createRequire(import.meta.url)
 // The package's exports hide package.json; find it next to the resolved entry instead.
 const ENGINE_VERSION: string = (
