@@ -4,6 +4,7 @@
 // commands it sent per message.
 // Usage: npm run bench:digest [-- --subscribers 10000 | --subscribers 2000,10000,50000] [--repeat 2] [--raw-window 5]
 //        [--concurrency N (herald run --concurrency)] [--profile] [--redis redis://127.0.0.1:6379]
+import { deleteKeys } from '../test/support/redis.js'
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -125,7 +126,7 @@ for (const subscribers of sizes) {
       const cpu = (window: WindowCpu) => `sender ${window.sender.toFixed(2)} + sink ${window.sink.toFixed(2)} + redis ${window.redis.toFixed(2)}`
       console.log(`      CPU ms/message between first and last message: herald ${cpu(trial.pipeline.cpu)}; nodemailer ${cpu(trial.raw.cpu)}`)
     } finally {
-      if (!values.keep) await deleteKeys(`*${prefix}*`)
+      if (!values.keep) await deleteKeys(redis, `*${prefix}*`)
     }
   }
 }
@@ -215,14 +216,6 @@ async function importSubscribers(prefix: string, count: number): Promise<void> {
   if (counts.active !== count) throw new Error(`imported ${counts.active} active subscribers, expected ${count}`)
 }
 
-async function deleteKeys(pattern: string): Promise<void> {
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await redis.unlink(...keys)
-  } while (cursor !== '0')
-}
 
 /** The parts of a real digest that raw nodemailer needs to build an equally sized message. */
 async function messageShape(raw: string | null): Promise<MessageShape> {
