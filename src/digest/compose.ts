@@ -1,4 +1,5 @@
 import { extractAddress, type Config } from '../config.js'
+import { escapeHtml } from '../html.js'
 import { fill, formatPostDate, messagesFor } from '../i18n/messages.js'
 import type { MailMessage } from '../mail/message.js'
 import { compileMjml, fillTemplate, htmlToPlainText, type EmailTemplate } from '../mail/render.js'
@@ -47,6 +48,7 @@ export class DigestComposer {
   private readonly template: EmailTemplate
   private readonly tokens: TokenSigner
   private readonly fromDomain: string
+  private readonly listId: string
 
   constructor(options: DigestComposerOptions) {
     if (!options?.template) throw new TypeError('DigestComposer needs the digest template (options.template)')
@@ -55,6 +57,7 @@ export class DigestComposer {
     this.template = options.template
     this.tokens = options.tokens
     this.fromDomain = extractAddress(options.config.email.from).split('@')[1] ?? new URL(options.config.site.url).hostname
+    this.listId = listId(options.config)
   }
 
   /** Subject line: the post's title for one post, otherwise `email.subject` or the language's "N new posts on …". */
@@ -90,7 +93,7 @@ export class DigestComposer {
       headers: {
         'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${this.config.email.unsubscribeMailto}?subject=unsubscribe>`,
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        'List-Id': listId(this.config),
+        'List-Id': this.listId,
         Precedence: 'bulk',
         'X-Herald-Edition': editionId,
       },
@@ -172,5 +175,3 @@ function joinSlots(parts: readonly (string | Slot)[], values: Record<Slot, strin
   return parts.map((part, index) => (index % 2 === 1 ? escape(values[part as Slot]) : part)).join('')
 }
 
-const escapeHtml = (value: string) =>
-  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')

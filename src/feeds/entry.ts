@@ -1,7 +1,7 @@
 import { convert } from 'html-to-text'
 import type { PostDate } from '../posts/dates.js'
 import type { Post } from '../posts/types.js'
-import { encodeLink, escapeAttribute } from '../posts/urls.js'
+import { encodeLink } from '../posts/urls.js'
 import { messagesFor } from '../i18n/messages.js'
 import { escapeHtml, stripForbiddenXmlChars } from './sanitize.js'
 import type { FeedEntry } from './types.js'
@@ -54,7 +54,7 @@ export function newestUpdate(entries: readonly FeedEntry[]): PostDate {
 
 /** `<p><a href="…">label</a></p>` after a teaser. */
 export function readMoreLink(permalink: string, label: string): string {
-  return `<p><a href="${escapeAttribute(permalink)}">${escapeHtml(label)}</a></p>`
+  return `<p><a href="${escapeHtml(permalink)}">${escapeHtml(label)}</a></p>`
 }
 
 const IMAGE_TYPES: Record<string, string> = {

@@ -42,7 +42,4 @@ export function escapeXmlAttribute(text: string): string {
     .replace(/\r/g, '&#13;')
 }
 
-/** Escapes text for HTML content (used where a plain-text value goes into an HTML fragment). */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-}
+export { escapeHtml } from '../html.js'

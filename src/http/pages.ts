@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import { fill, type Messages } from '../i18n/messages.js'
-import { escapeMarkup as esc } from '../mail/render.js'
+import { escapeHtml as esc } from '../html.js'
 
 /** What every page needs to know about the site. */
 export interface PageSite {

@@ -5,6 +5,7 @@ import { convert } from 'html-to-text'
 import mjml2html from 'mjml'
 import Mustache from 'mustache'
 import { HeraldError } from '../errors.js'
+import { escapeHtml } from '../html.js'
 
 /** The repository's `templates/` folder: defaults for every email template. */
 export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates')
@@ -84,9 +85,7 @@ export async function renderEmail(template: EmailTemplate, view: object): Promis
   return { html, text: htmlToPlainText(html) }
 }
 
-const MARKUP_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-
-/** Escapes text for HTML or XML content and quoted attributes. */
+/** Mustache's escaper: any value as text for HTML or XML content and quoted attributes. */
 export function escapeMarkup(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (char) => MARKUP_ESCAPES[char]!)
+  return escapeHtml(String(value))
 }

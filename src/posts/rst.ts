@@ -13,6 +13,7 @@ import type {
   RstToHtmlCompiler as Compiler,
   SimpleNameResolver,
 } from 'rst-compiler'
+import { escapeHtml } from '../html.js'
 import type { RstRenderer } from './load.js'
 import type { PostProblem, RenderedBody } from './types.js'
 
@@ -36,7 +37,6 @@ const AMPERSAND = '\uE000'
 const ADMONITIONS = ['attention', 'caution', 'danger', 'error', 'hint', 'important', 'note', 'tip', 'warning']
 const TEASER_MARKER = /^[ \t]*<!--\s*(?:TEASER_END|END_TEASER)(?::\s*([\s\S]*?))?\s*-->[ \t]*$/im
 
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
 /** Identifies the rendering: engine version and our adjustments (cache keys depend on it). */
 export const RENDERER_ID = `rst-compiler@${ENGINE_VERSION}+herald.${ADJUSTMENTS_VERSION}`

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../html.js'
+
 /**
  * Nikola's `utils.encodelink`: NFC-normalise, then percent-encode the path as Python's
  * `quote(unquote(path), safe="/~")` does (UTF-8, upper-case hex, only `A–Z a–z 0–9 _ . - ~ /` left as they are),
@@ -70,31 +72,26 @@ const SRCSET_ATTRIBUTE = /(\ssrcset=)("([^"]*)"|'([^']*)')/gi
 
 /** Makes every relative link and image in `html` absolute against `base` (the post's permalink), Nikola-encoded. */
 export function absolutizeHtml(html: string, base: string): string {
-  const rewrite = (value: string) => absoluteLink(unescapeAttribute(value), base)
+  const rewrite = (value: string) => absoluteLink(unescapeHtml(value), base)
   return html.replace(START_TAG, (tag) =>
     tag
       .replace(URL_ATTRIBUTE, (whole, head: string, _quoted, double?: string, single?: string) => {
         const value = double ?? single ?? ''
-        const raw = unescapeAttribute(value).trim()
-        return raw === '' || isAbsoluteUrl(raw) ? whole : `${head}"${escapeAttribute(rewrite(value))}"`
+        const raw = unescapeHtml(value).trim()
+        return raw === '' || isAbsoluteUrl(raw) ? whole : `${head}"${escapeHtml(rewrite(value))}"`
       })
       .replace(SRCSET_ATTRIBUTE, (_whole, head: string, _quoted, double?: string, single?: string) => {
         const candidates = (double ?? single ?? '').split(',').map((candidate) => {
           const [url = '', ...descriptor] = candidate.trim().split(/\s+/)
-          return [escapeAttribute(rewrite(url)), ...descriptor].join(' ')
+          return [escapeHtml(rewrite(url)), ...descriptor].join(' ')
         })
         return `${head}"${candidates.join(', ')}"`
       }),
   )
 }
 
-function unescapeAttribute(value: string): string {
+function unescapeHtml(value: string): string {
   return value.replace(/&(amp|lt|gt|quot|#39|apos|#x27);/g, (_, entity: string) =>
     ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'", '#x27': "'" })[entity] ?? _,
   )
-}
-
-/** Escapes text for a double-quoted HTML/XML attribute. */
-export function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
