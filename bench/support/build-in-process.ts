@@ -3,7 +3,7 @@
 // Usage: node --import tsx bench/support/build-in-process.ts <site dir>
 const started = performance.now()
 const { openSite } = await import('../../src/cli/runtime.js')
-const { buildSite } = await import('../../src/cli/build-site.js')
+const { buildSite } = await import('../../src/app/build.js')
 const imported = performance.now()
 
 const siteDir = process.argv[2]

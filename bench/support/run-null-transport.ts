@@ -9,9 +9,9 @@ if (!siteDir) throw new Error('usage: run-null-transport.ts <site dir> [concurre
 const concurrency = Number(process.argv[3] ?? '10')
 
 const { openSite } = await import('../../src/cli/runtime.js')
-const { openDigestServices } = await import('../../src/cli/services.js')
-const { runPublishCycle } = await import('../../src/cli/publish-cycle.js')
-const { SendTally, startSiteWorkers } = await import('../../src/cli/site-workers.js')
+const { openDigestServices } = await import('../../src/app/services.js')
+const { runPublishCycle } = await import('../../src/app/publish-cycle.js')
+const { SendTally, startSiteWorkers } = await import('../../src/app/workers.js')
 const { waitForEditions } = await import('../../src/cli/commands/run.js')
 const { assertSendable } = await import('../../src/mail/message.js')
 

@@ -4,7 +4,7 @@ import { fill, formatPostDate, messagesFor } from '../i18n/messages.js'
 import type { MailMessage } from '../mail/message.js'
 import { compileMjml, fillTemplate, htmlToPlainText, type EmailTemplate } from '../mail/render.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
-import { digestOrder, type PostSnapshot } from './snapshot.js'
+import { digestOrder, type PostSnapshot } from '../editions/snapshot.js'
 
 /** Per-recipient values are put into the compiled email through these markers (they survive Mustache, MJML and html-to-text). */
 const SLOTS = {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../keys.js'
+import { keySpace, type KeySpace } from '../infra/keys.js'
 
 /** Options for {@link RateLimiter}. */
 export interface RateLimiterOptions {

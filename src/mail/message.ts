@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { extractAddress } from '../config.js'
 import { HeraldError } from '../errors.js'
-import { isValidEmail } from '../subscribers/address.js'
+import { isValidEmail } from './address.js'
 
 /** One email, ready to send. Every header value is checked for line breaks before it leaves Herald. */
 export interface MailMessage {

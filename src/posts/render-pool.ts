@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { Worker } from 'node:worker_threads'
-import { startTypeScriptWorker } from '../threads.js'
+import { startTypeScriptWorker } from '../infra/threads.js'
 import type { RstRenderer } from './load.js'
 import type { RenderedBody } from './types.js'
 

@@ -1,6 +1,6 @@
-import { snapshotPost } from '../digest/snapshot.js'
+import { snapshotPost } from '../editions/snapshot.js'
 import type { Post } from '../posts/types.js'
-import type { ClaimedEdition, PublishingLedger } from './ledger.js'
+import type { ClaimedEdition, PublishingLedger } from '../editions/announcements.js'
 
 /** What `announceNewPosts` decided. */
 export interface AnnounceResult {

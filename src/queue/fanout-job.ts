@@ -1,6 +1,6 @@
 import { DelayedError, type Job, type JobsOptions } from 'bullmq'
-import type { EditionStore } from '../digest/editions.js'
-import { postsForSubscriber } from '../digest/snapshot.js'
+import type { EditionStore } from '../editions/store.js'
+import { postsForSubscriber } from '../editions/snapshot.js'
 import type { Logger } from '../log.js'
 import type { SubscriberStore } from '../subscribers/store.js'
 import { ensureJobs, sendJobId, type EditionJobData, type HeraldQueues } from './queues.js'

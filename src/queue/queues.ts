@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq'
 import type { Config } from '../config.js'
-import { keySpace } from '../keys.js'
+import { keySpace } from '../infra/keys.js'
 
 /** Queue names (under BullMQ's `prefix`, which is the site's hash-tagged prefix, e.g. `{herald}:sends:…`). */
 export const QUEUE_NAMES = {

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../keys.js'
-import { runScript } from '../redis-script.js'
+import { keySpace, type KeySpace } from '../infra/keys.js'
+import { runScript } from '../infra/scripts.js'
 
 // KEYS: 1 lock, 2 worker-heartbeat key prefix. ARGV: holder ("<worker id>|<execution>"), lock ttl ms.
 // Takes the lock when it is free or held by a worker whose heartbeat has expired (that worker is dead). Another

@@ -1,6 +1,6 @@
 import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq'
-import type { EditionStore } from '../digest/editions.js'
-import { keySpace } from '../keys.js'
+import type { EditionStore } from '../editions/store.js'
+import { keySpace } from '../infra/keys.js'
 import type { Logger } from '../log.js'
 import { QUEUE_NAMES, type EditionJobData, type SendJobData } from './queues.js'
 import type { SendObserver } from './send-job.js'

@@ -118,4 +118,4 @@ if changed then return 'updated' end
 return 'unchanged'
 `
 
-export { runScript } from '../redis-script.js'
+export { runScript } from '../infra/scripts.js'

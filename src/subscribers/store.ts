@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { HeraldError } from '../errors.js'
-import { keySpace, type KeySpace } from '../keys.js'
-import { isSubscriberId, normaliseEmail } from './address.js'
+import { keySpace, type KeySpace } from '../infra/keys.js'
+import { isSubscriberId, normaliseEmail } from '../mail/address.js'
 import { IMPORT, REMOVE, SUBSCRIBE, TRANSITION, runScript } from './scripts.js'
 import { normaliseTags } from './tags.js'
 

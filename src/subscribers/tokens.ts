@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { isSubscriberId } from './address.js'
+import { isSubscriberId } from '../mail/address.js'
 
 /** What a token allows. A token made for one purpose never verifies for the other. */
 export type TokenPurpose = 'confirm' | 'unsubscribe'

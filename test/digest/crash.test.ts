@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EditionStore } from '../../src/digest/editions.js'
+import { EditionStore } from '../../src/editions/store.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { runHerald, spawnHerald, type HeraldProcess } from '../support/cli.js'
 import { useTestRedis, type TestRedis } from '../support/redis.js'

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { normaliseEmail } from '../../src/subscribers/address.js'
+import { normaliseEmail } from '../../src/mail/address.js'
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js'
 import { confirmLink, form, startService, type TestService } from './support.js'
 

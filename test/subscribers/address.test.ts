@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isValidEmail, normaliseEmail, subscriberIdFor } from '../../src/subscribers/address.js'
+import { isValidEmail, normaliseEmail, subscriberIdFor } from '../../src/mail/address.js'
 import { normaliseTags } from '../../src/subscribers/tags.js'
 
 describe('normaliseEmail', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keySpace } from '../../src/keys.js'
-import { normaliseEmail } from '../../src/subscribers/address.js'
+import { keySpace } from '../../src/infra/keys.js'
+import { normaliseEmail } from '../../src/mail/address.js'
 import { SubscriberStore, type Subscriber } from '../../src/subscribers/store.js'
 import { useTestRedis, type TestRedis } from '../support/redis.js'
 

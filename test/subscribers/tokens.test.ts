@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { subscriberIdFor } from '../../src/subscribers/address.js'
+import { subscriberIdFor } from '../../src/mail/address.js'
 import { TokenSigner } from '../../src/subscribers/tokens.js'
 
 const SECRET = 'x'.repeat(48)

@@ -4,7 +4,7 @@ import { ExitCode } from '../../errors.js'
 import type { CommandRegistry } from '../main.js'
 import { openSite, parseNow, withCommonOptions, type CommonOptions } from '../runtime.js'
 import { createProgress } from '../progress.js'
-import { buildSite } from '../build-site.js'
+import { buildSite } from '../../app/build.js'
 
 export function registerBuild(program: Command, registry: CommandRegistry): void {
   withCommonOptions(

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { Command } from 'commander'
 import { ExitCode } from '../../errors.js'
-import { SCAFFOLD_DEFAULTS, scaffoldSite, type ScaffoldResult } from '../../init/scaffold.js'
+import { SCAFFOLD_DEFAULTS, scaffoldSite, type ScaffoldResult } from '../../app/scaffold.js'
 import type { CommandRegistry } from '../main.js'
 import { println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
 

@@ -4,7 +4,7 @@ import { publicationState } from '../../publishing/live.js'
 import type { PostCollection } from '../../posts/types.js'
 import type { CommandRegistry } from '../main.js'
 import { openSite, parseNow, println, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { loadSitePosts } from '../site-posts.js'
+import { loadSitePosts } from '../../app/site-posts.js'
 
 /** One row of `herald posts --json`: stable keys for scripts. */
 export interface PostListing {

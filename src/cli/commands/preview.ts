@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { postsForSubscriber, snapshotPost } from '../../digest/snapshot.js'
+import { postsForSubscriber, snapshotPost } from '../../editions/snapshot.js'
 import { previewNewPosts } from '../../publishing/announce.js'
 import { livePosts } from '../../publishing/live.js'
 import type { CommandRegistry } from '../main.js'
-import { loadAndReport } from '../site-posts.js'
+import { loadAndReport } from '../../app/site-posts.js'
 import { openSite, parseNow, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { openDigestServices } from '../services.js'
-import { stateDir } from '../site-posts.js'
+import { openDigestServices } from '../../app/services.js'
+import { stateDir } from '../../app/site-posts.js'
 
 interface PreviewOptions extends CommonOptions {
   now?: string

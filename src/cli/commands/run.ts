@@ -1,13 +1,13 @@
 import type { Command } from 'commander'
-import type { Edition, EditionStore } from '../../digest/editions.js'
+import type { Edition, EditionStore } from '../../editions/store.js'
 import { enqueueEdition } from '../../queue/queues.js'
 import { ExitCode } from '../../errors.js'
 import type { CommandRegistry } from '../main.js'
 import { createProgress, type Progress } from '../progress.js'
-import { runPublishCycle } from '../publish-cycle.js'
+import { runPublishCycle } from '../../app/publish-cycle.js'
 import { openSite, parseNow, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { openDigestServices } from '../services.js'
-import { SendTally, startSiteWorkers } from '../site-workers.js'
+import { openDigestServices } from '../../app/services.js'
+import { SendTally, startSiteWorkers } from '../../app/workers.js'
 
 interface RunOptions extends CommonOptions {
   now?: string

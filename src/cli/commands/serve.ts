@@ -4,9 +4,9 @@ import { createServer } from '../../http/server.js'
 import { livePosts } from '../../publishing/live.js'
 import type { CommandRegistry } from '../main.js'
 import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext } from '../runtime.js'
-import { loadSitePosts } from '../site-posts.js'
-import { openDigestServices } from '../services.js'
-import { registerPipelineMetrics } from '../site-metrics.js'
+import { loadSitePosts } from '../../app/site-posts.js'
+import { openDigestServices } from '../../app/services.js'
+import { registerPipelineMetrics } from '../../app/metrics.js'
 
 interface ServeOptions extends CommonOptions {
   host: string

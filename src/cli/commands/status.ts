@@ -1,9 +1,9 @@
 import type { Command } from 'commander'
 import { nextScheduled } from '../../publishing/live.js'
 import type { CommandRegistry } from '../main.js'
-import { loadAndReport } from '../site-posts.js'
+import { loadAndReport } from '../../app/site-posts.js'
 import { openSite, println, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { openDigestServices, type DigestServices } from '../services.js'
+import { openDigestServices, type DigestServices } from '../../app/services.js'
 
 /** Everything `herald status` reports, as `--json` prints it. */
 export interface SiteStatus {

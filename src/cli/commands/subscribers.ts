@@ -5,13 +5,13 @@ import { finished } from 'node:stream/promises'
 import type { Command } from 'commander'
 import { ExitCode, HeraldError } from '../../errors.js'
 import { createTransport } from '../../mail/transport.js'
-import { ConfirmationMailer } from '../../subscribers/confirmation.js'
+import { ConfirmationMailer } from '../../app/subscriptions.js'
 import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
 import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
 import type { CommandRegistry } from '../main.js'
 import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext } from '../runtime.js'
-import { openSubscriberStore, openTokenSigner } from '../services.js'
+import { openSubscriberStore, openTokenSigner } from '../../app/services.js'
 
 /** One row of `herald subscribers list --json`: stable keys for scripts. */
 export interface SubscriberListing {

@@ -2,10 +2,10 @@ import type { Command } from 'commander'
 import { ExitCode } from '../../errors.js'
 import { enqueueEdition } from '../../queue/queues.js'
 import type { CommandRegistry } from '../main.js'
-import { runPublishCycle } from '../publish-cycle.js'
+import { runPublishCycle } from '../../app/publish-cycle.js'
 import { openSite, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { openDigestServices } from '../services.js'
-import { SendTally, startSiteWorkers } from '../site-workers.js'
+import { openDigestServices } from '../../app/services.js'
+import { SendTally, startSiteWorkers } from '../../app/workers.js'
 
 /** Id of the BullMQ job scheduler that runs `herald run` on the `schedule:` pattern. */
 export const RUN_SCHEDULER_ID = 'herald-run'

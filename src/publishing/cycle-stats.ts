@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { keySpace } from '../keys.js'
+import { keySpace } from '../infra/keys.js'
 
 /** What the last publish cycle (a `herald run` or a scheduled run) did, for `/metrics`. */
 export interface CycleStats {

@@ -3,9 +3,9 @@ import { fill, messagesFor } from '../i18n/messages.js'
 import type { MailMessage } from '../mail/message.js'
 import { loadTemplate, renderEmail } from '../mail/render.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
-import { confirmUrl } from './links.js'
-import type { Subscriber } from './store.js'
-import type { TokenSigner } from './tokens.js'
+import { confirmUrl } from '../subscribers/links.js'
+import type { Subscriber } from '../subscribers/store.js'
+import type { TokenSigner } from '../subscribers/tokens.js'
 
 /** Options for {@link ConfirmationMailer}. */
 export interface ConfirmationMailerOptions {

@@ -1,6 +1,6 @@
-import type { EditionStore } from '../digest/editions.js'
+import type { EditionStore } from '../editions/store.js'
 import type { MetricsRegistry } from '../http/metrics.js'
-import type { CycleStatsStore } from '../publishing/run-stats.js'
+import type { CycleStatsStore } from '../publishing/cycle-stats.js'
 import type { HeraldQueues } from '../queue/queues.js'
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const

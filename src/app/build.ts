@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
 import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
-import type { SiteContext } from './runtime.js'
+import type { SiteContext } from '../cli/runtime.js'
 import { buildSiteFeeds } from './site-feeds.js'
 import { loadAndReport, type PostCounts } from './site-posts.js'
 

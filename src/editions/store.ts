@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../keys.js'
-import { runScript } from '../redis-script.js'
+import { keySpace, type KeySpace } from '../infra/keys.js'
+import { runScript } from '../infra/scripts.js'
 import type { PostSnapshot } from './snapshot.js'
 
 /** An edition's progress, as kept in Redis. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../keys.js'
-import { runScript } from '../redis-script.js'
+import { keySpace, type KeySpace } from '../infra/keys.js'
+import { runScript } from '../infra/scripts.js'
 
 /** What the ledger says about one post: announced in an edition, or recorded at first activation. */
 export type Announcement = { readonly editionId: string } | { readonly baseline: true }

@@ -4,7 +4,7 @@ import { createFanoutProcessor } from '../queue/fanout-job.js'
 import { sendJobOptions } from '../queue/queues.js'
 import { createSendProcessor, type SendObserver } from '../queue/send-job.js'
 import { startWorkers, type RunningWorkers } from '../queue/workers.js'
-import type { SiteContext } from './runtime.js'
+import type { SiteContext } from '../cli/runtime.js'
 import type { DigestServices } from './services.js'
 
 /** Counts of send outcomes seen by this process (summary line, /metrics). */

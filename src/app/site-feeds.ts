@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { buildFeeds, type BuildFeedsResult } from '../feeds/build.js'
 import { FileFeedManifest } from '../feeds/manifest.js'
 import type { Post } from '../posts/types.js'
-import type { SiteContext } from './runtime.js'
+import type { SiteContext } from '../cli/runtime.js'
 import { stateDir } from './site-posts.js'
 
 /**

@@ -5,7 +5,7 @@ import { createPooledRenderer } from '../posts/render-pool.js'
 import { createRstRenderer } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
 import { publicationState } from '../publishing/live.js'
-import type { SiteContext } from './runtime.js'
+import type { SiteContext } from '../cli/runtime.js'
 
 /** Where Herald keeps its own state inside a site folder. */
 export const stateDir = (siteDir: string) => path.join(siteDir, '.herald')
