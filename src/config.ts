@@ -5,6 +5,9 @@ import { LineCounter, parseDocument, isNode } from 'yaml'
 import { z } from 'zod'
 import { HeraldError } from './errors.js'
 
+/** Where Herald keeps its own state inside a site folder (caches, the generated secret, a private Redis). */
+export const stateDir = (siteDir: string): string => path.join(siteDir, '.herald')
+
 /** Name of the site configuration file inside a site folder. */
 export const CONFIG_FILE = 'herald.yml'
 

@@ -9,14 +9,13 @@ if (!siteDir) throw new Error('usage: run-null-transport.ts <site dir> [concurre
 const concurrency = Number(process.argv[3] ?? '10')
 
 const { openSite } = await import('../../src/cli/runtime.js')
-const { openDigestServices } = await import('../../src/app/services.js')
+const { openServices } = await import('../../src/app/services.js')
 const { runPublishCycle } = await import('../../src/app/publish-cycle.js')
 const { SendTally, startSiteWorkers } = await import('../../src/app/workers.js')
-const { waitForEditions } = await import('../../src/cli/commands/run.js')
+const { waitForEditions } = await import('../../src/app/wait-editions.js')
 const { assertSendable } = await import('../../src/mail/message.js')
 
 const context = openSite({ site: siteDir, quiet: true }, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false })
-const services = await openDigestServices(context)
 let accepted = 0
 let firstAt = 0
 let lastAt = 0
@@ -30,15 +29,15 @@ const nullTransport: MailTransport = {
   },
   async close() {},
 }
-const withNullTransport = { ...services, transport: () => nullTransport }
+const services = await openServices(context, { transport: nullTransport })
 
 try {
-  const cycle = await runPublishCycle(context, withNullTransport, { now: new Date(), announceLatest: 2 })
+  const cycle = await runPublishCycle(services, { now: new Date(), announceLatest: 2 })
   const tally = new SendTally()
   const cpuBefore = process.cpuUsage()
   const started = performance.now()
-  const workers = await startSiteWorkers(context, withNullTransport, { concurrency, tally })
-  const editions = await waitForEditions(services.editions, cycle.openEditions, { pollMs: 20 })
+  const workers = await startSiteWorkers(services, { concurrency, tally })
+  const editions: Array<{ sent: number }> = await waitForEditions(services.editions, cycle.openEditions, { pollMs: 20 })
   const finished = performance.now()
   const cpu = process.cpuUsage(cpuBefore)
   await workers.close()

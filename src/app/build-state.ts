@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Config } from '../config.js'
+import { stateDir, type Config } from '../config.js'
+import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import { findPostFiles } from '../posts/load.js'
 import { RENDERER_ID } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
@@ -28,7 +29,7 @@ export interface BuildState {
   readonly feeds: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mtimeMs: number }>
 }
 
-const stateFile = (config: Config) => path.join(config.siteDir, '.herald', 'cache', 'build-state.json')
+const stateFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache', 'build-state.json')
 
 /** A hash of everything a build's output depends on, from file metadata only. */
 export async function buildFingerprint(config: Config): Promise<string> {
@@ -62,13 +63,8 @@ async function codeVersion(): Promise<string> {
 
 /** The saved state when it still describes the site at `now` (feed files untouched too); null otherwise. */
 export async function unchangedSince(config: Config, fingerprint: string, now: Date): Promise<BuildState | null> {
-  let state: BuildState
-  try {
-    state = JSON.parse(await readFile(stateFile(config), 'utf8')) as BuildState
-  } catch {
-    return null
-  }
-  if (state.version !== 1 || state.fingerprint !== fingerprint) return null
+  const state = asRecord(await readJsonState(stateFile(config))) as BuildState | null
+  if (!state || state.version !== 1 || state.fingerprint !== fingerprint || !Array.isArray(state.feeds)) return null
   const time = now.getTime()
   if ((state.validFrom !== null && time < state.validFrom) || (state.validUntil !== null && time >= state.validUntil)) return null
   for (const feed of state.feeds) {
@@ -109,9 +105,5 @@ export async function saveBuildState(
     errors: collection.failures.flatMap((failure) => failure.errors),
     feeds,
   }
-  const file = stateFile(config)
-  await mkdir(path.dirname(file), { recursive: true })
-  const temporary = `${file}.${process.pid}.tmp`
-  await writeFile(temporary, JSON.stringify(state))
-  await rename(temporary, file)
+  await writeJsonState(stateFile(config), state)
 }

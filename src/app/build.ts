@@ -1,8 +1,11 @@
-import type { Config } from '../config.js'
+import path from 'node:path'
+import { stateDir, type Config } from '../config.js'
+import { buildFeeds, type BuildFeedsResult } from '../feeds/build.js'
+import { FileFeedManifest } from '../feeds/manifest.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
+import type { Post } from '../posts/types.js'
 import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
-import type { SiteContext } from '../cli/runtime.js'
-import { buildSiteFeeds } from './site-feeds.js'
+import type { AppContext } from './context.js'
 import { loadAndReport, type PostCounts } from './site-posts.js'
 
 /** What `herald build` did. */
@@ -20,7 +23,7 @@ export interface SiteBuild {
  * `herald build`'s work: recognise an unchanged site from file metadata, otherwise load the posts (render
  * cache, worker threads) and write the feeds that changed, then remember what the build was made from.
  */
-export async function buildSite(context: SiteContext, config: Config, now: Date, onProgress?: (done: number, total: number) => void): Promise<SiteBuild> {
+export async function buildSite(context: AppContext, config: Config, now: Date, onProgress?: (done: number, total: number) => void): Promise<SiteBuild> {
   const fingerprint = await buildFingerprint(config)
   const previous = await unchangedSince(config, fingerprint, now)
   if (previous) {
@@ -33,4 +36,15 @@ export async function buildSite(context: SiteContext, config: Config, now: Date,
   const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
   if (feeds.failed.length === 0) await saveBuildState(config, fingerprint, now, collection, counts, [...feeds.written, ...feeds.unchanged])
   return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
+}
+
+/**
+ * Builds the site's feeds with the on-disk manifest of what each file was made from, so a feed whose posts
+ * did not change is not even rendered (see feeds/manifest.ts).
+ */
+export async function buildSiteFeeds(context: AppContext, posts: readonly Post[], now: Date, config: Config = context.config): Promise<BuildFeedsResult> {
+  const manifest = await FileFeedManifest.open(path.join(stateDir(config.siteDir), 'cache', 'feeds.json'))
+  const result = await buildFeeds({ config, posts, now, logger: context.logger, manifest })
+  await manifest.save().catch((error: Error) => context.logger.warn(`could not save the feed manifest: ${error.message}`))
+  return result
 }

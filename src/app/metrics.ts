@@ -1,62 +1,117 @@
+import { Counter, Gauge, Registry } from 'prom-client'
 import type { EditionStore } from '../editions/store.js'
-import type { MetricsRegistry } from '../http/metrics.js'
+import type { Logger } from '../log.js'
 import type { CycleStatsStore } from '../publishing/cycle-stats.js'
 import type { HeraldQueues } from '../queue/queues.js'
+import { SUBSCRIBER_STATUSES, type SubscriberStore } from '../subscribers/store.js'
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const
+/** A scrape must answer even when Redis does not: each metric gets this long to read its figures. */
+const COLLECT_DEADLINE_MS = 1500
+
+type Labels = Record<string, string>
+type Sample = { readonly labels?: Labels; readonly value: number }
 
 /**
- * The pipeline's metrics, read from Redis at scrape time so that every web process reports the site-wide
- * figures (sends by outcome are counted by the send ledger's scripts, not by whichever process sent).
+ * A metric read from Redis when `/metrics` is scraped, so every web process reports the site-wide figures. A read
+ * that fails or takes too long leaves the metric without samples (and is logged) instead of failing the scrape.
  */
-export function registerPipelineMetrics(registry: MetricsRegistry, sources: { editions: EditionStore; queues: HeraldQueues; cycles: CycleStatsStore }): void {
-  registry.register({
-    name: 'herald_sends_total',
-    help: 'Digest sends by outcome: sent, failed, skipped, retried (temporary failures), possible_duplicate (resent after a crash in the accept/record window).',
-    type: 'counter',
-    collect: async () => Object.entries(await sources.editions.sendTotals()).map(([outcome, value]) => ({ labels: { outcome }, value })),
+function readAtScrape(
+  registry: Registry,
+  logger: Logger,
+  kind: 'gauge' | 'counter',
+  definition: { name: string; help: string; labelNames?: readonly string[] },
+  read: () => Promise<readonly Sample[]>,
+): void {
+  const collect = async function (this: Gauge | Counter): Promise<void> {
+    this.reset()
+    let samples: readonly Sample[]
+    try {
+      samples = await withDeadline(read(), COLLECT_DEADLINE_MS)
+    } catch (error) {
+      logger.warn(`metrics: ${definition.name} not collected: ${(error as Error).message}`)
+      return
+    }
+    for (const sample of samples) {
+      if (this instanceof Gauge) this.set(sample.labels ?? {}, sample.value)
+      else this.inc(sample.labels ?? {}, sample.value)
+    }
+  }
+  const options = { ...definition, labelNames: [...(definition.labelNames ?? [])], registers: [registry], collect }
+  if (kind === 'gauge') new Gauge(options)
+  else new Counter(options)
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer.unref()
   })
-  registry.register({
-    name: 'herald_editions_total',
-    help: 'Editions created.',
-    type: 'counter',
-    collect: async () => [{ value: await sources.editions.count() }],
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+/** The registry `/metrics` renders (Prometheus text format 0.0.4). */
+export function createMetricsRegistry(): Registry {
+  return new Registry()
+}
+
+/** `herald_subscribers{status}`: subscribers by status. */
+export function registerSubscriberMetrics(registry: Registry, store: SubscriberStore, logger: Logger): void {
+  readAtScrape(registry, logger, 'gauge', { name: 'herald_subscribers', help: 'Subscribers by status.', labelNames: ['status'] }, async () => {
+    const counts = await store.counts()
+    return SUBSCRIBER_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }))
   })
-  registry.gauge('herald_editions_open', 'Editions not finished sending.', async () => [{ value: (await sources.editions.openIds()).length }])
-  registry.gauge('herald_queue_jobs', 'Jobs in the queues by state (queue depth).', async () => {
-    const samples = []
+}
+
+/** The pipeline's metrics: sends by outcome, editions, queue depth, the last publish cycle. */
+export function registerPipelineMetrics(
+  registry: Registry,
+  sources: { editions: EditionStore; queues: HeraldQueues; cycles: CycleStatsStore },
+  logger: Logger,
+): void {
+  const collect = (kind: 'gauge' | 'counter', name: string, help: string, labelNames: readonly string[], read: () => Promise<readonly Sample[]>) =>
+    readAtScrape(registry, logger, kind, { name, help, labelNames }, read)
+  // Sends by outcome are counted by the send ledger's scripts, not by whichever process sent.
+  collect(
+    'counter',
+    'herald_sends_total',
+    'Digest sends by outcome: sent, failed, skipped, retried (temporary failures), possible_duplicate (resent after a crash in the accept/record window).',
+    ['outcome'],
+    async () => Object.entries(await sources.editions.sendTotals()).map(([outcome, value]) => ({ labels: { outcome }, value })),
+  )
+  collect('counter', 'herald_editions_total', 'Editions created.', [], async () => [{ value: await sources.editions.count() }])
+  collect('gauge', 'herald_editions_open', 'Editions not finished sending.', [], async () => [{ value: (await sources.editions.openIds()).length }])
+  collect('gauge', 'herald_queue_jobs', 'Jobs in the queues by state (queue depth).', ['queue', 'state'], async () => {
+    const samples: Sample[] = []
     for (const [name, queue] of [['editions', sources.queues.editions], ['sends', sources.queues.sends], ['runs', sources.queues.runs]] as const) {
       const counts = await queue.getJobCounts(...JOB_STATES)
       for (const state of JOB_STATES) samples.push({ labels: { queue: name, state }, value: counts[state] ?? 0 })
     }
     return samples
   })
-  registry.gauge('herald_last_run_duration_seconds', 'Duration of the last publish cycle (posts, feeds, edition).', async () => {
+  const lastCycle = async <T>(pick: (last: NonNullable<Awaited<ReturnType<CycleStatsStore['last']>>>) => T[]): Promise<T[]> => {
     const last = await sources.cycles.last()
-    return last ? [{ value: last.durationMs / 1000 }] : []
-  })
-  registry.gauge('herald_last_run_timestamp_seconds', 'When the last publish cycle ran (Unix time).', async () => {
-    const last = await sources.cycles.last()
-    return last ? [{ value: Math.floor(last.at.getTime() / 1000) }] : []
-  })
-  registry.gauge('herald_posts', 'Posts by state at the last publish cycle.', async () => {
-    const last = await sources.cycles.last()
-    return last
-      ? [
-          { labels: { state: 'live' }, value: last.postsLive },
-          { labels: { state: 'scheduled' }, value: last.postsScheduled },
-          { labels: { state: 'skipped' }, value: last.postsSkipped },
-        ]
-      : []
-  })
-  registry.gauge('herald_feeds_last_run', 'Feed files written, unchanged and failed at the last publish cycle.', async () => {
-    const last = await sources.cycles.last()
-    return last
-      ? [
-          { labels: { result: 'written' }, value: last.feedsWritten },
-          { labels: { result: 'unchanged' }, value: last.feedsUnchanged },
-          { labels: { result: 'failed' }, value: last.feedsFailed },
-        ]
-      : []
-  })
+    return last ? pick(last) : []
+  }
+  collect('gauge', 'herald_last_run_duration_seconds', 'Duration of the last publish cycle (posts, feeds, edition).', [], () =>
+    lastCycle((last) => [{ value: last.durationMs / 1000 }]),
+  )
+  collect('gauge', 'herald_last_run_timestamp_seconds', 'When the last publish cycle ran (Unix time).', [], () =>
+    lastCycle((last) => [{ value: Math.floor(last.at.getTime() / 1000) }]),
+  )
+  collect('gauge', 'herald_posts', 'Posts by state at the last publish cycle.', ['state'], () =>
+    lastCycle((last) => [
+      { labels: { state: 'live' }, value: last.postsLive },
+      { labels: { state: 'scheduled' }, value: last.postsScheduled },
+      { labels: { state: 'skipped' }, value: last.postsSkipped },
+    ]),
+  )
+  collect('gauge', 'herald_feeds_last_run', 'Feed files written, unchanged and failed at the last publish cycle.', ['result'], () =>
+    lastCycle((last) => [
+      { labels: { result: 'written' }, value: last.feedsWritten },
+      { labels: { result: 'unchanged' }, value: last.feedsUnchanged },
+      { labels: { result: 'failed' }, value: last.feedsFailed },
+    ]),
+  )
 }

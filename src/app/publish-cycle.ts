@@ -1,10 +1,9 @@
 import type { BuildFeedsResult } from '../feeds/build.js'
-import { livePosts } from '../publishing/live.js'
 import { announceNewPosts, type AnnounceResult } from '../publishing/announce.js'
+import { livePosts } from '../publishing/live.js'
 import { enqueueEdition } from '../queue/queues.js'
-import type { SiteContext } from '../cli/runtime.js'
-import type { DigestServices } from './services.js'
-import { buildSiteFeeds } from './site-feeds.js'
+import { buildSiteFeeds } from './build.js'
+import type { SiteServices } from './services.js'
 import { loadAndReport, type PostCounts } from './site-posts.js'
 
 /** What one publish cycle (the first half of `herald run`, and each scheduled run) did. */
@@ -16,18 +15,25 @@ export interface CycleResult {
   readonly openEditions: readonly string[]
 }
 
+/** Options for {@link runPublishCycle}. */
+export interface PublishCycleOptions {
+  readonly now: Date
+  /** On first activation, mail the newest N live posts instead of none. */
+  readonly announceLatest?: number
+  /** Record new posts as announced without mailing them. */
+  readonly recordOnly?: boolean
+  readonly onProgress?: (done: number, total: number) => void
+}
+
 /** Builds the feeds, claims the new posts as an edition, and queues every open edition. Sends nothing itself. */
-export async function runPublishCycle(
-  context: SiteContext,
-  services: Pick<DigestServices, 'ledger' | 'editions' | 'queues' | 'cycles'>,
-  options: { now: Date; announceLatest?: number; recordOnly?: boolean; onProgress?: (done: number, total: number) => void },
-): Promise<CycleResult> {
+export async function runPublishCycle(services: SiteServices, options: PublishCycleOptions): Promise<CycleResult> {
+  const { context } = services
   const { logger } = context
   const started = performance.now()
   const { collection, counts } = await loadAndReport(context, options.now, options.onProgress)
   const build = await buildSiteFeeds(context, collection.posts, options.now)
   const announce = await announceNewPosts({
-    ledger: services.ledger,
+    ledger: services.announcements,
     live: livePosts(collection.posts, options.now),
     ...(options.announceLatest !== undefined ? { announceLatest: options.announceLatest } : {}),
     maxPosts: context.config.email.maxEditionPosts,
@@ -44,7 +50,10 @@ export async function runPublishCycle(
   }
   // Editions left open by an earlier, interrupted run are queued again too: queueing is idempotent, nothing is lost.
   const openEditions = await services.editions.openIds()
-  for (const editionId of openEditions) await enqueueEdition(services.queues, editionId)
+  if (openEditions.length > 0) {
+    const queues = await services.queues()
+    for (const editionId of openEditions) await enqueueEdition(queues, editionId)
+  }
   await services.cycles.record({
     durationMs: performance.now() - started,
     at: new Date(),

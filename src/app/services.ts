@@ -1,94 +1,112 @@
 import { readFile } from 'node:fs/promises'
 import type { DKIMOptions } from 'nodemailer'
-import { HeraldError } from '../errors.js'
 import { DigestComposer } from '../digest/compose.js'
+import { AnnouncementLedger } from '../editions/announcements.js'
 import { EditionStore } from '../editions/store.js'
+import { HeraldError } from '../errors.js'
+import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { openRedis, type RedisHandle } from '../infra/redis.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
-import { PublishingLedger } from '../editions/announcements.js'
 import { CycleStatsStore } from '../publishing/cycle-stats.js'
-import { openQueues, type HeraldQueues } from '../queue/queues.js'
-import { SendLocks } from '../queue/send-lock.js'
+import type { HeraldQueues } from '../queue/queues.js'
+import type { SendLocks } from '../queue/send-lock.js'
 import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
-import { openRedis, type RedisHandle } from '../infra/redis.js'
-import type { SiteContext } from '../cli/runtime.js'
-import { stateDir } from './site-posts.js'
+import type { AppContext } from './context.js'
+import { stateDir } from '../config.js'
+import { Subscriptions } from './subscriptions.js'
 
-/** Everything the digest pipeline uses, built once from config. The one place where connections are made. */
-export interface DigestServices {
+/**
+ * Everything the commands and the web service use, built once from the configuration: the one place where Redis is
+ * opened and the stores, queues and mail transport are made. Parts that cost a module load or a connection (the
+ * queues, the SMTP pool, the digest composer, the send locks) are made on first use.
+ */
+export interface SiteServices {
+  readonly context: AppContext
   readonly redis: RedisHandle
-  readonly ledger: PublishingLedger
+  readonly keys: SiteKeys
+  readonly announcements: AnnouncementLedger
   readonly editions: EditionStore
   readonly subscribers: SubscriberStore
   readonly tokens: TokenSigner
-  readonly queues: HeraldQueues
   readonly cycles: CycleStatsStore
-  /** Created on first use (a `status` or `preview` never opens an SMTP pool). */
+  readonly subscriptions: Subscriptions
+  queues(): Promise<HeraldQueues>
+  /** Pooled SMTP or the outbox, DKIM-signing when `email.dkim` is set. */
   transport(): MailTransport
   composer(): Promise<DigestComposer>
-  locks(): SendLocks
+  locks(): Promise<SendLocks>
   close(): Promise<void>
 }
 
 /** Headers DKIM signs: the usual ones plus both List-Unsubscribe headers (RFC 8058 asks for them to be signed). */
-export const DKIM_SIGNED_HEADERS = 'from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:list-id:list-unsubscribe:list-unsubscribe-post'
+export const DKIM_SIGNED_HEADERS =
+  'from:sender:reply-to:subject:date:message-id:to:cc:mime-version:content-type:list-id:list-unsubscribe:list-unsubscribe-post'
 
-/** The link signer for a site (HERALD_SECRET, or the generated one in `<site>/.herald/secret`). */
-export async function openTokenSigner(context: SiteContext): Promise<TokenSigner> {
-  const secret = await resolveSecret({ envSecret: context.config.env.secret, stateDir: stateDir(context.config.siteDir), logger: context.logger })
-  return new TokenSigner({ secret, confirmTtlDays: context.config.confirmTtlDays })
+/** What a caller may supply instead of what the configuration says (benchmarks, tests). */
+export interface ServiceOverrides {
+  /** Used instead of the SMTP pool or outbox of the configuration. */
+  readonly transport?: MailTransport
 }
 
-/** Just the subscriber store, for commands that need nothing else; `close` releases the connection. */
-export async function openSubscriberStore(context: SiteContext): Promise<{ store: SubscriberStore; redis: RedisHandle; close(): Promise<void> }> {
-  const redis = await openRedis(context.config, context.logger)
-  const store = new SubscriberStore({ redis: redis.redis, prefix: context.config.env.prefix })
-  return { store, redis, close: () => redis.close() }
-}
-
-/** Wires config → Redis → stores, queues, tokens, composer, transport. */
-export async function openDigestServices(context: SiteContext): Promise<DigestServices> {
+/** Opens the site's services. Close them with `close()`; nothing is left running. */
+export async function openServices(context: AppContext, overrides: ServiceOverrides = {}): Promise<SiteServices> {
   const { config, logger } = context
-  const tokens = await openTokenSigner(context)
+  const dkim = await loadDkim(context)
+  const secret = await resolveSecret({ envSecret: config.env.secret, stateDir: stateDir(config.siteDir), logger })
+  const tokens = new TokenSigner({ secret, confirmTtlDays: config.confirmTtlDays })
   const redis = await openRedis(config, logger)
   const prefix = config.env.prefix
-  const queues = openQueues(redis.redis, prefix)
-  let transport: MailTransport | undefined
+  const connection = redis.redis
+  let transport: MailTransport | undefined = overrides.transport
+  let queues: Promise<HeraldQueues> | undefined
   let composer: Promise<DigestComposer> | undefined
-  let locks: SendLocks | undefined
-  const dkim = await loadDkim(context)
-  return {
-    redis,
-    ledger: new PublishingLedger({ redis: redis.redis, prefix }),
-    editions: new EditionStore({ redis: redis.redis, prefix }),
-    subscribers: new SubscriberStore({ redis: redis.redis, prefix }),
-    tokens,
-    queues,
-    cycles: new CycleStatsStore({ redis: redis.redis, prefix }),
-    transport() {
-      transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) })
-      return transport
+  let locks: Promise<SendLocks> | undefined
+  const openTransport = () => (transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) }))
+  const subscribers = new SubscriberStore({ redis: connection, prefix })
+  // The transport is only opened when a confirmation email is actually sent.
+  const lazyTransport: MailTransport = {
+    get kind() {
+      return openTransport().kind
     },
+    send: (message) => openTransport().send(message),
+    close: async () => {},
+  }
+  return {
+    context,
+    redis,
+    keys: siteKeys(prefix),
+    announcements: new AnnouncementLedger({ redis: connection, prefix }),
+    editions: new EditionStore({ redis: connection, prefix }),
+    subscribers,
+    tokens,
+    cycles: new CycleStatsStore({ redis: connection, prefix }),
+    subscriptions: new Subscriptions({ config, store: subscribers, tokens, transport: lazyTransport, logger }),
+    queues() {
+      queues ??= import('../queue/queues.js').then(({ openQueues }) => openQueues(connection, prefix))
+      return queues
+    },
+    transport: openTransport,
     composer() {
       composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then((template) => new DigestComposer({ config, template, tokens }))
       return composer
     },
     locks() {
-      locks ??= new SendLocks({ redis: redis.redis, prefix, heartbeatMs: config.env.stallMs })
+      locks ??= import('../queue/send-lock.js').then(({ SendLocks }) => new SendLocks({ redis: connection, prefix, heartbeatMs: config.env.stallMs }))
       return locks
     },
     async close() {
-      await locks?.stop()
-      await queues.close()
+      await (await locks)?.stop()
+      await (await queues)?.close()
       await transport?.close()
       await redis.close()
     },
   }
 }
 
-async function loadDkim(context: SiteContext): Promise<DKIMOptions | null> {
+async function loadDkim(context: AppContext): Promise<DKIMOptions | null> {
   const settings = context.config.email.dkim
   if (!settings) return null
   let privateKey: string

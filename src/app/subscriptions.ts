@@ -1,56 +1,96 @@
 import type { Config } from '../config.js'
-import { fill, messagesFor } from '../i18n/messages.js'
-import type { MailMessage } from '../mail/message.js'
-import { loadTemplate, renderEmail } from '../mail/render.js'
+import { composeConfirmation } from '../digest/confirmation.js'
+import type { Logger } from '../log.js'
+import { loadTemplate } from '../mail/render.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
 import { confirmUrl } from '../subscribers/links.js'
-import type { Subscriber } from '../subscribers/store.js'
+import type { ConsentSource, Subscriber, SubscribeOutcome, SubscriberStore, TransitionResult } from '../subscribers/store.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
 
-/** Options for {@link ConfirmationMailer}. */
-export interface ConfirmationMailerOptions {
+/** What {@link Subscriptions} uses; nothing is opened here. */
+export interface SubscriptionsOptions {
   readonly config: Config
-  readonly transport: MailTransport
+  readonly store: SubscriberStore
   readonly tokens: TokenSigner
-  /** Herald's own templates folder. Default: the repository's `templates/`. */
+  readonly transport: MailTransport
+  readonly logger: Logger
+  /** Seconds before another confirmation email may go to the same pending address. Default 600. */
+  readonly confirmResendSeconds?: number
+  /** Herald's own templates folder (tests). Default the repository's `templates/`. */
   readonly builtinTemplatesDir?: string
 }
 
-/** Sends the double opt-in email, rendered from `confirm.mjml` (the site's own copy when it has one) in the site's language. */
-export class ConfirmationMailer {
-  constructor(private readonly options: ConfirmationMailerOptions) {
-    if (!options?.config || !options.transport || !options.tokens) throw new TypeError('ConfirmationMailer needs config, transport and tokens')
+/** What {@link Subscriptions.subscribe} did, and whether a confirmation email is due now. */
+export interface SubscribeResult {
+  readonly subscriber: Subscriber
+  readonly outcome: SubscribeOutcome
+  /**
+   * `due`: send one now (see `sendConfirmation`); `cooling-down`: one went out less than the resend interval ago;
+   * `none`: the subscriber is active (nothing is ever mailed to an active address from here).
+   */
+  readonly confirmation: 'due' | 'cooling-down' | 'none'
+}
+
+/**
+ * Subscribing, confirming and unsubscribing: one flow for the web form (`herald serve`) and the command line
+ * (`herald subscribers add`), so both apply the same resend cool-down and send the same (DKIM-signed) email.
+ */
+export class Subscriptions {
+  constructor(private readonly options: SubscriptionsOptions) {
+    for (const name of ['config', 'store', 'tokens', 'transport', 'logger'] as const) {
+      if (!options?.[name]) throw new TypeError(`Subscriptions needs options.${name}`)
+    }
   }
 
-  /** The link the email carries (exposed for tests and the CLI). */
+  get store(): SubscriberStore {
+    return this.options.store
+  }
+
+  get tokens(): TokenSigner {
+    return this.options.tokens
+  }
+
+  /**
+   * Adds (or refreshes) a subscriber: pending with double opt-in, or active when `confirmed` (the operator vouches).
+   * An active subscriber is left exactly as it is and gets no email; a pending one at most one email per interval.
+   */
+  async subscribe(input: {
+    email: string
+    tags?: readonly string[]
+    confirmed?: boolean
+    consent: { source: ConsentSource; ip?: string | null; userAgent?: string | null }
+  }): Promise<SubscribeResult> {
+    const { subscriber, outcome } = await this.options.store.subscribe(input)
+    if (subscriber.status !== 'pending') return { subscriber, outcome, confirmation: 'none' }
+    // A new (or returning) address always gets its email; a repeated request for a pending one waits out the cool-down.
+    const seconds = this.options.confirmResendSeconds ?? 600
+    const due = await this.options.store.claimConfirmationSlot(subscriber.id, seconds, outcome !== 'pending')
+    return { subscriber, outcome, confirmation: due ? 'due' : 'cooling-down' }
+  }
+
+  /** Renders and sends the confirmation email of a pending subscriber. */
+  async sendConfirmation(subscriber: Subscriber): Promise<SendResult> {
+    const { config } = this.options
+    const template = await loadTemplate('confirm', {
+      siteDir: config.siteDir,
+      ...(this.options.builtinTemplatesDir ? { builtinDir: this.options.builtinTemplatesDir } : {}),
+    })
+    const message = await composeConfirmation({ config, template, to: subscriber.email, confirmUrl: this.confirmUrl(subscriber.id) })
+    return this.options.transport.send(message)
+  }
+
+  /** The link a confirmation email carries. */
   confirmUrl(subscriberId: string): string {
     return confirmUrl(this.options.config.http.publicUrl, this.options.tokens, subscriberId)
   }
 
-  /** Renders the email for a subscriber. */
-  async compose(subscriber: Subscriber): Promise<MailMessage> {
-    const { config } = this.options
-    const words = messagesFor(config.site.language)
-    const site = { site: config.site.title }
-    const subject = fill(words.confirmSubject, site)
-    const template = await loadTemplate('confirm', { siteDir: config.siteDir, ...(this.options.builtinTemplatesDir ? { builtinDir: this.options.builtinTemplatesDir } : {}) })
-    const { html, text } = await renderEmail(template, {
-      lang: config.site.language,
-      subject,
-      siteTitle: config.site.title,
-      intro: fill(words.confirmIntro, site),
-      button: words.confirmButton,
-      confirmUrl: this.confirmUrl(subscriber.id),
-      linkHint: words.confirmLinkHint,
-      validity: words.confirmValidity(config.confirmTtlDays),
-      ignore: words.confirmIgnore,
-      postalAddress: config.email.postalAddress,
-    })
-    return { from: config.email.from, to: subscriber.email, ...(config.email.replyTo ? { replyTo: config.email.replyTo } : {}), subject, html, text, headers: { 'Auto-Submitted': 'auto-generated' } }
+  /** pending → active. */
+  confirm(subscriberId: string): Promise<TransitionResult> {
+    return this.options.store.confirm(subscriberId)
   }
 
-  /** Composes and sends. */
-  async send(subscriber: Subscriber): Promise<SendResult> {
-    return this.options.transport.send(await this.compose(subscriber))
+  /** → unsubscribed (repeats are fine). */
+  unsubscribe(subscriberId: string): Promise<TransitionResult> {
+    return this.options.store.unsubscribe(subscriberId)
   }
 }

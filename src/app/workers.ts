@@ -4,8 +4,7 @@ import { createFanoutProcessor } from '../queue/fanout-job.js'
 import { sendJobOptions } from '../queue/queues.js'
 import { createSendProcessor, type SendObserver } from '../queue/send-job.js'
 import { startWorkers, type RunningWorkers } from '../queue/workers.js'
-import type { SiteContext } from '../cli/runtime.js'
-import type { DigestServices } from './services.js'
+import type { SiteServices } from './services.js'
 
 /** Counts of send outcomes seen by this process (summary line, /metrics). */
 export class SendTally implements SendObserver {
@@ -15,17 +14,23 @@ export class SendTally implements SendObserver {
   }
 }
 
-/** Starts this process's workers for the site's queues; `run` adds the scheduled-run worker. */
-export async function startSiteWorkers(
-  context: SiteContext,
-  services: DigestServices,
-  options: { concurrency?: number; run?: Processor; tally?: SendTally; logger?: Logger },
-): Promise<RunningWorkers> {
-  const { config } = context
-  const logger = options.logger ?? context.logger
-  const locks = services.locks()
+/** Options for {@link startSiteWorkers}. */
+export interface SiteWorkerOptions {
+  /** Send jobs at once in this process. Default 5. */
+  readonly concurrency?: number
+  /** Processor of scheduled runs (`herald worker` with `schedule:`); none when absent. */
+  readonly run?: Processor
+  readonly tally?: SendTally
+  readonly logger?: Logger
+}
+
+/** Starts this process's workers for the site's queues (fan-out, sends, and scheduled runs when given). */
+export async function startSiteWorkers(services: SiteServices, options: SiteWorkerOptions = {}): Promise<RunningWorkers> {
+  const { config } = services.context
+  const logger = options.logger ?? services.context.logger
+  const locks = await services.locks()
   await locks.start()
-  const composer = await services.composer()
+  const [composer, queues] = await Promise.all([services.composer(), services.queues()])
   const stopping = new AbortController()
   const workers = startWorkers({
     connection: services.redis.redis,
@@ -36,7 +41,14 @@ export async function startSiteWorkers(
     rateLimit: config.email.rateLimit,
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.tally ? { observer: options.tally } : {}),
-    fanout: createFanoutProcessor({ editions: services.editions, subscribers: services.subscribers, queues: services.queues, sendOptions: sendJobOptions(config), logger, signal: stopping.signal }),
+    fanout: createFanoutProcessor({
+      editions: services.editions,
+      subscribers: services.subscribers,
+      queues,
+      sendOptions: sendJobOptions(config),
+      logger,
+      signal: stopping.signal,
+    }),
     send: createSendProcessor({
       editions: services.editions,
       subscribers: services.subscribers,

@@ -1,12 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { ExitCode, HeraldError } from '../errors.js'
-import { UsageError, type CliRuntime } from './runtime.js'
-
-/** Every command module adds itself to the program and sets `exitCode` through this holder. */
-export interface CommandRegistry {
-  readonly runtime: CliRuntime
-  exitCode: number
-}
+import { type CliRuntime, type CommandRegistry, UsageError } from './runtime.js'
 
 type Register = (program: Command, registry: CommandRegistry) => void
 

@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander'
-import { loadConfig, type Config } from '../config.js'
-import { createLogger, type Logger, type Verbosity } from '../log.js'
+import { type Command, Option } from 'commander'
+import type { AppContext } from '../app/context.js'
+import { loadConfig } from '../config.js'
+import { createLogger, type Verbosity } from '../log.js'
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliRuntime {
@@ -19,11 +20,15 @@ export interface CommonOptions {
   verbose?: boolean
 }
 
-/** A command's view of one site: its validated config and a logger. */
-export interface SiteContext {
-  readonly config: Config
-  readonly logger: Logger
+/** A command's view of one site: its validated config, a logger, and the terminal. */
+export interface SiteContext extends AppContext {
   readonly runtime: CliRuntime
+}
+
+/** Every command module adds itself to the program and sets `exitCode` through this holder. */
+export interface CommandRegistry {
+  readonly runtime: CliRuntime
+  exitCode: number
 }
 
 /** Adds `--site`, `--quiet` and `--verbose` to a command. */
@@ -48,14 +53,6 @@ export function openSite(options: CommonOptions, runtime: CliRuntime): SiteConte
 /** Writes a line to the command's standard output. */
 export function println(runtime: CliRuntime, text = ''): void {
   runtime.stdout.write(`${text}\n`)
-}
-
-/** Parses `--now ISO`; the real clock otherwise. */
-export function parseNow(value: string | undefined): Date {
-  if (value === undefined) return new Date()
-  const date = new Date(value)
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--now: cannot read ${JSON.stringify(value)} as a date; use ISO 8601 such as 2030-01-01T00:00:00Z`)
-  return date
 }
 
 /** A mistake in how a command was called (exit status 2). */

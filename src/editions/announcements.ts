@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../infra/keys.js'
-import { runScript } from '../infra/scripts.js'
+import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 
 /** What the ledger says about one post: announced in an edition, or recorded at first activation. */
 export type Announcement = { readonly editionId: string } | { readonly baseline: true }
@@ -8,7 +8,7 @@ export type Announcement = { readonly editionId: string } | { readonly baseline:
 /** A post offered to `claimEdition`: its feed id and the snapshot the edition will keep of it. */
 export interface EditionCandidate {
   readonly feedId: string
-  /** JSON the send jobs render from (see digest/snapshot.ts); stored as given. */
+  /** JSON the send jobs render from (see editions/snapshot.ts); stored as given. */
   readonly snapshot: string
 }
 
@@ -19,49 +19,21 @@ export interface ClaimedEdition {
   readonly feedIds: readonly string[]
 }
 
+/** The value recorded for posts known without being announced (first activation, `--record-only`). */
 const BASELINE = '=baseline'
 
-// KEYS: 1 announced hash, 2 initialised flag. ARGV: now, feed ids… Marks the ids as baseline and the ledger as
-// initialised, only if it is not initialised yet. Returns 1 when this call initialised it.
-const INITIALISE = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-for index = 2, #ARGV do redis.call('HSETNX', KEYS[1], ARGV[index], '${BASELINE}') end
-redis.call('SET', KEYS[2], ARGV[1])
-return 1
-`
+const INITIALISE = loadLuaScript(new URL('./lua/initialise-ledger.lua', import.meta.url), reply.integer)
+const CLAIM = loadLuaScript(
+  new URL('./lua/claim-edition.lua', import.meta.url),
+  reply.nullable((value): ClaimedEdition => {
+    const [editionId, ...feedIds] = reply.strings(value)
+    if (!editionId) throw new TypeError('claim-edition: expected an edition id')
+    return { editionId, feedIds }
+  }),
+)
 
-// KEYS: 1 announced hash, 2 edition-key prefix ("<root>:edition:"), 3 editions zset, 4 open editions zset.
-// ARGV: now (ms), then pairs of feed id and snapshot JSON. Keeps the candidates nobody announced yet, derives the
-// edition id from their sorted ids, and in one step marks them announced and stores the edition. A concurrent
-// run that offers overlapping posts gets only what is left, so no post is ever in two editions.
-const CLAIM = `
-local fresh, snapshots = {}, {}
-for index = 2, #ARGV, 2 do
-  local id = ARGV[index]
-  if redis.call('HEXISTS', KEYS[1], id) == 0 and not snapshots[id] then
-    table.insert(fresh, id)
-    snapshots[id] = ARGV[index + 1]
-  end
-end
-if #fresh == 0 then return false end
-table.sort(fresh)
-local editionId = string.sub(redis.sha1hex(table.concat(fresh, '\\n')), 1, 20)
-local key = KEYS[2] .. editionId
-for _, id in ipairs(fresh) do
-  redis.call('HSET', KEYS[1], id, editionId)
-  redis.call('HSET', key .. ':posts', id, snapshots[id])
-end
-redis.call('HSET', key, 'id', editionId, 'createdAt', ARGV[1], 'postCount', #fresh, 'status', 'open', 'fanout', 'pending',
-  'expected', 0, 'sent', 0, 'failed', 0, 'skipped', 0, 'possibleDuplicates', 0, 'retried', 0)
-redis.call('ZADD', KEYS[3], ARGV[1], editionId)
-redis.call('ZADD', KEYS[4], ARGV[1], editionId)
-local result = {editionId}
-for _, id in ipairs(fresh) do table.insert(result, id) end
-return result
-`
-
-/** Options for {@link PublishingLedger}. */
-export interface PublishingLedgerOptions {
+/** Options for {@link AnnouncementLedger}. */
+export interface AnnouncementLedgerOptions {
   readonly redis: Redis
   /** `HERALD_PREFIX`. */
   readonly prefix: string
@@ -69,25 +41,25 @@ export interface PublishingLedgerOptions {
 }
 
 /**
- * Which posts have been announced to subscribers, and in which edition. "New" means live and not in
- * here: not "newer than a watermark", so a backdated post added later is still new and an edited post
- * is not new again.
+ * Which posts have been announced to subscribers, and in which edition: the editions' index by post. "New" means
+ * live and not in here, not "newer than a watermark", so a backdated post added later is still new and an edited
+ * post is not new again. Editions are created here (`claimEdition`), in the same step that marks their posts.
  */
-export class PublishingLedger {
+export class AnnouncementLedger {
   private readonly redis: Redis
-  private readonly keys: KeySpace
+  private readonly keys: SiteKeys
   private readonly now: () => Date
 
-  constructor(options: PublishingLedgerOptions) {
-    if (!options?.redis) throw new TypeError('PublishingLedger needs a Redis connection (options.redis)')
+  constructor(options: AnnouncementLedgerOptions) {
+    if (!options?.redis) throw new TypeError('AnnouncementLedger needs a Redis connection (options.redis)')
     this.redis = options.redis
-    this.keys = keySpace(options.prefix)
+    this.keys = siteKeys(options.prefix)
     this.now = options.now ?? (() => new Date())
   }
 
   /** True once the first run has recorded the archive (see `initialise`). */
   async isInitialised(): Promise<boolean> {
-    return (await this.redis.exists(this.keys.key('ledger', 'initialised'))) === 1
+    return (await this.redis.exists(this.keys.ledgerInitialised())) === 1
   }
 
   /**
@@ -95,22 +67,29 @@ export class PublishingLedger {
    * on does not mail the whole archive. Returns false when another run initialised the ledger first.
    */
   async initialise(feedIds: readonly string[]): Promise<boolean> {
-    const result = await runScript(this.redis, INITIALISE, [this.announcedKey(), this.keys.key('ledger', 'initialised')], [this.now().toISOString(), ...feedIds])
-    return result === 1
+    const keys = [this.keys.announcedPosts(), this.keys.ledgerInitialised()]
+    return (await runLua(this.redis, INITIALISE, keys, [this.now().toISOString(), ...feedIds])) === 1
   }
 
   /** Records posts as known without announcing them (`herald run --record-only`). Returns how many were new. */
   async recordWithoutAnnouncing(feedIds: readonly string[]): Promise<number> {
     if (feedIds.length === 0) return 0
-    const results = await Promise.all(feedIds.map((id) => this.redis.hsetnx(this.announcedKey(), id, BASELINE)))
-    return results.filter((result) => result === 1).length
+    const pipeline = this.redis.pipeline()
+    for (const id of feedIds) pipeline.hsetnx(this.keys.announcedPosts(), id, BASELINE)
+    const replies = (await pipeline.exec()) ?? []
+    let added = 0
+    for (const [error, result] of replies) {
+      if (error) throw error
+      if (result === 1) added++
+    }
+    return added
   }
 
   /** The announcements for the given feed ids (absent ids were never announced). */
   async lookup(feedIds: readonly string[]): Promise<Map<string, Announcement>> {
     const found = new Map<string, Announcement>()
     if (feedIds.length === 0) return found
-    const values = await this.redis.hmget(this.announcedKey(), ...feedIds)
+    const values = await this.redis.hmget(this.keys.announcedPosts(), ...feedIds)
     feedIds.forEach((id, index) => {
       const value = values[index]
       if (value) found.set(id, value === BASELINE ? { baseline: true } : { editionId: value })
@@ -132,18 +111,7 @@ export class PublishingLedger {
     if (candidates.length === 0) return null
     const args: string[] = [String(this.now().getTime())]
     for (const candidate of candidates) args.push(candidate.feedId, candidate.snapshot)
-    const result = (await runScript(
-      this.redis,
-      CLAIM,
-      [this.announcedKey(), this.keys.key('edition', ''), this.keys.key('editions'), this.keys.key('editions', 'open')],
-      args,
-    )) as string[] | null
-    if (!result) return null
-    const [editionId, ...feedIds] = result
-    return { editionId: editionId!, feedIds }
-  }
-
-  private announcedKey(): string {
-    return this.keys.key('ledger', 'announced')
+    const keys = [this.keys.announcedPosts(), this.keys.editionKeyPrefix(), this.keys.editions(), this.keys.openEditions()]
+    return runLua(this.redis, CLAIM, keys, args)
   }
 }

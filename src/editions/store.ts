@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../infra/keys.js'
-import { runScript } from '../infra/scripts.js'
+import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 import type { PostSnapshot } from './snapshot.js'
 
 /** An edition's progress, as kept in Redis. */
@@ -50,66 +50,13 @@ export interface SendRecord {
   readonly uncertain?: boolean
 }
 
-const FINAL_STATES_LUA = `local FINAL = {sent = true, failed = true, skipped = true}`
-
-// KEYS: 1 edition hash, 2 open-editions zset. ARGV: edition id, now.
-const MAYBE_COMPLETE = `
-local function maybeComplete(editionId, now)
-  local v = redis.call('HMGET', KEYS[1], 'fanout', 'expected', 'sent', 'failed', 'skipped', 'status')
-  if v[6] ~= 'done' and v[1] == 'done' and tonumber(v[3]) + tonumber(v[4]) + tonumber(v[5]) >= tonumber(v[2]) then
-    redis.call('HSET', KEYS[1], 'status', 'done', 'completedAt', now)
-    redis.call('ZREM', KEYS[2], editionId)
-    return 1
-  end
-  return 0
-end
-`
-
-// KEYS: 1 edition hash, 2 sends hash. ARGV: now, queued-record JSON, subscriber ids…  Returns how many were new.
-const QUEUE_RECIPIENTS = `
-local added = 0
-for index = 3, #ARGV do
-  if redis.call('HSETNX', KEYS[2], ARGV[index], ARGV[2]) == 1 then added = added + 1 end
-end
-if added > 0 then redis.call('HINCRBY', KEYS[1], 'expected', added) end
-return added
-`
-
-// KEYS: 1 edition hash, 2 open zset, 3 sends hash, 4 site-wide send counters. ARGV: edition id, now, subscriber id, record JSON, state.
-// Sets a non-final state unless the recipient already has a final one. Returns the previous record (or false).
-const SET_PROGRESS = `${FINAL_STATES_LUA}
-local previous = redis.call('HGET', KEYS[3], ARGV[3])
-if previous and FINAL[cjson.decode(previous).state] then return {'final', previous} end
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-if ARGV[5] == 'retrying' then
-  redis.call('HINCRBY', KEYS[1], 'retried', 1)
-  redis.call('HINCRBY', KEYS[4], 'retried', 1)
-end
-return {'set', previous or ''}
-`
-
-// KEYS: 1 edition hash, 2 open zset, 3 sends hash, 4 site-wide send counters. ARGV: edition id, now, subscriber id, record JSON, state, possible duplicate (0/1).
-// Records a final outcome once; counts it; completes the edition when it was the last one.
-const SET_FINAL = `${FINAL_STATES_LUA}${MAYBE_COMPLETE}
-local previous = redis.call('HGET', KEYS[3], ARGV[3])
-if previous and FINAL[cjson.decode(previous).state] then return 0 end
-if not previous then redis.call('HINCRBY', KEYS[1], 'expected', 1) end
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-redis.call('HINCRBY', KEYS[1], ARGV[5], 1)
-redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-if ARGV[6] == '1' then
-  redis.call('HINCRBY', KEYS[1], 'possibleDuplicates', 1)
-  redis.call('HINCRBY', KEYS[4], 'possible_duplicate', 1)
-end
-maybeComplete(ARGV[1], ARGV[2])
-return 1
-`
-
-// KEYS: 1 edition hash, 2 open zset. ARGV: edition id, now.
-const FINISH_FANOUT = `${MAYBE_COMPLETE}
-redis.call('HSET', KEYS[1], 'fanout', 'done')
-return maybeComplete(ARGV[1], ARGV[2])
-`
+const QUEUE_RECIPIENTS = loadLuaScript(new URL('./lua/queue-recipients.lua', import.meta.url), reply.integer)
+const SET_PROGRESS = loadLuaScript(new URL('./lua/set-send-progress.lua', import.meta.url), (value) => {
+  const [kind, record] = reply.strings(value)
+  return { kind: reply.oneOf('final', 'set')(kind), record: record ?? '' }
+})
+const SET_FINAL = loadLuaScript(new URL('./lua/set-send-final.lua', import.meta.url), reply.integer)
+const FINISH_FANOUT = loadLuaScript(new URL('./lua/finish-fanout.lua', import.meta.url), reply.integer)
 
 /** Options for {@link EditionStore}. */
 export interface EditionStoreOptions {
@@ -121,17 +68,17 @@ export interface EditionStoreOptions {
 /**
  * Editions and their send ledger in Redis: `edition:<id>` (progress counters), `edition:<id>:posts`
  * (post snapshots), `edition:<id>:sends` (one record per recipient), `editions` and `editions:open`
- * (sorted by creation). Editions are created by `PublishingLedger.claimEdition`.
+ * (sorted by creation). Editions are created by `AnnouncementLedger.claimEdition` (announcements.ts).
  */
 export class EditionStore {
   private readonly redis: Redis
-  private readonly keys: KeySpace
+  private readonly keys: SiteKeys
   private readonly now: () => Date
 
   constructor(options: EditionStoreOptions) {
     if (!options?.redis) throw new TypeError('EditionStore needs a Redis connection (options.redis)')
     this.redis = options.redis
-    this.keys = keySpace(options.prefix)
+    this.keys = siteKeys(options.prefix)
     this.now = options.now ?? (() => new Date())
   }
 
@@ -158,32 +105,32 @@ export class EditionStore {
 
   /** The post snapshots of an edition (unordered; see `digestOrder`). */
   async posts(id: string): Promise<PostSnapshot[]> {
-    const values = await this.redis.hvals(this.keys.key('edition', id, 'posts'))
+    const values = await this.redis.hvals(this.keys.editionPosts(id))
     return values.map((value) => JSON.parse(value) as PostSnapshot)
   }
 
   /** Ids of editions that are not done yet, oldest first. */
   openIds(): Promise<string[]> {
-    return this.redis.zrange(this.keys.key('editions', 'open'), '0', '-1')
+    return this.redis.zrange(this.keys.openEditions(), '0', '-1')
   }
 
   /** The newest editions, newest first. */
   async recent(limit: number): Promise<Edition[]> {
-    const ids = await this.redis.zrevrange(this.keys.key('editions'), 0, limit - 1)
+    const ids = await this.redis.zrevrange(this.keys.editions(), 0, limit - 1)
     const editions = await Promise.all(ids.map((id) => this.get(id)))
     return editions.filter((edition): edition is Edition => edition !== null)
   }
 
   /** How many editions exist. */
   count(): Promise<number> {
-    return this.redis.zcard(this.keys.key('editions'))
+    return this.redis.zcard(this.keys.editions())
   }
 
   /** Records recipients as queued (idempotent); returns how many were not queued before. */
   async queueRecipients(id: string, subscriberIds: readonly string[]): Promise<number> {
     if (subscriberIds.length === 0) return 0
     const record = JSON.stringify({ state: 'queued', at: this.now().toISOString() } satisfies SendRecord)
-    return Number(await runScript(this.redis, QUEUE_RECIPIENTS, [this.editionKey(id), this.sendsKey(id)], [this.now().toISOString(), record, ...subscriberIds]))
+    return runLua(this.redis, QUEUE_RECIPIENTS, [this.editionKey(id), this.sendsKey(id)], [this.now().toISOString(), record, ...subscriberIds])
   }
 
   /** Marks the fan-out as started; false when an earlier attempt had already started it (so it must repair). */
@@ -198,7 +145,7 @@ export class EditionStore {
 
   /** Marks the fan-out complete; the edition is done at once when nobody matched or everybody was already handled. */
   async finishFanout(id: string): Promise<void> {
-    await runScript(this.redis, FINISH_FANOUT, [this.editionKey(id), this.openKey()], [id, this.now().toISOString()])
+    await runLua(this.redis, FINISH_FANOUT, [this.editionKey(id), this.openKey()], [id, this.now().toISOString()])
   }
 
   async sendRecord(id: string, subscriberId: string): Promise<SendRecord | null> {
@@ -211,14 +158,14 @@ export class EditionStore {
    * when the recipient already has a final outcome, else the record it replaced.
    */
   async setProgress(id: string, subscriberId: string, record: SendRecord): Promise<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }> {
-    const [kind, previous] = (await runScript(this.redis, SET_PROGRESS, this.sendKeys(id), [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state])) as [string, string]
-    if (kind === 'final') return { final: true, record: JSON.parse(previous) as SendRecord }
-    return { final: false, previous: previous ? (JSON.parse(previous) as SendRecord) : null }
+    const result = await runLua(this.redis, SET_PROGRESS, this.sendKeys(id), [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state])
+    if (result.kind === 'final') return { final: true, record: JSON.parse(result.record) as SendRecord }
+    return { final: false, previous: result.record ? (JSON.parse(result.record) as SendRecord) : null }
   }
 
   /** Records a final outcome, once: false when the recipient already had one (nothing is counted twice). */
   async setFinal(id: string, subscriberId: string, record: SendRecord & { state: 'sent' | 'failed' | 'skipped' }): Promise<boolean> {
-    const result = await runScript(this.redis, SET_FINAL, this.sendKeys(id), [
+    const result = await runLua(this.redis, SET_FINAL, this.sendKeys(id), [
       id,
       this.now().toISOString(),
       subscriberId,
@@ -253,24 +200,24 @@ export class EditionStore {
   }
 
   private editionKey(id: string): string {
-    return this.keys.key('edition', id)
+    return this.keys.edition(id)
   }
 
   private sendsKey(id: string): string {
-    return this.keys.key('edition', id, 'sends')
+    return this.keys.editionSends(id)
   }
 
   private openKey(): string {
-    return this.keys.key('editions', 'open')
+    return this.keys.openEditions()
   }
 
   private sendKeys(id: string): string[] {
-    return [this.editionKey(id), this.openKey(), this.sendsKey(id), this.keys.key('stats', 'sends')]
+    return [this.editionKey(id), this.openKey(), this.sendsKey(id), this.keys.sendTotals()]
   }
 
   /** Send outcomes over all editions (sent, failed, skipped, retried, possible_duplicate): the `/metrics` counters. */
   async sendTotals(): Promise<Record<'sent' | 'failed' | 'skipped' | 'retried' | 'possible_duplicate', number>> {
-    const fields = await this.redis.hgetall(this.keys.key('stats', 'sends'))
+    const fields = await this.redis.hgetall(this.keys.sendTotals())
     const value = (name: string) => Number(fields[name] ?? 0)
     return { sent: value('sent'), failed: value('failed'), skipped: value('skipped'), retried: value('retried'), possible_duplicate: value('possible_duplicate') }
   }

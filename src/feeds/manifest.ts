@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
-import path from 'node:path'
+import { stat } from 'node:fs/promises'
 import type { FeedFormat } from '../config.js'
+import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import type { Post } from '../posts/types.js'
 import { renderAtom } from './atom.js'
 import { feedEntry } from './entry.js'
@@ -121,15 +121,9 @@ export class FileFeedManifest implements FeedManifest {
 
   /** Opens the manifest; a missing or unreadable file is an empty manifest (everything gets rendered once). */
   static async open(file: string): Promise<FileFeedManifest> {
-    const text = await readFile(file, 'utf8').catch(() => null)
-    let records: Record<string, FeedFileRecord> = {}
-    try {
-      const parsed: unknown = text === null ? {} : JSON.parse(text)
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) records = parsed as Record<string, FeedFileRecord>
-    } catch {
-      // A damaged manifest only costs one full render.
-    }
-    return new FileFeedManifest(file, records)
+    // A damaged manifest only costs one full render.
+    const records = asRecord(await readJsonState(file)) ?? {}
+    return new FileFeedManifest(file, records as Record<string, FeedFileRecord>)
   }
 
   get(feedPath: string): FeedFileRecord | undefined {
@@ -150,10 +144,7 @@ export class FileFeedManifest implements FeedManifest {
   /** Writes the manifest when it changed (temporary file and rename). */
   async save(): Promise<void> {
     if (!this.changed) return
-    await mkdir(path.dirname(this.file), { recursive: true })
-    const temporary = `${this.file}.${process.pid}.tmp`
-    await writeFile(temporary, `${JSON.stringify(Object.fromEntries([...this.records].sort(([a], [b]) => (a < b ? -1 : 1))))}\n`)
-    await rename(temporary, this.file)
+    await writeJsonState(this.file, Object.fromEntries([...this.records].sort(([a], [b]) => (a < b ? -1 : 1))))
     this.changed = false
   }
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { FeedFormat } from '../config.js'
+import { writeFileAtomically } from '../infra/atomic-file.js'
 import { checkXml, formatXmlProblem } from './check.js'
 
 /** A rendered feed file, ready to be written. */
@@ -74,15 +74,7 @@ async function writeOne(root: string, file: RenderedFeedFile): Promise<{ status:
   const problem = parseProblem(file)
   if (problem !== null) return { status: 'failed', error: problem }
 
-  await mkdir(path.dirname(target), { recursive: true })
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)
-  try {
-    await writeFile(temporary, bytes)
-    await rename(temporary, target)
-  } catch (error) {
-    await rm(temporary, { force: true })
-    throw error
-  }
+  await writeFileAtomically(target, bytes)
   return { status: 'written' }
 }
 

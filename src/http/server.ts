@@ -1,55 +1,17 @@
 import formbody from '@fastify/formbody'
+import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import type { Redis } from 'ioredis'
-import type { Config } from '../config.js'
-import { messagesFor, type Messages } from '../i18n/messages.js'
-import type { Logger } from '../log.js'
-import type { MailTransport } from '../mail/transport.js'
-import { ConfirmationMailer } from '../app/subscriptions.js'
-import { SUBSCRIBER_STATUSES, type SubscriberStore } from '../subscribers/store.js'
-import type { TokenSigner } from '../subscribers/tokens.js'
+import { Registry } from 'prom-client'
+import { messagesFor } from '../i18n/messages.js'
+import { siteKeys } from '../infra/keys.js'
+import { type ServerOptions, type ServiceContext, wantsJson } from './context.js'
 import { HttpError } from './errors.js'
 import { registerFeedRoutes } from './feeds.js'
 import { parseMultipartFields } from './forms.js'
-import { MetricsRegistry } from './metrics.js'
-import { messagePage, pageSite, subscribePage, type PageSite } from './pages.js'
-import { RateLimiter } from './rate-limit.js'
+import { messagePage, pageSite, subscribePage } from './pages.js'
 import { registerSubscriptionRoutes } from './subscription-routes.js'
 
-/** Options for {@link createServer}. Everything the service talks to is passed in; it opens nothing itself. */
-export interface ServerOptions {
-  readonly config: Config
-  readonly store: SubscriberStore
-  readonly transport: MailTransport
-  readonly tokens: TokenSigner
-  /** For `/healthz` and the shared per-IP rate limit. */
-  readonly redis: Redis
-  readonly logger: Logger
-  /** The site's tags, offered as optional checkboxes on the subscribe page. Default none. */
-  readonly tags?: readonly string[]
-  /** Where `/metrics` reads from; subscriber counts are added to it. Default a new registry. */
-  readonly metrics?: MetricsRegistry
-  /** Largest request body in bytes. Default 16 KiB. */
-  readonly bodyLimit?: number
-  /** Fastify's `trustProxy` (true, or the proxy addresses/CIDRs) when behind a reverse proxy. Default false. */
-  readonly trustProxy?: boolean | string | string[]
-  /** Seconds before another confirmation email goes to the same pending address. Default 600. */
-  readonly confirmResendSeconds?: number
-  /** Herald's own templates folder (tests). Default the repository's `templates/`. */
-  readonly builtinTemplatesDir?: string
-}
-
-/** What route modules share. */
-export interface ServiceContext {
-  readonly options: ServerOptions
-  readonly words: Messages
-  readonly site: PageSite
-  readonly mailer: ConfirmationMailer
-  readonly rateLimiter: RateLimiter
-  readonly metrics: MetricsRegistry
-  /** Sends still running in the background; awaited when the server closes. */
-  readonly inFlight: Set<Promise<unknown>>
-}
+export type { ServerOptions } from './context.js'
 
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
@@ -66,31 +28,13 @@ const PAGE_HEADERS = {
  * conditional GET, `/healthz` and `/metrics`. Returns the Fastify instance, not yet listening.
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
-  for (const name of ['config', 'store', 'transport', 'tokens', 'redis', 'logger'] as const) {
+  for (const name of ['config', 'subscriptions', 'redis', 'logger'] as const) {
     if (!options?.[name]) throw new TypeError(`createServer needs options.${name}`)
   }
-  const { config, logger } = options
+  const { config } = options
   const words = messagesFor(config.site.language)
-  const metrics = options.metrics ?? new MetricsRegistry()
-  const context: ServiceContext = {
-    options,
-    words,
-    site: pageSite(config, words),
-    mailer: new ConfirmationMailer({ config, transport: options.transport, tokens: options.tokens, ...(options.builtinTemplatesDir ? { builtinTemplatesDir: options.builtinTemplatesDir } : {}) }),
-    rateLimiter: new RateLimiter({
-      redis: options.redis,
-      prefix: config.env.prefix,
-      name: 'subscribe',
-      limit: config.http.subscribeRateLimit,
-      windowSeconds: config.http.subscribeRateWindowSeconds,
-    }),
-    metrics,
-    inFlight: new Set(),
-  }
-  metrics.gauge('herald_subscribers', 'Subscribers by status.', async () => {
-    const counts = await options.store.counts()
-    return SUBSCRIBER_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }))
-  })
+  const metrics = options.metrics ?? new Registry()
+  const context: ServiceContext = { options, words, site: pageSite(config, words), metrics, inFlight: new Set() }
 
   const app = Fastify({
     // No request log: URLs carry tokens. Failures are logged by the error handler below.
@@ -100,6 +44,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     return503OnClosing: true,
   })
   await app.register(formbody)
+  // Limits only the routes that ask for it (POST /subscribe); counts are kept in Redis, shared by every web process.
+  await app.register(rateLimit, {
+    global: false,
+    redis: options.redis,
+    nameSpace: siteKeys(config.env.prefix).rateLimitPrefix('subscribe'),
+    errorResponseBuilder: (_request, limit) =>
+      new HttpError(429, words.tooManyRequests, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(limit.ttl / 1000))) } }),
+  })
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string' }, (request, body, done) => {
     try {
       done(null, parseMultipartFields(body as string, request.headers['content-type'] ?? ''))
@@ -133,19 +85,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     return answered ? { status: 'ok', redis: 'ok' } : reply.code(503).send({ status: 'unavailable', redis: 'no answer' })
   })
   app.get('/metrics', async (_request, reply) => {
-    reply.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').header('Cache-Control', 'no-store')
-    return metrics.render()
+    reply.header('Content-Type', metrics.contentType).header('Cache-Control', 'no-store')
+    return metrics.metrics()
   })
   registerSubscriptionRoutes(app, context)
   registerFeedRoutes(app, { outputDir: config.outputDir, feeds: config.feeds, notFound: words.notFoundText })
   return app
-}
-
-/** JSON for API clients (JSON body or an Accept that prefers JSON), an HTML page for everyone else. */
-export function wantsJson(request: FastifyRequest): boolean {
-  if (String(request.headers['content-type'] ?? '').startsWith('application/json')) return true
-  const accept = String(request.headers.accept ?? '')
-  return /application\/(?:[\w.+-]+\+)?json/.test(accept) && !accept.includes('text/html')
 }
 
 function sendError(context: ServiceContext, error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Counter } from 'prom-client'
 import { HeraldError } from '../errors.js'
 import { fill } from '../i18n/messages.js'
-import { keySpace } from '../infra/keys.js'
 import { normaliseEmail } from '../mail/address.js'
 import type { Subscriber } from '../subscribers/store.js'
 import type { TokenPurpose } from '../subscribers/tokens.js'
+import { type ServiceContext, wantsJson } from './context.js'
 import { HttpError } from './errors.js'
 import { list, readFields, single } from './forms.js'
-import { messagePage, subscribePage, unsubscribePage } from './pages.js'
-import { wantsJson, type ServiceContext } from './server.js'
+import { messagePage, unsubscribePage, subscribePage } from './pages.js'
 
 const HONEYPOT = 'website'
 const MAX_EMAIL_INPUT = 320
@@ -19,19 +19,21 @@ type TokenRequest = FastifyRequest<{ Querystring: { token?: string | string[] } 
 /** GET/POST /subscribe, GET /confirm, GET/POST /unsubscribe. */
 export function registerSubscriptionRoutes(app: FastifyInstance, context: ServiceContext): void {
   const { words, site, options } = context
+  const { subscriptions } = options
   const siteTitle = { site: options.config.site.title }
-  const requests = context.metrics.counter('herald_subscribe_requests_total', 'POST /subscribe requests by result.')
-  const keys = keySpace(options.config.env.prefix)
+  const requests = new Counter({
+    name: 'herald_subscribe_requests_total',
+    help: 'POST /subscribe requests by result.',
+    labelNames: ['result'],
+    registers: [context.metrics],
+  })
+  const rateLimit = { max: options.config.http.subscribeRateLimit, timeWindow: options.config.http.subscribeRateWindowSeconds * 1000 }
   const knownTags = new Map((options.tags ?? []).map((tag) => [tag.toLowerCase(), tag]))
 
   app.get('/subscribe', async (_request, reply) => html(reply, subscribePage(site, { tags: options.tags ?? [] })))
 
-  app.post('/subscribe', async (request, reply) => {
-    const verdict = await context.rateLimiter.hit(request.ip)
-    if (!verdict.allowed) {
-      requests.inc({ result: 'rate_limited' })
-      throw new HttpError(429, words.tooManyRequests, { headers: { 'Retry-After': String(verdict.retryAfterSeconds) } })
-    }
+  const onExceeded = () => requests.inc({ result: 'rate_limited' })
+  app.post('/subscribe', { config: { rateLimit: { ...rateLimit, onExceeded } } }, async (request, reply) => {
     const fields = readFields(request.body, { badInput: words.badInput, lineBreak: words.lineBreakNotAllowed })
     const email = single(fields, 'email', words.badInput).trim()
     const chosen = list(fields, 'tags')
@@ -54,20 +56,20 @@ export function registerSubscriptionRoutes(app: FastifyInstance, context: Servic
       requests.inc({ result: 'invalid' })
       throw new HttpError(400, words.invalidTags, { form })
     }
-    const { subscriber, outcome } = await options.store.subscribe({
+    const result = await subscriptions.subscribe({
       email: address.email,
       tags: tags as string[],
       consent: { source: 'form', ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '') },
     })
     requests.inc({ result: 'accepted' })
-    // An active subscriber gets nothing (no mail a stranger could trigger); pending ones at most one mail per cooldown.
-    if (outcome !== 'active' && (await mayResend(subscriber, outcome === 'pending'))) sendInBackground(subscriber)
+    // An active subscriber gets nothing (no mail a stranger could trigger); pending ones at most one mail per cool-down.
+    if (result.confirmation === 'due') sendInBackground(result.subscriber)
     return checkEmail(request, reply)
   })
 
   app.get('/confirm', async (request: TokenRequest, reply) => {
     const id = checkToken('confirm', request.query.token)
-    const result = await options.store.confirm(id)
+    const result = await subscriptions.confirm(id)
     if (result.outcome === 'missing') throw invalidLink()
     if (result.outcome === 'refused') throw new HttpError(410, words.linkUsedText, { title: words.linkInvalidTitle, offerSubscribe: true })
     noStore(reply)
@@ -90,7 +92,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, context: Servic
       throw new HttpError(400, 'expected the body List-Unsubscribe=One-Click (RFC 8058)')
     }
     // Removed or already unsubscribed: the answer is the same, and unsubscribing twice is fine.
-    await options.store.unsubscribe(id)
+    await subscriptions.unsubscribe(id)
     noStore(reply)
     if (wantsJson(request)) return { status: 'unsubscribed' }
     return html(reply, messagePage(site, words.unsubscribedTitle, fill(words.unsubscribedText, siteTitle)))
@@ -99,7 +101,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, context: Servic
   function checkToken(purpose: TokenPurpose, raw: string | string[] | undefined): string {
     const token = Array.isArray(raw) ? null : raw
     if (!token) throw invalidLink()
-    const check = options.tokens.verify(purpose, token)
+    const check = subscriptions.tokens.verify(purpose, token)
     if (check.ok) return check.subscriberId
     // "Expired" is kind to say and gives nothing away; any other failure gets one answer, whatever part was wrong.
     if (check.reason === 'expired') throw new HttpError(410, words.linkExpiredText, { title: words.linkInvalidTitle, offerSubscribe: true })
@@ -116,19 +118,9 @@ export function registerSubscriptionRoutes(app: FastifyInstance, context: Servic
     return html(reply, messagePage(site, words.checkEmailTitle, words.checkEmailText))
   }
 
-  async function mayResend(subscriber: Subscriber, cooldown: boolean): Promise<boolean> {
-    const seconds = options.confirmResendSeconds ?? 600
-    const key = keys.key('confirm-sent', subscriber.id)
-    if (!cooldown) {
-      await options.redis.set(key, '1', 'EX', seconds)
-      return true
-    }
-    return (await options.redis.set(key, '1', 'EX', seconds, 'NX')) === 'OK'
-  }
-
   function sendInBackground(subscriber: Subscriber): void {
     // Sending after the answer keeps new, pending and active addresses indistinguishable by timing too.
-    const sending = context.mailer.send(subscriber).then(
+    const sending = subscriptions.sendConfirmation(subscriber).then(
       (result) => options.logger.info({ subscriber: subscriber.id, messageId: result.messageId }, 'confirmation email sent'),
       (error: unknown) => options.logger.error({ subscriber: subscriber.id, err: error }, 'could not send the confirmation email'),
     )

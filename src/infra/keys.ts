@@ -1,20 +1,69 @@
 /**
- * Redis key and BullMQ queue naming. Every key of a site starts with `{prefix}`: the braces are a Redis
- * Cluster hash tag, so all of a site's keys (and its BullMQ queues) live in one slot and multi-key
- * scripts work on a cluster too.
+ * Every Redis key of a site, from one place (docs/architecture.md lists them). Each key starts with the site's
+ * hash-tagged prefix, `{herald}` by default: the braces are a Redis Cluster hash tag, so all of a site's keys (and
+ * its BullMQ queues, which use the same prefix) live in one slot and multi-key scripts work on a cluster too.
  */
-export interface KeySpace {
+export interface SiteKeys {
   /** The hash-tagged prefix itself, e.g. `{herald}`. Also BullMQ's `prefix` option. */
   readonly root: string
-  /** `{herald}:<parts joined by ":">`. */
-  key(...parts: string[]): string
+  /** Hash: one subscriber. */
+  subscriber(subscriberId: string): string
+  /** Sorted set (score 0): ids of the subscribers in one status. */
+  subscribersInStatus(status: string): string
+  /** String: set once the first run has recorded the archive as already announced. */
+  ledgerInitialised(): string
+  /** Hash: feed id → the edition that announced the post, or the baseline marker. */
+  announcedPosts(): string
+  /** Hash: an edition's progress counters. */
+  edition(editionId: string): string
+  /** What {@link SiteKeys.edition} starts with: the claim script derives the keys of the edition it creates. */
+  editionKeyPrefix(): string
+  /** Hash: feed id → post snapshot JSON of an edition. */
+  editionPosts(editionId: string): string
+  /** Hash: subscriber id → send record JSON (the send ledger of an edition). */
+  editionSends(editionId: string): string
+  /** Sorted set by creation time: every edition. */
+  editions(): string
+  /** Sorted set by creation time: editions still sending. */
+  openEditions(): string
+  /** String with a TTL: who is sending one recipient of one edition right now. */
+  sendLock(editionId: string, subscriberId: string): string
+  /** String with a TTL: a worker's heartbeat. */
+  workerHeartbeat(workerId: string): string
+  /** What {@link SiteKeys.workerHeartbeat} starts with (the lock script checks a holder's heartbeat). */
+  workerHeartbeatPrefix(): string
+  /** Hash: site-wide send outcome counters (`/metrics`). */
+  sendTotals(): string
+  /** Hash: what the last publish cycle did (`/metrics`). */
+  lastCycle(): string
+  /** String with a TTL: a confirmation email went to this pending subscriber recently (cool-down). */
+  confirmationSent(subscriberId: string): string
+  /** What the per-client counters of a rate limit start with (the rate-limit plugin appends the client). */
+  rateLimitPrefix(name: string): string
 }
 
-/** Builds the key space for a prefix (`HERALD_PREFIX`). A prefix that already has a `{…}` tag is used as is. */
-export function keySpace(prefix: string): KeySpace {
+/** Builds the keys of a site from its prefix (`HERALD_PREFIX`). A prefix that already has a `{…}` tag is used as is. */
+export function siteKeys(prefix: string): SiteKeys {
   const root = /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`
-  return {
+  const key = (...parts: string[]) => [root, ...parts].join(':')
+  return Object.freeze({
     root,
-    key: (...parts) => [root, ...parts].join(':'),
-  }
+    subscriber: (subscriberId: string) => key('subscriber', subscriberId),
+    subscribersInStatus: (status: string) => key('subscribers', status),
+    ledgerInitialised: () => key('ledger', 'initialised'),
+    announcedPosts: () => key('ledger', 'announced'),
+    edition: (editionId: string) => key('edition', editionId),
+    editionKeyPrefix: () => key('edition', ''),
+    editionPosts: (editionId: string) => key('edition', editionId, 'posts'),
+    editionSends: (editionId: string) => key('edition', editionId, 'sends'),
+    editions: () => key('editions'),
+    openEditions: () => key('editions', 'open'),
+    sendLock: (editionId: string, subscriberId: string) => key('lock', 'send', editionId, subscriberId),
+    workerHeartbeat: (workerId: string) => key('worker', workerId),
+    workerHeartbeatPrefix: () => key('worker', ''),
+    sendTotals: () => key('stats', 'sends'),
+    lastCycle: () => key('stats', 'cycle'),
+    confirmationSent: (subscriberId: string) => key('confirm-sent', subscriberId),
+    rateLimitPrefix: (name: string) => key('ratelimit', name, ''),
+  })
 }

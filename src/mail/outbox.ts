@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import nodemailer, { type DKIMOptions } from 'nodemailer'
+import { writeFileAtomically } from '../infra/atomic-file.js'
 import { assertSendable, toNodemailer, type MailMessage } from './message.js'
 import type { MailTransport, SendResult } from './transport.js'
 
@@ -32,7 +31,7 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
       assertSendable(message)
       const info = await composer.sendMail(toNodemailer(message))
       const file = path.join(options.dir, outboxFileName(info.messageId))
-      await writeAtomically(file, info.message as Buffer)
+      await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
       return { messageId: info.messageId, response: `written to ${file}`, accepted: [message.to], rejected: [] }
     },
     async close() {
@@ -45,22 +44,4 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
 export function outboxFileName(messageId: string): string {
   const bare = messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9.@_-]/g, '_').replace(/^\.+/, '_')
   return `${bare.slice(0, 200)}.eml`
-}
-
-async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true })
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-  try {
-    const handle = await open(temporary, 'w', 0o644)
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temporary, file)
-  } catch (error) {
-    await rm(temporary, { force: true })
-    throw error
-  }
 }

@@ -1,5 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import path from 'node:path'
+import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import type { RenderedBody } from './types.js'
 
 /** Rendered post bodies by content hash. */
@@ -23,14 +22,9 @@ export class FileRenderCache implements RenderCache {
 
   /** Opens the cache file; a missing or unreadable file is an empty cache (it is only a cache). */
   static async open(file: string): Promise<FileRenderCache> {
-    let stored = new Map<string, RenderedBody>()
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as Record<string, RenderedBody>
-      stored = new Map(Object.entries(parsed))
-    } catch {
-      // Missing on first run, or damaged: start empty.
-    }
-    return new FileRenderCache(file, stored)
+    // Missing on first run, or damaged: start empty.
+    const stored = asRecord(await readJsonState(file)) ?? {}
+    return new FileRenderCache(file, new Map(Object.entries(stored as Record<string, RenderedBody>)))
   }
 
   get(key: string): RenderedBody | undefined {
@@ -47,9 +41,6 @@ export class FileRenderCache implements RenderCache {
   /** Writes the entries used in this run, atomically, when anything changed. */
   async save(): Promise<void> {
     if (!this.dirty && this.used.size === this.stored.size) return
-    await mkdir(path.dirname(this.file), { recursive: true })
-    const temporary = `${this.file}.${process.pid}.tmp`
-    await writeFile(temporary, JSON.stringify(Object.fromEntries(this.used)))
-    await rename(temporary, this.file)
+    await writeJsonState(this.file, Object.fromEntries(this.used))
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -38,8 +39,18 @@ const ADMONITIONS = ['attention', 'caution', 'danger', 'error', 'hint', 'importa
 const TEASER_MARKER = /^[ \t]*<!--\s*(?:TEASER_END|END_TEASER)(?::\s*([\s\S]*?))?\s*-->[ \t]*$/im
 
 
-/** Identifies the rendering: engine version and our adjustments (cache keys depend on it). */
-export const RENDERER_ID = `rst-compiler@${ENGINE_VERSION}+herald.${ADJUSTMENTS_VERSION}`
+// The patch applied to the engine on install (patches/, by patch-package): a changed patch changes the output.
+const PATCH_HASH = (() => {
+  try {
+    const patch = readFileSync(new URL(`../../patches/rst-compiler+${ENGINE_VERSION}.patch`, import.meta.url))
+    return createHash('sha256').update(patch).digest('hex').slice(0, 12)
+  } catch {
+    return 'unpatched'
+  }
+})()
+
+/** Identifies the rendering: engine version, the patch applied to it and our adjustments (cache keys depend on it). */
+export const RENDERER_ID = `rst-compiler@${ENGINE_VERSION}+patch.${PATCH_HASH}+herald.${ADJUSTMENTS_VERSION}`
 
 type CompilerModule = typeof import('rst-compiler')
 let compilerModule: Promise<CompilerModule> | undefined

@@ -1,6 +1,6 @@
 import { snapshotPost } from '../editions/snapshot.js'
 import type { Post } from '../posts/types.js'
-import type { ClaimedEdition, PublishingLedger } from '../editions/announcements.js'
+import type { ClaimedEdition, AnnouncementLedger } from '../editions/announcements.js'
 
 /** What `announceNewPosts` decided. */
 export interface AnnounceResult {
@@ -18,7 +18,7 @@ export interface AnnounceResult {
 
 /** Options for {@link announceNewPosts}. */
 export interface AnnounceOptions {
-  readonly ledger: PublishingLedger
+  readonly ledger: AnnouncementLedger
   /** Posts live now (see publishing/live.ts). */
   readonly live: readonly Post[]
   /** On first activation, mail the newest N live posts instead of none. Ignored once the ledger is initialised. */

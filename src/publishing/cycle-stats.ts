@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { keySpace } from '../infra/keys.js'
+import { siteKeys } from '../infra/keys.js'
 
 /** What the last publish cycle (a `herald run` or a scheduled run) did, for `/metrics`. */
 export interface CycleStats {
@@ -20,7 +20,7 @@ export class CycleStatsStore {
   private readonly key: string
 
   constructor(private readonly options: { redis: Redis; prefix: string }) {
-    this.key = keySpace(options.prefix).key('stats', 'cycle')
+    this.key = siteKeys(options.prefix).lastCycle()
   }
 
   async record(stats: CycleStats): Promise<void> {

@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq'
 import type { Config } from '../config.js'
-import { keySpace } from '../infra/keys.js'
+import { siteKeys } from '../infra/keys.js'
 
 /** Queue names (under BullMQ's `prefix`, which is the site's hash-tagged prefix, e.g. `{herald}:sends:…`). */
 export const QUEUE_NAMES = {
@@ -47,7 +47,7 @@ export function sendJobOptions(config: Config): JobsOptions {
 
 /** Opens the site's queues on a shared connection (BullMQ duplicates it where it needs blocking commands). */
 export function openQueues(connection: ConnectionOptions, prefix: string): HeraldQueues {
-  const root = keySpace(prefix).root
+  const root = siteKeys(prefix).root
   const options = { connection, prefix: root }
   const editions = new Queue<EditionJobData>(QUEUE_NAMES.editions, {
     ...options,

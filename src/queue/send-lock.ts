@@ -1,27 +1,11 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { keySpace, type KeySpace } from '../infra/keys.js'
-import { runScript } from '../infra/scripts.js'
+import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 
-// KEYS: 1 lock, 2 worker-heartbeat key prefix. ARGV: holder ("<worker id>|<execution>"), lock ttl ms.
-// Takes the lock when it is free or held by a worker whose heartbeat has expired (that worker is dead). Another
-// execution in this same process is a holder like any other: a stalled job picked up again by its own worker
-// must not send alongside the first execution. Returns the previous holder ('' when free), or false.
-const ACQUIRE = `
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local worker = string.match(holder, '^(.*)|') or holder
-  if redis.call('EXISTS', KEYS[2] .. worker) == 1 then return false end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return holder or ''
-`
-// KEYS: 1 lock. ARGV: holder. Deletes the lock only if this execution holds it.
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`
+const ACQUIRE = loadLuaScript(new URL('./lua/acquire-send-lock.lua', import.meta.url), reply.nullable(reply.string))
+const RELEASE = loadLuaScript(new URL('./lua/release-send-lock.lua', import.meta.url), reply.integer)
 
 /** Options for {@link SendLocks}. */
 export interface SendLocksOptions {
@@ -43,7 +27,7 @@ export interface SendLocksOptions {
 export class SendLocks {
   readonly workerId: string
   private readonly redis: Redis
-  private readonly keys: KeySpace
+  private readonly keys: SiteKeys
   private readonly heartbeatMs: number
   private readonly lockMs: number
   private timer: NodeJS.Timeout | undefined
@@ -51,7 +35,7 @@ export class SendLocks {
   constructor(options: SendLocksOptions) {
     if (!options?.redis) throw new TypeError('SendLocks needs a Redis connection (options.redis)')
     this.redis = options.redis
-    this.keys = keySpace(options.prefix)
+    this.keys = siteKeys(options.prefix)
     this.workerId = (options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`).replace(/\|/g, '-')
     this.heartbeatMs = options.heartbeatMs ?? 30_000
     this.lockMs = options.lockMs ?? 600_000
@@ -77,15 +61,14 @@ export class SendLocks {
    */
   async acquire(editionId: string, subscriberId: string): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
     const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
-    const result = await runScript(this.redis, ACQUIRE, [this.lockKey(editionId, subscriberId), this.keys.key('worker', '')], [holder, this.lockMs])
-    if (result === null || result === false) return { acquired: false }
-    const previous = String(result)
+    const previous = await runLua(this.redis, ACQUIRE, [this.keys.sendLock(editionId, subscriberId), this.keys.workerHeartbeatPrefix()], [holder, this.lockMs])
+    if (previous === null) return { acquired: false }
     return { acquired: true, holder, previousHolder: previous === '' ? null : previous }
   }
 
   /** Releases a lock taken by `acquire` (only if `holder` still holds it). */
   async release(editionId: string, subscriberId: string, holder: string): Promise<void> {
-    await runScript(this.redis, RELEASE, [this.lockKey(editionId, subscriberId)], [holder])
+    await runLua(this.redis, RELEASE, [this.keys.sendLock(editionId, subscriberId)], [holder])
   }
 
   private beat(): Promise<unknown> {
@@ -93,10 +76,6 @@ export class SendLocks {
   }
 
   private heartbeatKey(workerId: string): string {
-    return this.keys.key('worker', workerId)
-  }
-
-  private lockKey(editionId: string, subscriberId: string): string {
-    return this.keys.key('lock', 'send', editionId, subscriberId)
+    return this.keys.workerHeartbeat(workerId)
   }
 }

@@ -1,6 +1,6 @@
 import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq'
 import type { EditionStore } from '../editions/store.js'
-import { keySpace } from '../infra/keys.js'
+import { siteKeys } from '../infra/keys.js'
 import type { Logger } from '../log.js'
 import { QUEUE_NAMES, type EditionJobData, type SendJobData } from './queues.js'
 import type { SendObserver } from './send-job.js'
@@ -50,7 +50,7 @@ export function startWorkers(options: StartWorkersOptions): RunningWorkers {
   const stallMs = options.stallMs ?? 30_000
   const common = {
     connection,
-    prefix: keySpace(options.prefix).root,
+    prefix: siteKeys(options.prefix).root,
     lockDuration: stallMs,
     stalledInterval: stallMs,
     // A killed worker leaves its jobs stalled; they must go back to the queue, not fail, however often that happens.

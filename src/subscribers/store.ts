@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
 import { HeraldError } from '../errors.js'
-import { keySpace, type KeySpace } from '../infra/keys.js'
+import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 import { isSubscriberId, normaliseEmail } from '../mail/address.js'
-import { IMPORT, REMOVE, SUBSCRIBE, TRANSITION, runScript } from './scripts.js'
 import { normaliseTags } from './tags.js'
 
 /** Every status, in lifecycle order: pending → active → unsubscribed or bounced. */
@@ -73,11 +73,26 @@ export interface SubscriberRecord {
 export interface SubscriberStoreOptions {
   /** An open connection; the store never creates or closes one. */
   readonly redis: Redis
-  /** `HERALD_PREFIX`; keys live under `keySpace(prefix)`. */
+  /** `HERALD_PREFIX`; keys live under `siteKeys(prefix)`. */
   readonly prefix: string
   /** Clock. Default: the real one. */
   readonly now?: () => Date
 }
+
+const SUBSCRIBE = loadLuaScript(
+  new URL('./lua/subscribe.lua', import.meta.url),
+  reply.oneOf<SubscribeOutcome>('created', 'activated', 'pending', 'active', 'resubscribed'),
+)
+const TRANSITION = loadLuaScript(new URL('./lua/transition.lua', import.meta.url), (value): TransitionResult => {
+  const [outcome, previous] = reply.strings(value)
+  return {
+    outcome: reply.oneOf<TransitionResult['outcome']>('changed', 'unchanged', 'refused', 'missing')(outcome),
+    previous: previous ? reply.oneOf(...SUBSCRIBER_STATUSES)(previous) : null,
+  }
+})
+const REMOVE = loadLuaScript(new URL('./lua/remove-subscriber.lua', import.meta.url), reply.integer)
+const IMPORT = loadLuaScript(new URL('./lua/import-subscriber.lua', import.meta.url), reply.oneOf<ImportOutcome>('created', 'updated', 'unchanged', 'refused'))
+const SET_TAGS = loadLuaScript(new URL('./lua/set-tags.lua', import.meta.url), reply.integer)
 
 /** Default page size for {@link SubscriberStore.stream}. */
 export const DEFAULT_BATCH_SIZE = 500
@@ -95,14 +110,14 @@ const MAX_USER_AGENT = 512
  */
 export class SubscriberStore {
   private readonly redis: Redis
-  private readonly keys: KeySpace
+  private readonly keys: SiteKeys
   private readonly now: () => Date
 
   constructor(options: SubscriberStoreOptions) {
     if (!options?.redis) throw new TypeError('SubscriberStore needs a Redis connection (options.redis)')
     if (!options.prefix) throw new TypeError('SubscriberStore needs a key prefix (options.prefix)')
     this.redis = options.redis
-    this.keys = keySpace(options.prefix)
+    this.keys = siteKeys(options.prefix)
     this.now = options.now ?? (() => new Date())
   }
 
@@ -119,7 +134,7 @@ export class SubscriberStore {
   }): Promise<{ subscriber: Subscriber; outcome: SubscribeOutcome }> {
     const address = normaliseEmail(input.email)
     const tags = normaliseTags(input.tags ?? [])
-    const outcome = (await runScript(this.redis, SUBSCRIBE, this.scriptKeys(address.id), [
+    const outcome = await runLua(this.redis, SUBSCRIBE, this.scriptKeys(address.id), [
       address.id,
       address.email,
       input.confirmed ? 'active' : 'pending',
@@ -128,7 +143,7 @@ export class SubscriberStore {
       input.consent.source,
       clean(input.consent.ip ?? '', 100),
       clean(input.consent.userAgent ?? '', MAX_USER_AGENT),
-    ])) as SubscribeOutcome
+    ])
     const subscriber = await this.get(address.id)
     if (!subscriber) throw new HeraldError('SUBSCRIBER_NOT_FOUND', `${address.email} was removed while being subscribed`)
     return { subscriber, outcome }
@@ -149,22 +164,28 @@ export class SubscriberStore {
     return this.transition(id, ['pending', 'active'], 'bounced', { bouncedAt: this.timestamp(), bounceReason: clean(reason, MAX_REASON) })
   }
 
+  /**
+   * Records that a confirmation email goes out now, unless one went out less than `seconds` ago (then false).
+   * `force` records it whatever the last one was (a new or returning address always gets its email).
+   */
+  async claimConfirmationSlot(id: string, seconds: number, force = false): Promise<boolean> {
+    const key = this.keys.confirmationSent(id)
+    if (force) {
+      await this.redis.set(key, '1', 'EX', seconds)
+      return true
+    }
+    return (await this.redis.set(key, '1', 'EX', seconds, 'NX')) === 'OK'
+  }
+
   /** Deletes a subscriber entirely (not the same as unsubscribing: nothing is kept). True when it existed. */
   async remove(id: string): Promise<boolean> {
-    return (await runScript(this.redis, REMOVE, this.scriptKeys(id), [id])) === 1
+    return (await runLua(this.redis, REMOVE, this.scriptKeys(id), [id])) === 1
   }
 
   /** Replaces a subscriber's tag filter (operator command; the public form cannot do this). */
   async setTags(id: string, tags: readonly string[]): Promise<boolean> {
     const normalised = normaliseTags(tags)
-    // HSET on a missing hash would create a half subscriber; only update an existing one.
-    const result = await this.redis.eval(
-      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'tags', ARGV[1]) return 1 end return 0",
-      1,
-      this.subscriberKey(id),
-      JSON.stringify(normalised),
-    )
-    return result === 1
+    return (await runLua(this.redis, SET_TAGS, [this.subscriberKey(id)], [JSON.stringify(normalised)])) === 1
   }
 
   /** One subscriber by id, or null. */
@@ -273,21 +294,17 @@ export class SubscriberStore {
       consentIp: clean(record.consent?.ip ?? '', 100),
       consentUserAgent: clean(record.consent?.userAgent ?? '', MAX_USER_AGENT),
     }
-    const outcome = (await runScript(this.redis, IMPORT, this.scriptKeys(address.id), [
+    const outcome = await runLua(this.redis, IMPORT, this.scriptKeys(address.id), [
       address.id,
       record.tags === undefined ? '0' : '1',
       ...Object.entries(fields).flat(),
-    ])) as ImportOutcome
+    ])
     return { id: address.id, email: address.email, outcome }
   }
 
   private async transition(id: string, from: readonly SubscriberStatus[], to: SubscriberStatus, fields: Record<string, string>): Promise<TransitionResult> {
     if (!isSubscriberId(id)) return { outcome: 'missing', previous: null }
-    const [outcome, previous] = (await runScript(this.redis, TRANSITION, this.scriptKeys(id), [id, from.join(' '), to, ...Object.entries(fields).flat()])) as [
-      TransitionResult['outcome'],
-      string,
-    ]
-    return { outcome, previous: previous === '' ? null : (previous as SubscriberStatus) }
+    return runLua(this.redis, TRANSITION, this.scriptKeys(id), [id, from.join(' '), to, ...Object.entries(fields).flat()])
   }
 
   private timestamp(): string {
@@ -295,11 +312,11 @@ export class SubscriberStore {
   }
 
   private subscriberKey(id: string): string {
-    return this.keys.key('subscriber', id)
+    return this.keys.subscriber(id)
   }
 
   private statusKey(status: SubscriberStatus): string {
-    return this.keys.key('subscribers', status)
+    return this.keys.subscribersInStatus(status)
   }
 
   private scriptKeys(id: string): string[] {

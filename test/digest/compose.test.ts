@@ -13,7 +13,7 @@ import type { PostSnapshot } from '../../src/editions/snapshot.js'
 import { silentLogger } from '../../src/log.js'
 import { loadTemplate } from '../../src/mail/render.js'
 import { createTransport } from '../../src/mail/transport.js'
-import { PublishingLedger } from '../../src/editions/announcements.js'
+import { AnnouncementLedger } from '../../src/editions/announcements.js'
 import type { SendJobData } from '../../src/queue/queues.js'
 import { createSendProcessor } from '../../src/queue/send-job.js'
 import { SendLocks } from '../../src/queue/send-lock.js'
@@ -154,7 +154,7 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
     const { prefix } = redis
     const subscribers = new SubscriberStore({ redis: redis.redis, prefix })
     const editions = new EditionStore({ redis: redis.redis, prefix })
-    const ledger = new PublishingLedger({ redis: redis.redis, prefix })
+    const ledger = new AnnouncementLedger({ redis: redis.redis, prefix })
     const claimed = await ledger.claimEdition([
       { feedId: 'a', snapshot: JSON.stringify(snapshot('a', { tags: ['rust'] })) },
       { feedId: 'b', snapshot: JSON.stringify(snapshot('b', { tags: ['go'] })) },

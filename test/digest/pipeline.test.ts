@@ -6,8 +6,7 @@ import { EditionStore } from '../../src/editions/store.js'
 import { silentLogger } from '../../src/log.js'
 import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
 import { openQueues, type EditionJobData } from '../../src/queue/queues.js'
-import { MetricsRegistry } from '../../src/http/metrics.js'
-import { registerPipelineMetrics } from '../../src/app/metrics.js'
+import { createMetricsRegistry, registerPipelineMetrics } from '../../src/app/metrics.js'
 import { CycleStatsStore } from '../../src/publishing/cycle-stats.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { runHerald } from '../support/cli.js'
@@ -251,10 +250,10 @@ describe('metrics after runs', () => {
     await addPost('n.rst', { title: 'Something new', slug: 'new', date: '2024-01-01 10:00' })
     expect((await setup.run()).code).toBe(4)
 
-    const registry = new MetricsRegistry()
+    const registry = createMetricsRegistry()
     const queues = openQueues(redis.redis, redis.prefix)
-    registerPipelineMetrics(registry, { editions: setup.editions, queues, cycles: new CycleStatsStore({ redis: redis.redis, prefix: redis.prefix }) })
-    const text = await registry.render()
+    registerPipelineMetrics(registry, { editions: setup.editions, queues, cycles: new CycleStatsStore({ redis: redis.redis, prefix: redis.prefix }) }, silentLogger())
+    const text = await registry.metrics()
     await queues.close()
     expect(text).toContain('# TYPE herald_sends_total counter')
     expect(text).toMatch(/^herald_sends_total\{outcome="sent"\} 1$/m)

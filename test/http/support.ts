@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { parseConfig, type Config } from '../../src/config.js'
+import { createMetricsRegistry, registerSubscriberMetrics } from '../../src/app/metrics.js'
+import { Subscriptions } from '../../src/app/subscriptions.js'
 import { createServer, type ServerOptions } from '../../src/http/server.js'
 import { silentLogger } from '../../src/log.js'
 import { createSmtpTransport } from '../../src/mail/smtp.js'
@@ -21,6 +23,7 @@ export interface TestService {
   readonly tokens: TokenSigner
   readonly redis: TestRedis
   readonly transport: MailTransport
+  readonly subscriptions: Subscriptions
   /** Moves the clock of store and tokens. */
   setNow(iso: string): void
   close(): Promise<void>
@@ -45,7 +48,11 @@ export async function startService(options: { yaml?: string; language?: string; 
   const store = new SubscriberStore({ redis: redis.redis, prefix: redis.prefix, now: clock })
   const tokens = new TokenSigner({ secret: 'z'.repeat(48), confirmTtlDays: config.confirmTtlDays, now: clock })
   const transport = createSmtpTransport({ url: options.sink.url, logger: silentLogger() })
-  const app = await createServer({ config, store, tokens, transport, redis: redis.redis, logger: silentLogger(), tags: options.tags ?? ['Fedora', 'cloud'], ...options.extra })
+  const logger = silentLogger()
+  const subscriptions = new Subscriptions({ config, store, tokens, transport, logger })
+  const metrics = createMetricsRegistry()
+  registerSubscriberMetrics(metrics, store, logger)
+  const app = await createServer({ config, subscriptions, redis: redis.redis, logger, metrics, tags: options.tags ?? ['Fedora', 'cloud'], ...options.extra })
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     url: `${address}/`,
@@ -55,6 +62,7 @@ export async function startService(options: { yaml?: string; language?: string; 
     tokens,
     redis,
     transport,
+    subscriptions,
     setNow: (iso) => void (now = new Date(iso)),
     async close() {
       await app.close()

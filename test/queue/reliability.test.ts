@@ -7,9 +7,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openRedis } from '../../src/infra/redis.js'
 import { parseConfig } from '../../src/config.js'
 import { EditionStore } from '../../src/editions/store.js'
-import { keySpace } from '../../src/infra/keys.js'
+import { siteKeys } from '../../src/infra/keys.js'
 import { silentLogger } from '../../src/log.js'
-import { PublishingLedger } from '../../src/editions/announcements.js'
+import { AnnouncementLedger } from '../../src/editions/announcements.js'
 import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
 import { ensureJobs, openQueues, sendJobId, type EditionJobData, type HeraldQueues } from '../../src/queue/queues.js'
 import { SendLocks } from '../../src/queue/send-lock.js'
@@ -36,7 +36,7 @@ const fakeJob = (data: EditionJobData) => ({ data, updateProgress: async () => {
 async function editionWithSubscribers(count: number): Promise<{ editionId: string; subscribers: SubscriberStore; editions: EditionStore; ids: string[] }> {
   const subscribers = new SubscriberStore({ redis: redis.redis, prefix: redis.prefix })
   const editions = new EditionStore({ redis: redis.redis, prefix: redis.prefix })
-  const ledger = new PublishingLedger({ redis: redis.redis, prefix: redis.prefix })
+  const ledger = new AnnouncementLedger({ redis: redis.redis, prefix: redis.prefix })
   const claimed = await ledger.claimEdition([{ feedId: 'p', snapshot: JSON.stringify({ feedId: 'p', tags: [] }) }])
   const ids: string[] = []
   for (let index = 0; index < count; index++) {
@@ -111,7 +111,7 @@ describe('re-queueing', () => {
         calls++
         if (calls === 1) throw new UnrecoverableError('first time fails')
       },
-      { connection: redis.redis, prefix: keySpace(redis.prefix).root },
+      { connection: redis.redis, prefix: siteKeys(redis.prefix).root },
     )
     await vi.waitFor(async () => expect(await (await queues.editions.getJob('edition-x'))!.isFailed()).toBe(true), { timeout: 5000 })
     await queues.editions.add('fanout', { editionId: 'x' }, { jobId: 'edition-x' })

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keySpace } from '../../src/infra/keys.js'
+import { siteKeys } from '../../src/infra/keys.js'
 import { normaliseEmail } from '../../src/mail/address.js'
 import { SubscriberStore, type Subscriber } from '../../src/subscribers/store.js'
 import { useTestRedis, type TestRedis } from '../support/redis.js'
@@ -40,7 +40,7 @@ describe('SubscriberStore', () => {
     await store.subscribe({ email: 'ann@example.org', consent: form })
     const keys = await test.redis.keys(`*${test.prefix}*`)
     expect(keys.length).toBeGreaterThan(0)
-    for (const key of keys) expect(key.startsWith(`${keySpace(test.prefix).root}:`)).toBe(true)
+    for (const key of keys) expect(key.startsWith(`${siteKeys(test.prefix).root}:`)).toBe(true)
   })
 
   it('treats the same address twice as one subscriber and never changes an active one from the form', async () => {
@@ -102,10 +102,10 @@ describe('SubscriberStore', () => {
     for (const id of ids) {
       const subscriber = (await store.get(id))!
       const memberships = await Promise.all(
-        (['pending', 'active', 'unsubscribed', 'bounced'] as const).map((status) => test.redis.zscore(keySpace(test.prefix).key('subscribers', status), id)),
+        (['pending', 'active', 'unsubscribed', 'bounced'] as const).map((status) => test.redis.zscore(siteKeys(test.prefix).subscribersInStatus(status), id)),
       )
       expect(memberships.filter((score) => score !== null)).toHaveLength(1)
-      expect(await test.redis.zscore(keySpace(test.prefix).key('subscribers', subscriber.status), id)).not.toBeNull()
+      expect(await test.redis.zscore(siteKeys(test.prefix).subscribersInStatus(subscriber.status), id)).not.toBeNull()
     }
   })
 

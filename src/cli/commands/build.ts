@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
+import { buildSite } from '../../app/build.js'
 import path from 'node:path'
 import { ExitCode } from '../../errors.js'
-import type { CommandRegistry } from '../main.js'
-import { openSite, parseNow, withCommonOptions, type CommonOptions } from '../runtime.js'
+import { parseNow } from '../options.js'
+import { openSite, withCommonOptions, type CommonOptions, type CommandRegistry } from '../runtime.js'
 import { createProgress } from '../progress.js'
-import { buildSite } from '../../app/build.js'
 
 export function registerBuild(program: Command, registry: CommandRegistry): void {
   withCommonOptions(

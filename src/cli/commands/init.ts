@@ -1,9 +1,8 @@
 import path from 'node:path'
 import type { Command } from 'commander'
-import { ExitCode } from '../../errors.js'
 import { SCAFFOLD_DEFAULTS, scaffoldSite, type ScaffoldResult } from '../../app/scaffold.js'
-import type { CommandRegistry } from '../main.js'
-import { println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
+import { ExitCode } from '../../errors.js'
+import { println, UsageError, withCommonOptions, type CommonOptions, type CommandRegistry } from '../runtime.js'
 
 interface InitOptions extends CommonOptions {
   url?: string

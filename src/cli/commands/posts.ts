@@ -2,8 +2,8 @@ import type { Command } from 'commander'
 import { ExitCode } from '../../errors.js'
 import { publicationState } from '../../publishing/live.js'
 import type { PostCollection } from '../../posts/types.js'
-import type { CommandRegistry } from '../main.js'
-import { openSite, parseNow, println, withCommonOptions, type CommonOptions } from '../runtime.js'
+import { parseNow } from '../options.js'
+import { openSite, println, withCommonOptions, type CommonOptions, type CommandRegistry } from '../runtime.js'
 import { loadSitePosts } from '../../app/site-posts.js'
 
 /** One row of `herald posts --json`: stable keys for scripts. */

@@ -1,13 +1,15 @@
 import type { Command } from 'commander'
-import type { Edition, EditionStore } from '../../editions/store.js'
-import { enqueueEdition } from '../../queue/queues.js'
-import { ExitCode } from '../../errors.js'
-import type { CommandRegistry } from '../main.js'
-import { createProgress, type Progress } from '../progress.js'
 import { runPublishCycle } from '../../app/publish-cycle.js'
-import { openSite, parseNow, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { openDigestServices } from '../../app/services.js'
+import { openServices } from '../../app/services.js'
+import { waitForEditions } from '../../app/wait-editions.js'
 import { SendTally, startSiteWorkers } from '../../app/workers.js'
+import type { Edition } from '../../editions/store.js'
+import { ExitCode } from '../../errors.js'
+import { onStopSignal } from '../../infra/signals.js'
+import { enqueueEdition } from '../../queue/queues.js'
+import { parseNow, parseWholeNumber } from '../options.js'
+import { createProgress } from '../progress.js'
+import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
 interface RunOptions extends CommonOptions {
   now?: string
@@ -32,15 +34,17 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
   ).action(async (options: RunOptions) => {
     const started = performance.now()
     const now = parseNow(options.now)
-    const announceLatest = options.announceLatest === undefined ? undefined : wholeNumber('--announce-latest', options.announceLatest)
-    const concurrency = wholeNumber('--concurrency', options.concurrency ?? '5', 1)
+    const announceLatest = options.announceLatest === undefined ? undefined : parseWholeNumber('--announce-latest', options.announceLatest)
+    const concurrency = parseWholeNumber('--concurrency', options.concurrency ?? '5', 1)
     const context = openSite(options, registry.runtime)
     const { logger } = context
-    if (!context.config.email.postalAddress) logger.warn('email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer')
-    const services = await openDigestServices(context)
+    if (!context.config.email.postalAddress) {
+      logger.warn('email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer')
+    }
+    const services = await openServices(context)
     try {
       const postsProgress = createProgress(registry.runtime, 'posts')
-      const cycle = await runPublishCycle(context, services, {
+      const cycle = await runPublishCycle(services, {
         now,
         ...(announceLatest !== undefined ? { announceLatest } : {}),
         recordOnly: Boolean(options.recordOnly),
@@ -49,42 +53,44 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       postsProgress.stop()
       const { feeds } = cycle.build
       const editionId = cycle.announce.edition?.editionId ?? null
-      if (cycle.announce.edition) logger.info({ editionId, posts: cycle.announce.edition.feedIds }, `new edition ${editionId} with ${cycle.announce.edition.feedIds.length} post(s)`)
-      else logger.info('no new posts to announce')
+      if (cycle.announce.edition) {
+        logger.info({ editionId, posts: cycle.announce.edition.feedIds }, `new edition ${editionId} with ${cycle.announce.edition.feedIds.length} post(s)`)
+      } else logger.info('no new posts to announce')
 
       let editions: Edition[] = []
       const tally = new SendTally()
       let interrupted = false
       if (options.wait && cycle.openEditions.length > 0) {
-        const workers = await startSiteWorkers(context, services, { concurrency, tally })
+        const workers = await startSiteWorkers(services, { concurrency, tally })
         const stop = new AbortController()
-        const onSignal = (signal: NodeJS.Signals) => {
+        const removeHandlers = onStopSignal((signal) => {
           logger.warn(`${signal}: finishing the messages in flight, then stopping (run again to continue; nothing is lost)`)
           interrupted = true
           stop.abort()
-        }
-        process.once('SIGINT', onSignal)
-        process.once('SIGTERM', onSignal)
+        })
         try {
           const sendProgress = createProgress(registry.runtime, 'emails')
+          const queues = await services.queues()
           editions = await waitForEditions(services.editions, cycle.openEditions, {
             signal: stop.signal,
-            progress: sendProgress,
+            onProgress: sendProgress.update,
             // A job lost to a crash elsewhere, or failed for good, would leave its edition open forever: re-queueing
             // is idempotent and revives such jobs (the fan-out then repairs the recipients it finds unfinished).
             requeue: async () => {
-              for (const id of await services.editions.openIds()) if (cycle.openEditions.includes(id)) await enqueueEdition(services.queues, id)
+              for (const id of await services.editions.openIds()) if (cycle.openEditions.includes(id)) await enqueueEdition(queues, id)
             },
           })
           sendProgress.stop()
         } finally {
-          process.off('SIGINT', onSignal)
-          process.off('SIGTERM', onSignal)
+          removeHandlers()
           await workers.close()
         }
       }
 
-      const totals = editions.reduce((sum, edition) => ({ sent: sum.sent + edition.sent, failed: sum.failed + edition.failed, skipped: sum.skipped + edition.skipped }), { sent: 0, failed: 0, skipped: 0 })
+      const totals = editions.reduce(
+        (sum, edition) => ({ sent: sum.sent + edition.sent, failed: sum.failed + edition.failed, skipped: sum.skipped + edition.skipped }),
+        { sent: 0, failed: 0, skipped: 0 },
+      )
       const failures = (await Promise.all(editions.filter((edition) => edition.failed > 0).map((edition) => services.editions.failures(edition.id)))).flat()
       for (const failure of failures) println(registry.runtime, `failed: ${failure.email ?? failure.subscriberId}: ${failure.reply ?? 'unknown error'}`)
       const summary = {
@@ -106,8 +112,9 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       }
       logger.info(
         summary,
-        `run: posts ${summary.postsLive} live, ${summary.postsNew} new${summary.postsSkipped ? `, ${summary.postsSkipped} skipped` : ''}; feeds ${summary.feedsWritten} written, ${summary.feedsUnchanged} unchanged; ` +
-          `edition ${editionId ?? 'none'}; emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
+        `run: posts ${summary.postsLive} live, ${summary.postsNew} new${summary.postsSkipped ? `, ${summary.postsSkipped} skipped` : ''}; ` +
+          `feeds ${summary.feedsWritten} written, ${summary.feedsUnchanged} unchanged; edition ${editionId ?? 'none'}; ` +
+          `emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
       )
       registry.exitCode =
         interrupted || feeds.failed.length > 0 || cycle.announce.refused
@@ -121,33 +128,4 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       await services.close()
     }
   })
-}
-
-/** Polls the editions until every one is done (or the signal fires); reports sent/expected as progress. */
-export async function waitForEditions(
-  editions: EditionStore,
-  ids: readonly string[],
-  options: { signal?: AbortSignal; progress?: Progress; pollMs?: number; requeue?: () => Promise<void>; requeueEveryMs?: number } = {},
-): Promise<Edition[]> {
-  let lastProgress = { finished: -1, at: Date.now() }
-  for (;;) {
-    const current = (await Promise.all(ids.map((id) => editions.get(id)))).filter((edition): edition is Edition => edition !== null)
-    const expected = current.reduce((sum, edition) => sum + edition.expected, 0)
-    const finished = current.reduce((sum, edition) => sum + edition.sent + edition.failed + edition.skipped, 0)
-    // Re-queue only when nothing moved for a while (a retry waiting on its backoff looks the same, and is harmless).
-    if (finished !== lastProgress.finished) lastProgress = { finished, at: Date.now() }
-    else if (options.requeue && Date.now() - lastProgress.at > (options.requeueEveryMs ?? 30_000)) {
-      lastProgress = { finished, at: Date.now() }
-      await options.requeue()
-    }
-    options.progress?.update(finished, expected)
-    if (current.every((edition) => edition.status === 'done') || options.signal?.aborted) return current
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
-  }
-}
-
-function wholeNumber(flag: string, value: string, minimum = 0): number {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < minimum) throw new UsageError(`${flag}: expected a whole number ≥ ${minimum} (got ${JSON.stringify(value)})`)
-  return number
 }

@@ -1,17 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
 import path from 'node:path'
-import { finished } from 'node:stream/promises'
 import type { Command } from 'commander'
+import { openServices, type SiteServices } from '../../app/services.js'
 import { ExitCode, HeraldError } from '../../errors.js'
-import { createTransport } from '../../mail/transport.js'
-import { ConfirmationMailer } from '../../app/subscriptions.js'
+import { atomicWriteStream } from '../../infra/atomic-file.js'
 import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
 import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
-import type { CommandRegistry } from '../main.js'
-import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext } from '../runtime.js'
-import { openSubscriberStore, openTokenSigner } from '../../app/services.js'
+import { parseChoice } from '../options.js'
+import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext, type CommandRegistry } from '../runtime.js'
 
 /** One row of `herald subscribers list --json`: stable keys for scripts. */
 export interface SubscriberListing {
@@ -42,10 +39,10 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   ).action(async (email: string, options: CommonOptions & { tags?: string; confirmed?: boolean }) => {
     const context = openSite(options, runtime)
     const tags = options.tags === undefined ? undefined : splitTags(options.tags, ',')
-    await withStore(context, async (store) => {
+    await withServices(context, async ({ subscriptions, subscribers: store }) => {
       let result
       try {
-        result = await store.subscribe({ email, ...(tags ? { tags } : {}), confirmed: Boolean(options.confirmed), consent: { source: 'cli' } })
+        result = await subscriptions.subscribe({ email, ...(tags ? { tags } : {}), confirmed: Boolean(options.confirmed), consent: { source: 'cli' } })
       } catch (error) {
         if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID') throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
         throw error
@@ -55,16 +52,14 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
         await store.setTags(subscriber.id, tags)
         subscriber = (await store.get(subscriber.id)) ?? subscriber
       }
-      const note = { created: 'added', activated: 'confirmed', pending: 'already pending', active: 'already active', resubscribed: 'subscribed again' }[result.outcome]
-      if (subscriber.status === 'pending') {
-        const transport = createTransport({ config: context.config, logger: context.logger })
-        try {
-          const mailer = new ConfirmationMailer({ config: context.config, transport, tokens: await openTokenSigner(context) })
-          const sent = await mailer.send(subscriber)
-          println(runtime, `${subscriber.email}: ${note} (pending); confirmation email sent (${sent.response})`)
-        } finally {
-          await transport.close()
-        }
+      const note = { created: 'added', activated: 'confirmed', pending: 'already pending', active: 'already active', resubscribed: 'subscribed again' }[
+        result.outcome
+      ]
+      if (result.confirmation === 'due') {
+        const sent = await subscriptions.sendConfirmation(subscriber)
+        println(runtime, `${subscriber.email}: ${note} (pending); confirmation email sent (${sent.response})`)
+      } else if (result.confirmation === 'cooling-down') {
+        println(runtime, `${subscriber.email}: ${note} (pending); a confirmation email went out less than 10 minutes ago, not sent again`)
       } else {
         println(runtime, `${subscriber.email}: ${note} (${subscriber.status})`)
       }
@@ -75,7 +70,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
     group.command('remove').description('Delete a subscriber and everything kept about them.').argument('<email>', 'email address'),
   ).action(async (email: string, options: CommonOptions) => {
     const context = openSite(options, runtime)
-    await withStore(context, async (store) => {
+    await withServices(context, async ({ subscribers: store }) => {
       const subscriber = await findByEmail(store, email)
       await store.remove(subscriber.id)
       println(runtime, `${subscriber.email}: removed`)
@@ -91,7 +86,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   ).action(async (options: CommonOptions & { status?: string; json?: boolean }) => {
     const statuses = selectStatuses(options.status)
     const context = openSite(options, runtime)
-    await withStore(context, async (store) => {
+    await withServices(context, async ({ subscribers: store }) => {
       let count = 0
       if (options.json) runtime.stdout.write('[')
       else println(runtime, ['STATUS', 'EMAIL', 'TAGS', 'CREATED'].join('\t'))
@@ -115,7 +110,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
     group.command('count').description('Count subscribers by status.').option('--json', 'print a JSON object'),
   ).action(async (options: CommonOptions & { json?: boolean }) => {
     const context = openSite(options, runtime)
-    await withStore(context, async (store) => {
+    await withServices(context, async ({ subscribers: store }) => {
       const counts = await store.counts()
       if (options.json) println(runtime, JSON.stringify(counts))
       else for (const [status, count] of Object.entries(counts)) println(runtime, `${status.padEnd(13)}${count}`)
@@ -130,7 +125,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   ).action(async (file: string, options: CommonOptions) => {
     const context = openSite(options, runtime)
     const absolute = path.resolve(runtime.cwd, file)
-    await withStore(context, async (store) => {
+    await withServices(context, async ({ subscribers: store }) => {
       const report = await importSubscribers({ store, input: createReadStream(absolute) })
       for (const column of report.ignoredColumns) context.logger.warn(`${file}: ignored unknown column ${JSON.stringify(column)}`)
       for (const problem of report.refused) context.logger.warn(`${file}:${problem.line}: ${problem.message}`)
@@ -150,35 +145,30 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .argument('[file]', 'CSV file to write (replaced atomically)'),
   ).action(async (file: string | undefined, options: CommonOptions) => {
     const context = openSite(options, runtime)
-    await withStore(context, async (store) => {
+    await withServices(context, async ({ subscribers: store }) => {
       if (!file) {
         await exportSubscribers({ store, output: runtime.stdout })
         return
       }
-      const absolute = path.resolve(runtime.cwd, file)
-      const temporary = `${absolute}.${process.pid}.tmp`
-      const output = createWriteStream(temporary, { mode: 0o600 })
+      const output = await atomicWriteStream(path.resolve(runtime.cwd, file), { mode: 0o600 })
       try {
-        const count = await exportSubscribers({ store, output })
-        output.end()
-        await finished(output)
-        await rename(temporary, absolute)
+        const count = await exportSubscribers({ store, output: output.stream })
+        await output.commit()
         context.logger.info(`exported ${count} subscribers to ${file}`)
       } catch (error) {
-        output.destroy()
-        await rm(temporary, { force: true })
+        await output.abort()
         throw error
       }
     })
   })
 }
 
-async function withStore(context: SiteContext, use: (store: SubscriberStore) => Promise<void>): Promise<void> {
-  const opened = await openSubscriberStore(context)
+async function withServices(context: SiteContext, use: (services: SiteServices) => Promise<void>): Promise<void> {
+  const services = await openServices(context)
   try {
-    await use(opened.store)
+    await use(services)
   } finally {
-    await opened.close()
+    await services.close()
   }
 }
 
@@ -195,9 +185,7 @@ async function findByEmail(store: SubscriberStore, email: string): Promise<Subsc
 }
 
 function selectStatuses(status: string | undefined): readonly SubscriberStatus[] {
-  if (status === undefined) return SUBSCRIBER_STATUSES
-  if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: expected one of ${SUBSCRIBER_STATUSES.join(', ')} (got ${JSON.stringify(status)})`)
-  return [status as SubscriberStatus]
+  return status === undefined ? SUBSCRIBER_STATUSES : [parseChoice('--status', status, SUBSCRIBER_STATUSES)]
 }
 
 function toListing(subscriber: Subscriber): SubscriberListing {

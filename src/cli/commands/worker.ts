@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
-import { ExitCode } from '../../errors.js'
-import { enqueueEdition } from '../../queue/queues.js'
-import type { CommandRegistry } from '../main.js'
 import { runPublishCycle } from '../../app/publish-cycle.js'
-import { openSite, println, UsageError, withCommonOptions, type CommonOptions } from '../runtime.js'
-import { openDigestServices } from '../../app/services.js'
+import { openServices } from '../../app/services.js'
 import { SendTally, startSiteWorkers } from '../../app/workers.js'
+import { ExitCode } from '../../errors.js'
+import { waitForStopSignal } from '../../infra/signals.js'
+import { enqueueEdition } from '../../queue/queues.js'
+import { parseWholeNumber } from '../options.js'
+import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
 /** Id of the BullMQ job scheduler that runs `herald run` on the `schedule:` pattern. */
 export const RUN_SCHEDULER_ID = 'herald-run'
@@ -19,18 +20,17 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
       )
       .option('--concurrency <n>', 'messages sent at once by this process (default: the SMTP pool size)', '5'),
   ).action(async (options: CommonOptions & { concurrency: string }) => {
-    const concurrency = Number(options.concurrency)
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a whole number ≥ 1 (got ${JSON.stringify(options.concurrency)})`)
+    const concurrency = parseWholeNumber('--concurrency', options.concurrency, 1)
     const context = openSite(options, registry.runtime)
     const { config, logger } = context
-    const services = await openDigestServices(context)
+    const services = await openServices(context)
     try {
       const tally = new SendTally()
-      const workers = await startSiteWorkers(context, services, {
+      const workers = await startSiteWorkers(services, {
         concurrency,
         tally,
         run: async () => {
-          const cycle = await runPublishCycle(context, services, { now: new Date() })
+          const cycle = await runPublishCycle(services, { now: new Date() })
           const edition = cycle.announce.edition
           logger.info(
             { edition: edition?.editionId ?? null, postsNew: edition?.feedIds.length ?? 0, feedsWritten: cycle.build.feeds.written.length },
@@ -39,20 +39,19 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
           return { edition: edition?.editionId ?? null }
         },
       })
+      const queues = await services.queues()
       if (config.schedule) {
-        await services.queues.runs.upsertJobScheduler(RUN_SCHEDULER_ID, { pattern: config.schedule, tz: config.site.timezone }, { name: 'run', data: {} })
+        await queues.runs.upsertJobScheduler(RUN_SCHEDULER_ID, { pattern: config.schedule, tz: config.site.timezone }, { name: 'run', data: {} })
         logger.info(`scheduled runs: "${config.schedule}" (${config.site.timezone})`)
       } else {
-        await services.queues.runs.removeJobScheduler(RUN_SCHEDULER_ID)
+        await queues.runs.removeJobScheduler(RUN_SCHEDULER_ID)
       }
       // Editions left open by a crashed run or worker are picked up again (queueing is idempotent).
-      for (const editionId of await services.editions.openIds()) await enqueueEdition(services.queues, editionId)
-      println(registry.runtime, `herald: worker ${services.locks().workerId} started (concurrency ${concurrency}${config.email.rateLimit ? `, ${config.email.rateLimit} msg/s` : ''})`)
+      for (const editionId of await services.editions.openIds()) await enqueueEdition(queues, editionId)
+      const workerId = (await services.locks()).workerId
+      println(registry.runtime, `herald: worker ${workerId} started (concurrency ${concurrency}${config.email.rateLimit ? `, ${config.email.rateLimit} msg/s` : ''})`)
 
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'))
-        process.once('SIGINT', () => resolve('SIGINT'))
-      })
+      const signal = await waitForStopSignal()
       logger.info(`${signal}: no new jobs; finishing the ones in flight`)
       await workers.close()
       logger.info({ ...tally.counts }, `worker stopped: ${tally.counts.sent} sent, ${tally.counts.failed} failed, ${tally.counts.retried} retried`)
