@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+// The `herald` command line's entry point (every command, not only `herald worker`): it parses argv and calls src/cli/.
 import { main } from './src/cli/main.js'
 
-// The entry point only parses the command line; everything else lives in src/cli/.
 const exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -8,7 +8,17 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { fixtureShapedBody, fixtureShapedPost, writeGeneratedSite } from './generate.js'
-import { expectExit, formatSpread, pad, printProfile, ROOT, runMeasured, spread, summariseProfileDir, type Measured } from './support/measure.js'
+import {
+  expectExit,
+  formatSpread,
+  type Measured,
+  pad,
+  printProfile,
+  ROOT,
+  runMeasured,
+  spread,
+  summariseProfileDir,
+} from './support/measure.js'
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +57,9 @@ const siteDir = mkdtempSync(path.join(tmpdir(), 'herald-bench-build-'))
 await writeGeneratedSite(siteDir, postCount)
 let nextPost = postCount
 console.log(`site: ${siteDir} (${postCount} generated fixture-shaped posts, ~14 KB each)`)
-console.log(`machine: ${(await import('node:os')).cpus().length} cores, node ${process.version}; each figure: median (min–max) of ${repeat} run(s)`)
+console.log(
+  `machine: ${(await import('node:os')).cpus().length} cores, node ${process.version}; each figure: median (min–max) of ${repeat} run(s)`,
+)
 
 const cli: Record<Scenario, Measured[]> = { clean: [], noop: [], plusOne: [] }
 const inside: Record<Scenario, Array<{ wallMs: number; maxRssMb: number; report: InProcessReport }>> = { clean: [], noop: [], plusOne: [] }
@@ -61,19 +73,24 @@ const addPost = async () => {
   nextPost++
 }
 const herald = (cpuProfileDir?: string) =>
-  runMeasured(['worker.ts', 'build', '--site', siteDir], { ...(cpuProfileDir ? { cpuProfileDir } : {}), env: { NO_COLOR: '1' } }).then((result) =>
-    expectExit(result, 'herald build'),
+  runMeasured(['worker.ts', 'build', '--site', siteDir], { ...(cpuProfileDir ? { cpuProfileDir } : {}), env: { NO_COLOR: '1' } }).then(
+    (result) => expectExit(result, 'herald build'),
   )
 const direct = async () => {
   const result = expectExit(await runMeasured([path.join(ROOT, 'bench', 'support', 'build-in-process.ts'), siteDir]), 'build-in-process')
-  return { wallMs: result.wallMs, maxRssMb: result.maxRssMb, report: JSON.parse(result.stdout.trim().split('\n').at(-1)!) as InProcessReport }
+  return {
+    wallMs: result.wallMs,
+    maxRssMb: result.maxRssMb,
+    report: JSON.parse(result.stdout.trim().split('\n').at(-1)!) as InProcessReport,
+  }
 }
 
 // Check that the generated site builds completely before measuring anything.
 await cleanState()
 {
   const report = (await direct()).report
-  if (report.live !== postCount || report.failed > 0) throw new Error(`expected ${postCount} live posts and no failed feed, got ${JSON.stringify(report)}`)
+  if (report.live !== postCount || report.failed > 0)
+    throw new Error(`expected ${postCount} live posts and no failed feed, got ${JSON.stringify(report)}`)
   console.log(`feeds per build: ${report.written} files (site, tags, category × rss/atom/json)\n`)
 }
 
@@ -105,34 +122,52 @@ for (const scenario of SCENARIOS) {
   const wall = cli[scenario.id].map((result) => result.wallMs)
   const met = spread(wall).median <= scenario.targetMs
   console.log(
-    `  ${pad(scenario.label, 18)}${pad(formatSpread(wall), 22)}${pad(formatSpread(cli[scenario.id].map((result) => result.maxRssMb)), 22)}${pad(`≤ ${scenario.targetMs}`, 10)}${met ? 'met' : 'NOT met'}${spread(wall).min <= scenario.targetMs && !met ? ' (best run met it)' : ''}`,
+    `  ${pad(scenario.label, 18)}${pad(formatSpread(wall), 22)}` +
+      `${pad(formatSpread(cli[scenario.id].map((result) => result.maxRssMb)), 22)}${pad(`≤ ${scenario.targetMs}`, 10)}` +
+      `${met ? 'met' : 'NOT met'}${spread(wall).min <= scenario.targetMs && !met ? ' (best run met it)' : ''}`,
   )
 }
 if (inProcess) {
   console.log('\nsame scenarios, in process (bench/support/build-in-process.ts calls loadAndReport + buildSiteFeeds as the command does)')
-  console.log(`  ${pad('scenario', 18)}${pad('imports ms', 20)}${pad('posts ms', 20)}${pad('feeds ms', 20)}${pad('work ms', 20)}${pad('wall ms', 20)}peak RSS MB`)
+  console.log(
+    `  ${pad('scenario', 18)}${pad('imports ms', 20)}${pad('posts ms', 20)}${pad('feeds ms', 20)}` +
+      `${pad('work ms', 20)}${pad('wall ms', 20)}peak RSS MB`,
+  )
   for (const scenario of SCENARIOS) {
     const runs = inside[scenario.id]
     const column = (pick: (report: InProcessReport) => number) => pad(formatSpread(runs.map((run) => pick(run.report))), 20)
     console.log(
-      `  ${pad(scenario.label, 18)}${column((r) => r.importMs)}${column((r) => r.postsMs)}${column((r) => r.feedsMs)}${column((r) => r.workMs)}${pad(formatSpread(runs.map((run) => run.wallMs)), 20)}${formatSpread(runs.map((run) => run.maxRssMb))}`,
+      `  ${pad(scenario.label, 18)}${column((r) => r.importMs)}${column((r) => r.postsMs)}${column((r) => r.feedsMs)}` +
+        `${column((r) => r.workMs)}${pad(formatSpread(runs.map((run) => run.wallMs)), 20)}${formatSpread(runs.map((run) => run.maxRssMb))}`,
     )
   }
   const written = inside.plusOne.map((run) => run.report.written)
-  console.log(`  (+1 post rewrote ${formatSpread(written)} feed files; no-op rewrote ${formatSpread(inside.noop.map((run) => run.report.written))})`)
+  console.log(
+    `  (+1 post rewrote ${formatSpread(written)} feed files; no-op rewrote ${formatSpread(inside.noop.map((run) => run.report.written))})`,
+  )
 }
 
 console.log('\nbaselines (same run)')
-console.log(`  node -e 0:                   ${formatSpread(baseline.node.map((r) => r.wallMs))} ms, ${formatSpread(baseline.node.map((r) => r.maxRssMb))} MB`)
-console.log(`  node --import tsx -e 0:      ${formatSpread(baseline.tsx.map((r) => r.wallMs))} ms, ${formatSpread(baseline.tsx.map((r) => r.maxRssMb))} MB`)
-console.log(`  herald --help (CLI startup): ${formatSpread(baseline.cliHelp.map((r) => r.wallMs))} ms, ${formatSpread(baseline.cliHelp.map((r) => r.maxRssMb))} MB`)
+console.log(
+  `  node -e 0:                   ${formatSpread(baseline.node.map((r) => r.wallMs))} ms, ` +
+    `${formatSpread(baseline.node.map((r) => r.maxRssMb))} MB`,
+)
+console.log(
+  `  node --import tsx -e 0:      ${formatSpread(baseline.tsx.map((r) => r.wallMs))} ms, ` +
+    `${formatSpread(baseline.tsx.map((r) => r.maxRssMb))} MB`,
+)
+console.log(
+  `  herald --help (CLI startup): ${formatSpread(baseline.cliHelp.map((r) => r.wallMs))} ms, ` +
+    `${formatSpread(baseline.cliHelp.map((r) => r.maxRssMb))} MB`,
+)
 console.log('  Nikola (issue 3, not measured here): clean 23,500 ms, no-op 3,000 ms, +1 post 3,600 ms')
 if (!values['no-docutils']) {
   const docutils = docutilsRender(postCount)
   console.log(
     docutils === null
       ? '  docutils: not installed (python3 -c "import docutils" failed); skipped'
-      : `  docutils publish_parts(html5) of the same ${postCount} bodies: ${docutils.totalMs.toFixed(0)} ms (${docutils.perPostMs.toFixed(1)} ms/post), rendering only`,
+      : `  docutils publish_parts(html5) of the same ${postCount} bodies: ${docutils.totalMs.toFixed(0)} ms ` +
+          `(${docutils.perPostMs.toFixed(1)} ms/post), rendering only`,
   )
 }
 
@@ -168,7 +203,10 @@ function docutilsRender(count: number): { totalMs: number; perPostMs: number } |
 import json, sys, time
 from docutils.core import publish_parts
 bodies = json.load(open(sys.argv[1], encoding='utf-8'))
-settings = {'report_level': 5, 'halt_level': 5, 'input_encoding': 'unicode', 'doctitle_xform': False, 'initial_header_level': 2, 'embed_stylesheet': False}
+settings = {
+    'report_level': 5, 'halt_level': 5, 'input_encoding': 'unicode',
+    'doctitle_xform': False, 'initial_header_level': 2, 'embed_stylesheet': False,
+}
 start = time.perf_counter()
 for body in bodies: publish_parts(body, writer_name='html5', settings_overrides=settings)
 print((time.perf_counter() - start) * 1000)
@@ -182,4 +220,3 @@ print((time.perf_counter() - start) * 1000)
     rmSync(dir, { recursive: true, force: true })
   }
 }
-

@@ -1,8 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
-const WORDS = 'контейнеры виртуализация облако systemd docker kubernetes fedora libvirt сеть ядро кластер сервис демон образ релиз'.split(' ')
-const TAGS = 'virtualization containers clouds redhat libvirt systemd openshift geard docker hadoop yarn dockercon selinux google ibm rackspace atomic coreos etcd kubernetes microsoft mesosphere saltstack'.split(' ')
+const WORDS = 'контейнеры виртуализация облако systemd docker kubernetes fedora libvirt сеть ядро кластер сервис демон образ релиз'.split(
+  ' ',
+)
+const TAGS = (
+  'virtualization containers clouds redhat libvirt systemd openshift geard docker hadoop yarn dockercon selinux google ibm ' +
+  'rackspace atomic coreos etcd kubernetes microsoft mesosphere saltstack'
+).split(' ')
 
 /** A deterministic pseudo-random generator, so every run benchmarks the same posts. */
 function random(seed: number): () => number {
@@ -22,13 +27,16 @@ export function fixtureShapedBody(seed: number): string {
   for (let index = 0; index < 20; index++) {
     const lines: string[] = []
     for (let line = 0; line < 6; line++) {
-      lines.push(next() < 0.4 ? `${sentence(4)} \`${sentence(3)}\n<https://example.org/${seed}/${index}/${line}>\`__ ${sentence(3)}` : sentence(9))
+      lines.push(
+        next() < 0.4 ? `${sentence(4)} \`${sentence(3)}\n<https://example.org/${seed}/${index}/${line}>\`__ ${sentence(3)}` : sentence(9),
+      )
     }
     paragraphs.push(lines.join('\n'))
-    if (index === 10) paragraphs.push('.. image:: https://example.org/picture.png\n   :align: center\n   :width: 40.0%', `**${sentence(8)}**.`)
+    if (index === 10)
+      paragraphs.push('.. image:: https://example.org/picture.png\n   :align: center\n   :width: 40.0%', `**${sentence(8)}**.`)
     if (index === 15) paragraphs.push(`${sentence(5)} \`${sentence(2)} </content/Итоговая-пачка-фич-${seed}>\`__.`)
   }
-  return paragraphs.join('\n\n') + '\n'
+  return `${paragraphs.join('\n\n')}\n`
 }
 
 /** A whole post file (metadata + body) for post number `index`. */
@@ -55,6 +63,10 @@ export async function writeGeneratedSite(dir: string, count: number): Promise<st
     path.join(dir, 'herald.yml'),
     'site:\n  url: https://bench.example.org/\n  title: Bench\n  language: ru\n  timezone: Europe/Moscow\n',
   )
-  await Promise.all(Array.from({ length: count }, (_, index) => writeFile(path.join(dir, 'posts', `post-${String(index).padStart(5, '0')}.rst`), fixtureShapedPost(index))))
+  await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      writeFile(path.join(dir, 'posts', `post-${String(index).padStart(5, '0')}.rst`), fixtureShapedPost(index)),
+    ),
+  )
   return dir
 }

@@ -23,7 +23,10 @@ console.log(`herald (rst-compiler + adjustments): ${heraldMs.toFixed(2)} ms/post
 
 const docutils = docutilsMsPerPost(bodies)
 if (docutils === null) console.log('docutils: not installed (python3 -c "import docutils" failed); skipped')
-else console.log(`docutils (publish_parts html5, same bodies): ${docutils.toFixed(2)} ms/post  → herald is ${(docutils / heraldMs).toFixed(1)}× faster`)
+else
+  console.log(
+    `docutils (publish_parts html5, same bodies): ${docutils.toFixed(2)} ms/post  → herald is ${(docutils / heraldMs).toFixed(1)}× faster`,
+  )
 console.log(`target: ≤ 2 ms/post → ${heraldMs <= 2 ? 'met' : 'NOT met'}`)
 
 function docutilsMsPerPost(texts: string[]): number | null {
@@ -34,7 +37,10 @@ function docutilsMsPerPost(texts: string[]): number | null {
 import json, sys, time
 from docutils.core import publish_parts
 bodies = json.load(open(sys.argv[1], encoding='utf-8'))
-settings = {'report_level': 5, 'halt_level': 5, 'input_encoding': 'unicode', 'doctitle_xform': False, 'initial_header_level': 2, 'embed_stylesheet': False}
+settings = {
+    'report_level': 5, 'halt_level': 5, 'input_encoding': 'unicode',
+    'doctitle_xform': False, 'initial_header_level': 2, 'embed_stylesheet': False,
+}
 for body in bodies[:5]: publish_parts(body, writer_name='html5', settings_overrides=settings)
 start = time.perf_counter()
 for body in bodies: publish_parts(body, writer_name='html5', settings_overrides=settings)

@@ -3,8 +3,9 @@
 // listening and answers { type: 'stats' } with counts and the arrival times of the first and last message, and
 // { type: 'sample' } with the raw bytes of the first message it received since the last { type: 'reset' }.
 // Run by hand: node --import tsx bench/smtp-sink.ts [--port 2525] (prints a count every second).
-import { parseArgs } from 'node:util'
+
 import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
 import { SMTPServer } from 'smtp-server'
 
 /** What the sink reports. Times are `performance.timeOrigin + performance.now()` (ms since the epoch, sub-ms). */
@@ -17,7 +18,11 @@ export interface SinkStats {
 }
 
 export type SinkRequest = { type: 'stats' } | { type: 'reset' } | { type: 'sample' } | { type: 'close' }
-export type SinkReply = { type: 'ready'; port: number } | ({ type: 'stats' } & SinkStats) | { type: 'sample'; raw: string | null } | { type: 'reset' }
+export type SinkReply =
+  | { type: 'ready'; port: number }
+  | ({ type: 'stats' } & SinkStats)
+  | { type: 'sample'; raw: string | null }
+  | { type: 'reset' }
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } })
 const clock = () => performance.timeOrigin + performance.now()
@@ -69,7 +74,8 @@ if (process.send) {
   process.send({ type: 'ready', port } satisfies SinkReply)
   process.on('message', (request: SinkRequest) => {
     if (request.type === 'stats') process.send!({ type: 'stats', ...stats() } satisfies SinkReply)
-    else if (request.type === 'sample') process.send!({ type: 'sample', raw: sample ? Buffer.concat(sample).toString('utf8') : null } satisfies SinkReply)
+    else if (request.type === 'sample')
+      process.send!({ type: 'sample', raw: sample ? Buffer.concat(sample).toString('utf8') : null } satisfies SinkReply)
     else if (request.type === 'reset') {
       messages = bytes = connections = 0
       firstAt = lastAt = null

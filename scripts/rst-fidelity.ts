@@ -8,7 +8,9 @@ import { fidelity } from '../test/support/html-tokens.js'
 const corpus = path.resolve(import.meta.dirname, '../test/fixtures/rst')
 const renderer = createRstRenderer()
 let sum = 0
-const names = readdirSync(corpus).filter((name) => name.endsWith('.rst')).sort()
+const names = readdirSync(corpus)
+  .filter((name) => name.endsWith('.rst'))
+  .sort()
 for (const name of names) {
   const golden = readFileSync(path.join(corpus, name.replace(/\.rst$/, '.docutils.html')), 'utf8')
   const rendered = await renderer.render(readFileSync(path.join(corpus, name), 'utf8'))

@@ -1,7 +1,8 @@
-import { readFileSync, existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { CronExpressionParser } from 'cron-parser'
-import { LineCounter, parseDocument, isNode } from 'yaml'
+import addressparser from 'nodemailer/lib/addressparser/index.js'
+import { isNode, LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { HeraldError } from './errors.js'
 
@@ -39,9 +40,15 @@ const httpUrl = z
     error: 'expected an absolute http(s) URL such as https://blog.example.org/',
   })
 const text = (what: string) => z.string({ error: `expected ${what} (a string)` })
-const nonEmpty = (what: string) => text(what).trim().min(1, { error: `expected ${what}, got an empty string` })
+const nonEmpty = (what: string) =>
+  text(what)
+    .trim()
+    .min(1, { error: `expected ${what}, got an empty string` })
 const positiveInt = (what: string) =>
-  z.number({ error: `expected ${what} (a whole number)` }).int({ error: `expected ${what} (a whole number)` }).positive({ error: `expected ${what} greater than 0` })
+  z
+    .number({ error: `expected ${what} (a whole number)` })
+    .int({ error: `expected ${what} (a whole number)` })
+    .positive({ error: `expected ${what} greater than 0` })
 /** Config values that end up in mail headers may never contain a line break (header injection). */
 const headerSafe = (what: string) => text(what).refine((value) => !/[\r\n]/.test(value), { error: `${what} may not contain a line break` })
 
@@ -95,7 +102,9 @@ const rawSchema = z.strictObject({
   websub: z.strictObject({ hub: httpUrl.nullable().default(null) }).prefault({}),
   email: z
     .strictObject({
-      from: headerSafe('a From address such as "My Blog <news@example.org>"').optional(),
+      from: headerSafe('a From address such as "My Blog <news@example.org>"')
+        .refine((value) => mailboxOf(value) !== null, { error: 'expected one address such as "My Blog <news@example.org>"' })
+        .optional(),
       reply_to: headerSafe('a Reply-To address').optional(),
       postal_address: text('a postal address').default(''),
       outbox: nonEmpty('a folder').default('outbox'),
@@ -232,12 +241,16 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvConfig {
   const blankToNull = (value: string | undefined) => (value === undefined || value.trim() === '' ? null : value.trim())
   const prefix = blankToNull(env.HERALD_PREFIX) ?? 'herald'
   if (!/^[A-Za-z0-9_.{}-]+$/.test(prefix)) {
-    throw new HeraldError('CONFIG_INVALID', `expected letters, digits, "_", "-", "." or "{}" (got ${JSON.stringify(prefix)})`, { field: 'HERALD_PREFIX' })
+    throw new HeraldError('CONFIG_INVALID', `expected letters, digits, "_", "-", "." or "{}" (got ${JSON.stringify(prefix)})`, {
+      field: 'HERALD_PREFIX',
+    })
   }
   const stallText = blankToNull(env.HERALD_STALL_MS)
   const stallMs = stallText === null ? 30_000 : Number(stallText)
   if (!Number.isInteger(stallMs) || stallMs < 200) {
-    throw new HeraldError('CONFIG_INVALID', `expected milliseconds, at least 200 (got ${JSON.stringify(stallText)})`, { field: 'HERALD_STALL_MS' })
+    throw new HeraldError('CONFIG_INVALID', `expected milliseconds, at least 200 (got ${JSON.stringify(stallText)})`, {
+      field: 'HERALD_STALL_MS',
+    })
   }
   return Object.freeze({
     stallMs,
@@ -268,7 +281,10 @@ export function parseConfig(source: string, siteDir: string, env: NodeJS.Process
   if (document.errors.length > 0) {
     const first = document.errors[0]!
     const line = first.linePos?.[0]?.line
-    throw new HeraldError('CONFIG_INVALID', `not valid YAML: ${first.message.split('\n')[0]}`, { file: fileLabel, ...(line ? { line } : {}) })
+    throw new HeraldError('CONFIG_INVALID', `not valid YAML: ${first.message.split('\n')[0]}`, {
+      file: fileLabel,
+      ...(line ? { line } : {}),
+    })
   }
   const parsed = rawSchema.safeParse(document.toJS() ?? {})
   if (!parsed.success) {
@@ -294,7 +310,7 @@ function allowedKeys(keyPath: PropertyKey[]): string {
   let schema: z.ZodType = rawSchema
   for (const key of keyPath) {
     const shape = unwrapObject(schema)?.shape as Record<string, z.ZodType> | undefined
-    if (!shape || !shape[String(key)]) return '?'
+    if (!shape?.[String(key)]) return '?'
     schema = shape[String(key)]!
   }
   const shape = unwrapObject(schema)?.shape
@@ -335,7 +351,11 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       unsubscribeMailto: raw.email.unsubscribe_mailto ?? extractAddress(from),
       maxEditionPosts: raw.email.max_edition_posts,
       dkim: raw.email.dkim
-        ? { domain: raw.email.dkim.domain, selector: raw.email.dkim.selector, privateKeyFile: path.resolve(siteDir, raw.email.dkim.private_key_file) }
+        ? {
+            domain: raw.email.dkim.domain,
+            selector: raw.email.dkim.selector,
+            privateKeyFile: path.resolve(siteDir, raw.email.dkim.private_key_file),
+          }
         : null,
     },
     http: {
@@ -352,10 +372,16 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`)
 
-/** `"Name" <a@b>` → `a@b`. */
+/** The address of a mailbox such as `"My Blog" <news@example.org>` (nodemailer's RFC 5322 parser), or null. */
+export function mailboxOf(mailbox: string): string | null {
+  const parsed = addressparser(mailbox, { flatten: true })
+  const address = parsed.length === 1 ? parsed[0]!.address : ''
+  return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address) ? address : null
+}
+
+/** The address of a mailbox that passed validation (`email.from`). */
 export function extractAddress(mailbox: string): string {
-  const angle = /<([^>]+)>/.exec(mailbox)
-  return (angle ? angle[1]! : mailbox).trim()
+  return mailboxOf(mailbox) ?? mailbox.trim()
 }
 
 function deepFreeze<T>(value: T): T {

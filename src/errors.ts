@@ -6,25 +6,13 @@ export type HeraldErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIG_MISSING'
   | 'USAGE'
-  | 'POST_NOT_UTF8'
-  | 'POST_NO_METADATA'
-  | 'POST_MISSING_FIELD'
-  | 'POST_BAD_DATE'
-  | 'POST_BAD_FIELD'
-  | 'POST_DUPLICATE_SLUG'
-  | 'POST_UNREADABLE'
-  | 'FEED_MALFORMED'
   | 'SECRET_INVALID'
   | 'REDIS_UNAVAILABLE'
   | 'SUBSCRIBER_INVALID'
   | 'SUBSCRIBER_NOT_FOUND'
   | 'CSV_INVALID'
   | 'TEMPLATE_INVALID'
-  | 'MAIL_PERMANENT'
-  | 'MAIL_TRANSIENT'
   | 'MAIL_INVALID'
-  | 'TOKEN_INVALID'
-  | 'TOKEN_EXPIRED'
 
 /** Where a problem is: a file (relative to the site folder), a line in it, and/or a field. */
 export interface ErrorLocation {
@@ -55,7 +43,7 @@ export class HeraldError extends Error {
 /** `posts/a.rst:12: title: message` — the compiler-style prefix editors and terminals understand. */
 export function formatLocated(message: string, location: ErrorLocation): string {
   let prefix = ''
-  if (location.file) prefix += location.file + (location.line ? `:${location.line}` : '') + ': '
+  if (location.file) prefix += `${location.file + (location.line ? `:${location.line}` : '')}: `
   if (location.field) prefix += `${location.field}: `
   return prefix + message
 }

@@ -4,7 +4,8 @@ import type { PrettyOptions } from 'pino-pretty'
 
 // pino-pretty is only needed on a terminal; loading it lazily keeps it out of cron runs and containers.
 const require = createRequire(import.meta.url)
-const prettyStream = (options: PrettyOptions): pino.DestinationStream => (require('pino-pretty') as (options: PrettyOptions) => pino.DestinationStream)(options)
+const prettyStream = (options: PrettyOptions): pino.DestinationStream =>
+  (require('pino-pretty') as (options: PrettyOptions) => pino.DestinationStream)(options)
 
 export type { Logger }
 
@@ -26,9 +27,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stderr
   const readable = options.pretty ?? Boolean((destination as NodeJS.WriteStream).isTTY)
   if (readable) {
-    return pino({ level, base: undefined }, prettyStream({ destination: destination as NodeJS.WritableStream & { write: (chunk: string) => boolean }, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' }))
+    return pino(
+      { level, base: null },
+      prettyStream({
+        destination: destination as NodeJS.WritableStream & { write: (chunk: string) => boolean },
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname',
+        translateTime: 'HH:MM:ss',
+      }),
+    )
   }
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination as pino.DestinationStream)
+  return pino({ level, base: null, timestamp: pino.stdTimeFunctions.isoTime }, destination as pino.DestinationStream)
 }
 
 /** A logger that discards everything (tests that do not look at logs). */

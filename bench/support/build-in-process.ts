@@ -8,7 +8,10 @@ const imported = performance.now()
 
 const siteDir = process.argv[2]
 if (!siteDir) throw new Error('usage: build-in-process.ts <site dir>')
-const context = openSite({ site: siteDir, quiet: true }, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false })
+const context = openSite(
+  { site: siteDir, quiet: true },
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false },
+)
 const now = new Date()
 const loadStarted = performance.now()
 // The same function the command calls: the unchanged-site check, posts, feeds.

@@ -1,10 +1,10 @@
 // Shared by the benches: run a child process and measure it (wall time, peak RSS), summarise numbers and CPU profiles.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import type { Redis } from 'ioredis'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Redis } from 'ioredis'
 
 /** The repository root (where `worker.ts` and `node_modules` are). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -60,7 +60,12 @@ export async function runMeasured(args: readonly string[], options: RunMeasuredO
     ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
     ...args,
   ]
-  const env = { ...process.env, ...options.env, HERALD_BENCH_PROBE: probeFile, ...(options.countRedis ? { HERALD_BENCH_COUNT_REDIS: '1' } : {}) }
+  const env = {
+    ...process.env,
+    ...options.env,
+    HERALD_BENCH_PROBE: probeFile,
+    ...(options.countRedis ? { HERALD_BENCH_COUNT_REDIS: '1' } : {}),
+  }
   const started = performance.now()
   const child = spawn(process.execPath, nodeArgs, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   options.onSpawn?.(child)
@@ -86,7 +91,9 @@ export async function runMeasured(args: readonly string[], options: RunMeasuredO
 /** Throws with the child's output when it did not exit with one of `ok` (default 0). */
 export function expectExit(result: Measured, what: string, ok: readonly number[] = [0]): Measured {
   if (result.exitCode === null || !ok.includes(result.exitCode)) {
-    throw new Error(`${what}: exit ${result.exitCode}\n--- stdout ---\n${result.stdout.slice(-4000)}\n--- stderr ---\n${result.stderr.slice(-4000)}`)
+    throw new Error(
+      `${what}: exit ${result.exitCode}\n--- stdout ---\n${result.stdout.slice(-4000)}\n--- stderr ---\n${result.stderr.slice(-4000)}`,
+    )
   }
   return result
 }
@@ -148,7 +155,7 @@ function moduleOf(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native/builtin)'
   const nodeModule = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
   if (nodeModule) return nodeModule[1]!
-  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0]
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`
   const index = url.indexOf('/src/')
   if (index >= 0) return url.slice(index + 1)
   return path.basename(url)
@@ -161,7 +168,15 @@ function functionKey(node: ProfileNode): string {
 
 // Resolving, reading, compiling and linking modules, and running CommonJS packages' top-level code; not the
 // evaluation of the entry module (which, with top-level await, contains the whole first slice of the program).
-const ESM_RUNNERS = new Set(['run', 'import', 'evaluate', 'runEntryPointWithESMLoader', 'executeUserEntryPoint', 'ModuleJob.run', 'ModuleLoader.import'])
+const ESM_RUNNERS = new Set([
+  'run',
+  'import',
+  'evaluate',
+  'runEntryPointWithESMLoader',
+  'executeUserEntryPoint',
+  'ModuleJob.run',
+  'ModuleLoader.import',
+])
 function isModuleLoading(frame: ProfileNode['callFrame']): boolean {
   if (frame.url.startsWith('node:internal/modules/cjs/')) return true
   return frame.url.startsWith('node:internal/modules/esm/') && !ESM_RUNNERS.has(frame.functionName)
@@ -212,9 +227,13 @@ export function summariseProfile(profile: CpuProfile, top = 12): ProfileSummary 
 
 /** Prints a profile summary as three short tables. */
 export function printProfile(title: string, summary: ProfileSummary, print: (line: string) => void = console.log): void {
-  const line = ([name, ms]: [string, number]) => `    ${ms.toFixed(0).padStart(6)} ms ${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%  ${name}`
+  const line = ([name, ms]: [string, number]) =>
+    `    ${ms.toFixed(0).padStart(6)} ms ${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%  ${name}`
   const share = (ms: number) => `${ms.toFixed(0)} ms (${((ms / summary.totalMs) * 100).toFixed(0)}%)`
-  print(`  ${title}: ${summary.totalMs.toFixed(0)} ms sampled; loading modules ${share(summary.moduleLoadingMs)}, garbage collector ${share(summary.garbageCollectorMs)}`)
+  print(
+    `  ${title}: ${summary.totalMs.toFixed(0)} ms sampled; loading modules ${share(summary.moduleLoadingMs)}, ` +
+      `garbage collector ${share(summary.garbageCollectorMs)}`,
+  )
   print('   self time by package / source file:')
   for (const entry of summary.selfByModule) print(line(entry))
   print('   self time by function:')
@@ -241,7 +260,10 @@ export class CpuSampler {
   private busy = false
   private static readonly TICK_MS = 10
 
-  constructor(private readonly redis: Redis | null, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly intervalMs = 100,
+  ) {}
 
   watch(label: string, pid: number | undefined): void {
     if (pid !== undefined) this.pids.set(label, pid)

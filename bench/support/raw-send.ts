@@ -63,5 +63,12 @@ await Promise.all(
 const elapsedMs = performance.now() - started
 transporter.close()
 process.stdout.write(
-  `${JSON.stringify({ sent, elapsedMs, window, maxConnections: heraldOptions.maxConnections ?? null, maxMessages: heraldOptions.maxMessages ?? null, pool: heraldOptions.pool ?? false })}\n`,
+  `${JSON.stringify({
+    sent,
+    elapsedMs,
+    window,
+    maxConnections: heraldOptions.maxConnections ?? null,
+    maxMessages: heraldOptions.maxMessages ?? null,
+    pool: heraldOptions.pool ?? false,
+  })}\n`,
 )

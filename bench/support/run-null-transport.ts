@@ -15,7 +15,10 @@ const { SendTally, startSiteWorkers } = await import('../../src/app/workers.js')
 const { waitForEditions } = await import('../../src/app/wait-editions.js')
 const { assertSendable } = await import('../../src/mail/message.js')
 
-const context = openSite({ site: siteDir, quiet: true }, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false })
+const context = openSite(
+  { site: siteDir, quiet: true },
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false },
+)
 let accepted = 0
 let firstAt = 0
 let lastAt = 0
@@ -25,7 +28,12 @@ const nullTransport: MailTransport = {
     assertSendable(message)
     lastAt = performance.now()
     if (accepted++ === 0) firstAt = lastAt
-    return { messageId: message.messageId ?? '<null@bench>', response: '250 accepted (null transport)', accepted: [message.to], rejected: [] }
+    return {
+      messageId: message.messageId ?? '<null@bench>',
+      response: '250 accepted (null transport)',
+      accepted: [message.to],
+      rejected: [],
+    }
   },
   async close() {},
 }
@@ -43,7 +51,14 @@ try {
   await workers.close()
   const sent = editions.reduce((sum, edition) => sum + edition.sent, 0)
   process.stdout.write(
-    `${JSON.stringify({ sent, accepted, wallMs: finished - started, sendWindowMs: lastAt - firstAt, cpuMs: (cpu.user + cpu.system) / 1000, cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / Math.max(1, sent) })}\n`,
+    `${JSON.stringify({
+      sent,
+      accepted,
+      wallMs: finished - started,
+      sendWindowMs: lastAt - firstAt,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / Math.max(1, sent),
+    })}\n`,
   )
 } finally {
   await services.close()

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { stateDir, type Config } from '../config.js'
+import { type Config, stateDir } from '../config.js'
 import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import { findPostFiles } from '../posts/load.js'
 import { RENDERER_ID } from '../posts/rst.js'
@@ -35,13 +35,20 @@ const stateFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache
 export async function buildFingerprint(config: Config): Promise<string> {
   const hash = createHash('sha256')
   const { env: _env, ...settings } = config
-  hash.update(JSON.stringify(settings)).update('\0').update(RENDERER_ID).update('\0').update(await codeVersion())
+  hash
+    .update(JSON.stringify(settings))
+    .update('\0')
+    .update(RENDERER_ID)
+    .update('\0')
+    .update(await codeVersion())
   const files = await findPostFiles(config)
   const entries = await Promise.all(
-    files.flatMap((file) => [file, file.replace(/\.[^./]+$/, '') + '.meta']).map(async (file) => {
-      const info = await stat(path.join(config.siteDir, file)).catch(() => null)
-      return info ? `${file}\0${info.size}\0${info.mtimeMs}` : `${file}\0-`
-    }),
+    files
+      .flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`])
+      .map(async (file) => {
+        const info = await stat(path.join(config.siteDir, file)).catch(() => null)
+        return info ? `${file}\0${info.size}\0${info.mtimeMs}` : `${file}\0-`
+      }),
   )
   for (const entry of entries) hash.update('\0').update(entry)
   return hash.digest('hex')
@@ -64,7 +71,7 @@ async function codeVersion(): Promise<string> {
 /** The saved state when it still describes the site at `now` (feed files untouched too); null otherwise. */
 export async function unchangedSince(config: Config, fingerprint: string, now: Date): Promise<BuildState | null> {
   const state = asRecord(await readJsonState(stateFile(config))) as BuildState | null
-  if (!state || state.version !== 1 || state.fingerprint !== fingerprint || !Array.isArray(state.feeds)) return null
+  if (state?.version !== 1 || state.fingerprint !== fingerprint || !Array.isArray(state.feeds)) return null
   const time = now.getTime()
   if ((state.validFrom !== null && time < state.validFrom) || (state.validUntil !== null && time >= state.validUntil)) return null
   for (const feed of state.feeds) {

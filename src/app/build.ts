@@ -1,6 +1,6 @@
 import path from 'node:path'
-import { stateDir, type Config } from '../config.js'
-import { buildFeeds, type BuildFeedsResult } from '../feeds/build.js'
+import { type Config, stateDir } from '../config.js'
+import { type BuildFeedsResult, buildFeeds } from '../feeds/build.js'
 import { FileFeedManifest } from '../feeds/manifest.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
 import type { Post } from '../posts/types.js'
@@ -23,12 +23,23 @@ export interface SiteBuild {
  * `herald build`'s work: recognise an unchanged site from file metadata, otherwise load the posts (render
  * cache, worker threads) and write the feeds that changed, then remember what the build was made from.
  */
-export async function buildSite(context: AppContext, config: Config, now: Date, onProgress?: (done: number, total: number) => void): Promise<SiteBuild> {
+export async function buildSite(
+  context: AppContext,
+  config: Config,
+  now: Date,
+  onProgress?: (done: number, total: number) => void,
+): Promise<SiteBuild> {
   const fingerprint = await buildFingerprint(config)
   const previous = await unchangedSince(config, fingerprint, now)
   if (previous) {
     for (const error of previous.errors) context.logger.error(`skipped: ${error}`)
-    return { feeds: { written: [], unchanged: previous.feeds.map((feed) => feed.path), failed: [] }, counts: previous.counts, unchanged: true, postsMs: 0, feedsMs: 0 }
+    return {
+      feeds: { written: [], unchanged: previous.feeds.map((feed) => feed.path), failed: [] },
+      counts: previous.counts,
+      unchanged: true,
+      postsMs: 0,
+      feedsMs: 0,
+    }
   }
   const started = performance.now()
   const { collection, counts } = await loadAndReport(context, now, onProgress)
@@ -42,7 +53,12 @@ export async function buildSite(context: AppContext, config: Config, now: Date, 
  * Builds the site's feeds with the on-disk manifest of what each file was made from, so a feed whose posts
  * did not change is not even rendered (see feeds/manifest.ts).
  */
-export async function buildSiteFeeds(context: AppContext, posts: readonly Post[], now: Date, config: Config = context.config): Promise<BuildFeedsResult> {
+export async function buildSiteFeeds(
+  context: AppContext,
+  posts: readonly Post[],
+  now: Date,
+  config: Config = context.config,
+): Promise<BuildFeedsResult> {
   const manifest = await FileFeedManifest.open(path.join(stateDir(config.siteDir), 'cache', 'feeds.json'))
   const result = await buildFeeds({ config, posts, now, logger: context.logger, manifest })
   await manifest.save().catch((error: Error) => context.logger.warn(`could not save the feed manifest: ${error.message}`))

@@ -58,10 +58,16 @@ export function createMetricsRegistry(): Registry {
 
 /** `herald_subscribers{status}`: subscribers by status. */
 export function registerSubscriberMetrics(registry: Registry, store: SubscriberStore, logger: Logger): void {
-  readAtScrape(registry, logger, 'gauge', { name: 'herald_subscribers', help: 'Subscribers by status.', labelNames: ['status'] }, async () => {
-    const counts = await store.counts()
-    return SUBSCRIBER_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }))
-  })
+  readAtScrape(
+    registry,
+    logger,
+    'gauge',
+    { name: 'herald_subscribers', help: 'Subscribers by status.', labelNames: ['status'] },
+    async () => {
+      const counts = await store.counts()
+      return SUBSCRIBER_STATUSES.map((status) => ({ labels: { status }, value: counts[status] }))
+    },
+  )
 }
 
 /** The pipeline's metrics: sends by outcome, editions, queue depth, the last publish cycle. */
@@ -70,21 +76,33 @@ export function registerPipelineMetrics(
   sources: { editions: EditionStore; queues: HeraldQueues; cycles: CycleStatsStore },
   logger: Logger,
 ): void {
-  const collect = (kind: 'gauge' | 'counter', name: string, help: string, labelNames: readonly string[], read: () => Promise<readonly Sample[]>) =>
-    readAtScrape(registry, logger, kind, { name, help, labelNames }, read)
+  const collect = (
+    kind: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: () => Promise<readonly Sample[]>,
+  ) => readAtScrape(registry, logger, kind, { name, help, labelNames }, read)
   // Sends by outcome are counted by the send ledger's scripts, not by whichever process sent.
   collect(
     'counter',
     'herald_sends_total',
-    'Digest sends by outcome: sent, failed, skipped, retried (temporary failures), possible_duplicate (resent after a crash in the accept/record window).',
+    'Digest sends by outcome: sent, failed, skipped, retried (temporary failures), ' +
+      'possible_duplicate (resent after a crash in the accept/record window).',
     ['outcome'],
     async () => Object.entries(await sources.editions.sendTotals()).map(([outcome, value]) => ({ labels: { outcome }, value })),
   )
   collect('counter', 'herald_editions_total', 'Editions created.', [], async () => [{ value: await sources.editions.count() }])
-  collect('gauge', 'herald_editions_open', 'Editions not finished sending.', [], async () => [{ value: (await sources.editions.openIds()).length }])
+  collect('gauge', 'herald_editions_open', 'Editions not finished sending.', [], async () => [
+    { value: (await sources.editions.openIds()).length },
+  ])
   collect('gauge', 'herald_queue_jobs', 'Jobs in the queues by state (queue depth).', ['queue', 'state'], async () => {
     const samples: Sample[] = []
-    for (const [name, queue] of [['editions', sources.queues.editions], ['sends', sources.queues.sends], ['runs', sources.queues.runs]] as const) {
+    for (const [name, queue] of [
+      ['editions', sources.queues.editions],
+      ['sends', sources.queues.sends],
+      ['runs', sources.queues.runs],
+    ] as const) {
       const counts = await queue.getJobCounts(...JOB_STATES)
       for (const state of JOB_STATES) samples.push({ labels: { queue: name, state }, value: counts[state] ?? 0 })
     }

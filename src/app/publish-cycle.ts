@@ -1,5 +1,5 @@
 import type { BuildFeedsResult } from '../feeds/build.js'
-import { announceNewPosts, type AnnounceResult } from '../publishing/announce.js'
+import { type AnnounceResult, announceNewPosts } from '../publishing/announce.js'
 import { livePosts } from '../publishing/live.js'
 import { enqueueEdition } from '../queue/queues.js'
 import { buildSiteFeeds } from './build.js'
@@ -39,7 +39,8 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
     maxPosts: context.config.email.maxEditionPosts,
     recordOnly: options.recordOnly ?? false,
   })
-  if (announce.firstActivation) logger.info(`first activation: ${announce.baselined} existing posts recorded as already announced (not mailed)`)
+  if (announce.firstActivation)
+    logger.info(`first activation: ${announce.baselined} existing posts recorded as already announced (not mailed)`)
   if (announce.recorded > 0) logger.info(`${announce.recorded} new post(s) recorded as announced without mailing (--record-only)`)
   if (announce.refused) {
     logger.error(

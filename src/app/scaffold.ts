@@ -53,7 +53,11 @@ export async function scaffoldSite(options: ScaffoldOptions): Promise<ScaffoldRe
   if (dirInfo && !dirInfo.isDirectory()) throw new HeraldError('USAGE', 'exists and is not a folder', { file: dir })
   const configExists = await exists(configFile)
   if (configExists && !options.force) {
-    throw new HeraldError('USAGE', 'already exists; nothing was changed (add --force to replace it; posts and templates are never overwritten)', { file: configFile })
+    throw new HeraldError(
+      'USAGE',
+      'already exists; nothing was changed (add --force to replace it; posts and templates are never overwritten)',
+      { file: configFile },
+    )
   }
 
   const result: ScaffoldResult = { dir, created: [], overwritten: [], kept: [] }
@@ -249,7 +253,13 @@ function checkConfig(configText: string, dir: string): void {
     const problems = error.message
       .split('\n')
       .slice(1)
-      .map((line) => line.trim().replace(/^herald\.yml(?::\d+)?: /, '').replace(/^site\.url:/, '--url:').replace(/^site\.title:/, '--title:'))
+      .map((line) =>
+        line
+          .trim()
+          .replace(/^herald\.yml(?::\d+)?: /, '')
+          .replace(/^site\.url:/, '--url:')
+          .replace(/^site\.title:/, '--title:'),
+      )
     throw new HeraldError('USAGE', problems.join('; ') || error.message, {}, { cause: error })
   }
 }

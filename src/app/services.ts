@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import type { DKIMOptions } from 'nodemailer'
+import { stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
 import { AnnouncementLedger } from '../editions/announcements.js'
 import { EditionStore } from '../editions/store.js'
 import { HeraldError } from '../errors.js'
-import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { openRedis, type RedisHandle } from '../infra/redis.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
@@ -15,7 +16,6 @@ import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
 import type { AppContext } from './context.js'
-import { stateDir } from '../config.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -94,7 +94,9 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       return composer
     },
     locks() {
-      locks ??= import('../queue/send-lock.js').then(({ SendLocks }) => new SendLocks({ redis: connection, prefix, heartbeatMs: config.env.stallMs }))
+      locks ??= import('../queue/send-lock.js').then(
+        ({ SendLocks }) => new SendLocks({ redis: connection, prefix, heartbeatMs: config.env.stallMs }),
+      )
       return locks
     },
     async close() {
@@ -113,7 +115,9 @@ async function loadDkim(context: AppContext): Promise<DKIMOptions | null> {
   try {
     privateKey = await readFile(settings.privateKeyFile, 'utf8')
   } catch (error) {
-    throw new HeraldError('CONFIG_INVALID', `cannot read the DKIM private key: ${(error as Error).message}`, { field: 'email.dkim.private_key_file' })
+    throw new HeraldError('CONFIG_INVALID', `cannot read the DKIM private key: ${(error as Error).message}`, {
+      field: 'email.dkim.private_key_file',
+    })
   }
   return { domainName: settings.domain, keySelector: settings.selector, privateKey, headerFieldNames: DKIM_SIGNED_HEADERS }
 }

@@ -31,7 +31,11 @@ export interface PostCounts {
 }
 
 /** Loads the posts, logs their problems, counts them. */
-export async function loadAndReport(context: AppContext, now: Date, onProgress?: (done: number, total: number) => void): Promise<{ collection: PostCollection; counts: PostCounts }> {
+export async function loadAndReport(
+  context: AppContext,
+  now: Date,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ collection: PostCollection; counts: PostCounts }> {
   const collection = await loadSitePosts(context, onProgress)
   for (const post of collection.posts) for (const warning of post.warnings) context.logger.warn(warning)
   for (const failure of collection.failures) for (const error of failure.errors) context.logger.error(`skipped: ${error}`)

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js'
 import { createFanoutProcessor } from '../queue/fanout-job.js'
 import { sendJobOptions } from '../queue/queues.js'
 import { createSendProcessor, type SendObserver } from '../queue/send-job.js'
-import { startWorkers, type RunningWorkers } from '../queue/workers.js'
+import { type RunningWorkers, startWorkers } from '../queue/workers.js'
 import type { SiteServices } from './services.js'
 
 /** Counts of send outcomes seen by this process (summary line, /metrics). */

@@ -50,7 +50,8 @@ export async function main(argv: readonly string[], runtime: CliRuntime): Promis
 
 function reportError(error: unknown, runtime: CliRuntime): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+      return ExitCode.ok
     return ExitCode.usage
   }
   if (error instanceof UsageError) {
@@ -59,7 +60,12 @@ function reportError(error: unknown, runtime: CliRuntime): number {
   }
   if (error instanceof HeraldError) {
     runtime.stderr.write(`herald: ${error.message}\n`)
-    const usage = error.code === 'CONFIG_INVALID' || error.code === 'CONFIG_MISSING' || error.code === 'USAGE' || error.code === 'REDIS_UNAVAILABLE' || error.code === 'SECRET_INVALID'
+    const usage =
+      error.code === 'CONFIG_INVALID' ||
+      error.code === 'CONFIG_MISSING' ||
+      error.code === 'USAGE' ||
+      error.code === 'REDIS_UNAVAILABLE' ||
+      error.code === 'SECRET_INVALID'
     return usage ? ExitCode.usage : ExitCode.failure
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error)

@@ -6,7 +6,8 @@ import { UsageError } from './runtime.js'
 export function parseNow(value: string | undefined): Date {
   if (value === undefined) return new Date()
   const date = new Date(value)
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--now: cannot read ${JSON.stringify(value)} as a date; use ISO 8601 such as 2030-01-01T00:00:00Z`)
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--now: cannot read ${JSON.stringify(value)} as a date; use ISO 8601 such as 2030-01-01T00:00:00Z`)
   return date
 }
 
@@ -32,6 +33,7 @@ export function parseTrustProxy(value: string | undefined): boolean | string[] {
 
 /** One of a fixed set of words. */
 export function parseChoice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${flag}: expected one of ${choices.join(', ')} (got ${JSON.stringify(value)})`)
+  if (!(choices as readonly string[]).includes(value))
+    throw new UsageError(`${flag}: expected one of ${choices.join(', ')} (got ${JSON.stringify(value)})`)
   return value as T
 }

@@ -1,4 +1,4 @@
-import { SingleBar, Presets } from 'cli-progress'
+import { Presets, SingleBar } from 'cli-progress'
 import type { CliRuntime } from './runtime.js'
 
 /** A progress display: a bar with done/total, rate and ETA on a terminal; nothing otherwise. */
@@ -17,7 +17,12 @@ export function createProgress(runtime: CliRuntime, unit: string): Progress {
       if (!bar) {
         if (total < 50) return
         bar = new SingleBar(
-          { format: ` {bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`, stream: runtime.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true },
+          {
+            format: ` {bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+            stream: runtime.stderr as NodeJS.WriteStream,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
           Presets.shades_classic,
         )
         bar.start(total, 0, { rate: '0' })

@@ -1,10 +1,10 @@
-import { extractAddress, type Config } from '../config.js'
+import { type Config, extractAddress } from '../config.js'
+import { digestOrder, type PostSnapshot } from '../editions/snapshot.js'
 import { escapeHtml } from '../html.js'
 import { fill, formatPostDate, messagesFor } from '../i18n/messages.js'
 import type { MailMessage } from '../mail/message.js'
-import { compileMjml, fillTemplate, htmlToPlainText, type EmailTemplate } from '../mail/render.js'
+import { compileMjml, type EmailTemplate, fillTemplate, htmlToPlainText } from '../mail/render.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
-import { digestOrder, type PostSnapshot } from '../editions/snapshot.js'
 
 /** Per-recipient values are put into the compiled email through these markers (they survive Mustache, MJML and html-to-text). */
 const SLOTS = {
@@ -170,8 +170,7 @@ function splitSlots(text: string): (string | Slot)[] {
   return text.split(SLOT_PATTERN).map((part, index) => (index % 2 === 1 ? SLOT_BY_MARKER.get(part)! : part))
 }
 
-function joinSlots(parts: readonly (string | Slot)[], values: Record<Slot, string>, escape: (value: string) => string): string {
+function joinSlots(parts: readonly (string | Slot)[], values: Record<Slot, string>, escapeValue: (value: string) => string): string {
   // join() builds one flat string; `+=` would hand nodemailer a rope that is slow to scan while encoding.
-  return parts.map((part, index) => (index % 2 === 1 ? escape(values[part as Slot]) : part)).join('')
+  return parts.map((part, index) => (index % 2 === 1 ? escapeValue(values[part as Slot]) : part)).join('')
 }
-

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import { fill, messagesFor } from '../i18n/messages.js'
 import type { MailMessage } from '../mail/message.js'
-import { renderEmail, type EmailTemplate } from '../mail/render.js'
+import { type EmailTemplate, renderEmail } from '../mail/render.js'
 
 /** The double opt-in email for one address, rendered from `confirm.mjml` in the site's language. */
 export async function composeConfirmation(options: {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 
 /** What the ledger says about one post: announced in an edition, or recorded at first activation. */

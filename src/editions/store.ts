@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 import type { PostSnapshot } from './snapshot.js'
 
@@ -130,7 +130,12 @@ export class EditionStore {
   async queueRecipients(id: string, subscriberIds: readonly string[]): Promise<number> {
     if (subscriberIds.length === 0) return 0
     const record = JSON.stringify({ state: 'queued', at: this.now().toISOString() } satisfies SendRecord)
-    return runLua(this.redis, QUEUE_RECIPIENTS, [this.editionKey(id), this.sendsKey(id)], [this.now().toISOString(), record, ...subscriberIds])
+    return runLua(
+      this.redis,
+      QUEUE_RECIPIENTS,
+      [this.editionKey(id), this.sendsKey(id)],
+      [this.now().toISOString(), record, ...subscriberIds],
+    )
   }
 
   /** Marks the fan-out as started; false when an earlier attempt had already started it (so it must repair). */
@@ -157,8 +162,18 @@ export class EditionStore {
    * Sets a non-final state (`sending`, `retrying`). Returns `{ final: true }` without changing anything
    * when the recipient already has a final outcome, else the record it replaced.
    */
-  async setProgress(id: string, subscriberId: string, record: SendRecord): Promise<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }> {
-    const result = await runLua(this.redis, SET_PROGRESS, this.sendKeys(id), [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state])
+  async setProgress(
+    id: string,
+    subscriberId: string,
+    record: SendRecord,
+  ): Promise<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }> {
+    const result = await runLua(this.redis, SET_PROGRESS, this.sendKeys(id), [
+      id,
+      this.now().toISOString(),
+      subscriberId,
+      JSON.stringify(record),
+      record.state,
+    ])
     if (result.kind === 'final') return { final: true, record: JSON.parse(result.record) as SendRecord }
     return { final: false, previous: result.record ? (JSON.parse(result.record) as SendRecord) : null }
   }
@@ -219,6 +234,12 @@ export class EditionStore {
   async sendTotals(): Promise<Record<'sent' | 'failed' | 'skipped' | 'retried' | 'possible_duplicate', number>> {
     const fields = await this.redis.hgetall(this.keys.sendTotals())
     const value = (name: string) => Number(fields[name] ?? 0)
-    return { sent: value('sent'), failed: value('failed'), skipped: value('skipped'), retried: value('retried'), possible_duplicate: value('possible_duplicate') }
+    return {
+      sent: value('sent'),
+      failed: value('failed'),
+      skipped: value('skipped'),
+      retried: value('retried'),
+      possible_duplicate: value('possible_duplicate'),
+    }
   }
 }

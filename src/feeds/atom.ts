@@ -41,9 +41,19 @@ export function renderAtom(document: FeedDocument): string {
   })
 
   let xml = feed.atom1()
-  xml = replaceOnce(xml, /<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/, () => `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${escapeXmlAttribute(document.language)}">`, 'the <feed> start tag')
+  xml = replaceOnce(
+    xml,
+    /<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/,
+    () => `<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="${escapeXmlAttribute(document.language)}">`,
+    'the <feed> start tag',
+  )
   // The feed-level <updated> is the third child of <feed>; `feed` writes it in UTC, Herald in the entry's own offset.
-  xml = replaceOnce(xml, /(<feed[^>]*>\s*<id>[^<]*<\/id>\s*<title>[^<]*<\/title>\s*<updated>)[^<]*(<\/updated>)/, (_whole, head, tail) => `${head}${updated.iso}${tail}`, 'the feed <updated>')
+  xml = replaceOnce(
+    xml,
+    /(<feed[^>]*>\s*<id>[^<]*<\/id>\s*<title>[^<]*<\/title>\s*<updated>)[^<]*(<\/updated>)/,
+    (_whole, head, tail) => `${head}${updated.iso}${tail}`,
+    'the feed <updated>',
+  )
   xml = replaceEntryPlaceholders(xml, {
     tag: 'title',
     follows: `\\s*<id>[^<]*</id>\\s*<link href="${PLACEHOLDER_URL}"/>\\s*<updated>[^<]*</updated>`,
@@ -60,7 +70,8 @@ function entryHead(entry: FeedEntry, indent: string): string {
     `<link rel="alternate" type="text/html" href="${escapeXmlAttribute(entry.link)}"/>`,
   ]
   if (entry.externalUrl) lines.push(`<link rel="related" href="${escapeXmlAttribute(entry.externalUrl)}"/>`)
-  if (entry.image) lines.push(`<link rel="enclosure" type="${escapeXmlAttribute(entry.image.type)}" href="${escapeXmlAttribute(entry.image.url)}"/>`)
+  if (entry.image)
+    lines.push(`<link rel="enclosure" type="${escapeXmlAttribute(entry.image.type)}" href="${escapeXmlAttribute(entry.image.url)}"/>`)
   lines.push(`<published>${escapeXmlText(entry.published.iso)}</published>`, `<updated>${escapeXmlText(entry.updated.iso)}</updated>`)
   return lines.join(`\n${indent}`)
 }

@@ -6,12 +6,12 @@ import { livePosts } from '../publishing/live.js'
 import { renderAtom } from './atom.js'
 import { feedEntry } from './entry.js'
 import { renderJsonFeed } from './jsonfeed.js'
-import { feedFileKey, isUpToDate, recordOf, type FeedManifest } from './manifest.js'
-import { planFeeds, type FeedPlan } from './plan.js'
+import { type FeedManifest, feedFileKey, isUpToDate, recordOf } from './manifest.js'
+import { type FeedPlan, planFeeds } from './plan.js'
 import { renderRss } from './rss.js'
 import type { FeedDocument, FeedEntry } from './types.js'
-import { notifyHub, type NotifyHubResult } from './websub.js'
-import { writeFeedFiles, type FailedFeedFile, type RenderedFeedFile, type WriteFeedsResult } from './write.js'
+import { type NotifyHubResult, notifyHub } from './websub.js'
+import { type FailedFeedFile, type RenderedFeedFile, type WriteFeedsResult, writeFeedFiles } from './write.js'
 
 /** The parts of the configuration the feeds depend on. */
 export type FeedsBuildConfig = Pick<Config, 'site' | 'feeds' | 'websubHub' | 'outputDir'>
@@ -65,7 +65,10 @@ function feedJobs(plan: FeedPlan, config: Pick<Config, 'site' | 'feeds' | 'websu
   const entries = new Map<Post, FeedEntry>()
   const entryOf = (post: Post) => {
     let entry = entries.get(post)
-    if (!entry) entries.set(post, (entry = feedEntry(post, { teasers: config.feeds.teasers, language: config.site.language })))
+    if (!entry) {
+      entry = feedEntry(post, { teasers: config.feeds.teasers, language: config.site.language })
+      entries.set(post, entry)
+    }
     return entry
   }
   return plan.feeds.flatMap((feed) => {
@@ -84,19 +87,12 @@ function feedJobs(plan: FeedPlan, config: Pick<Config, 'site' | 'feeds' | 'websu
         hubUrl: config.websubHub,
         // Built on first use, so files skipped thanks to the manifest cost no entry rendering.
         get entries() {
-          return (feedEntries ??= feed.posts.map(entryOf))
+          feedEntries ??= feed.posts.map(entryOf)
+          return feedEntries
         },
       },
     }))
   })
-}
-
-/**
- * Renders every file of `plan`. Pure: the same plan and config give the same bytes. A file whose rendering
- * throws is reported in `failed` (the others are still rendered).
- */
-export function renderFeeds(plan: FeedPlan, config: Pick<Config, 'site' | 'feeds' | 'websubHub'>): { files: RenderedFeedFile[]; failed: FailedFeedFile[] } {
-  return renderJobs(feedJobs(plan, config))
 }
 
 function renderJobs(jobs: readonly FeedJob[]): { files: RenderedFeedFile[]; failed: FailedFeedFile[] } {
@@ -129,7 +125,9 @@ export async function buildFeeds(options: BuildFeedsOptions): Promise<BuildFeeds
   const jobs = feedJobs(plan, config)
   const target = (job: FeedJob) => path.resolve(config.outputDir, job.path)
   const keys = manifest ? jobs.map((job) => feedFileKey(job.format, job.document, config.feeds, job.posts)) : []
-  const upToDate = manifest ? await Promise.all(jobs.map((job, index) => isUpToDate(target(job), manifest.get(job.path), keys[index]!))) : []
+  const upToDate = manifest
+    ? await Promise.all(jobs.map((job, index) => isUpToDate(target(job), manifest.get(job.path), keys[index]!)))
+    : []
 
   const rendered = renderJobs(jobs.filter((_, index) => !upToDate[index]))
   const written = await writeFeedFiles(config.outputDir, rendered.files)

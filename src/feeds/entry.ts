@@ -1,8 +1,8 @@
 import { convert } from 'html-to-text'
+import { messagesFor } from '../i18n/messages.js'
 import type { PostDate } from '../posts/dates.js'
 import type { Post } from '../posts/types.js'
 import { encodeLink } from '../posts/urls.js'
-import { messagesFor } from '../i18n/messages.js'
 import { escapeHtml, stripForbiddenXmlChars } from './sanitize.js'
 import type { FeedEntry } from './types.js'
 
@@ -38,7 +38,8 @@ export function feedEntry(post: Post, options: FeedEntryOptions): FeedEntry {
     contentHtml,
     summaryHtml,
     summaryText: description === null ? plainText(summaryHtml) : clean(description).replace(/\s+/g, ' ').trim(),
-    image: post.previewImage && URL.canParse(post.previewImage) ? { url: clean(post.previewImage), type: imageType(post.previewImage) } : null,
+    image:
+      post.previewImage && URL.canParse(post.previewImage) ? { url: clean(post.previewImage), type: imageType(post.previewImage) } : null,
   }
 }
 

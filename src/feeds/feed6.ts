@@ -52,7 +52,10 @@ export function replaceEntryPlaceholders(
   xml: string,
   options: { tag: string; follows: string; expected: number; write: (index: number, indent: string) => string },
 ): string {
-  const element = new RegExp(`<${options.tag}\\b[^>]*><!\\[CDATA\\[${ENTRY_MARK}(\\d+)${ENTRY_MARK}\\]\\]></${options.tag}>${options.follows}`, 'y')
+  const element = new RegExp(
+    `<${options.tag}\\b[^>]*><!\\[CDATA\\[${ENTRY_MARK}(\\d+)${ENTRY_MARK}\\]\\]></${options.tag}>${options.follows}`,
+    'y',
+  )
   const parts: string[] = []
   let done = 0
   let count = 0
@@ -69,7 +72,9 @@ export function replaceEntryPlaceholders(
     count++
   }
   if (count !== options.expected) {
-    throw new Error(`the feed package wrote ${count} of ${options.expected} <${options.tag}> placeholders where expected; its output format changed`)
+    throw new Error(
+      `the feed package wrote ${count} of ${options.expected} <${options.tag}> placeholders where expected; its output format changed`,
+    )
   }
   parts.push(xml.slice(done))
   return parts.join('')
@@ -83,7 +88,8 @@ export function finishFeedXml(xml: string): string {
       return NAMED[char] ?? `&#${parseInt(hex, 16)};`
     })
     .replace(/\u0002/g, ']]><![CDATA[')
-  if (finished.includes(REFERENCE) || finished.includes(CDATA_BREAK) || finished.includes(ENTRY_MARK)) throw new Error('a marker was left in the feed output: a value reached the feed package unencoded')
+  if (finished.includes(REFERENCE) || finished.includes(CDATA_BREAK) || finished.includes(ENTRY_MARK))
+    throw new Error('a marker was left in the feed output: a value reached the feed package unencoded')
   return finished
 }
 
@@ -96,7 +102,12 @@ export function replaceOnce(xml: string, pattern: RegExp, replace: (...groups: s
   const result = xml.replace(pattern, (...args: unknown[]) => {
     found = true
     // replace() passes the match, the groups, then the offset (the first number) and the whole input.
-    return replace(...(args.slice(0, args.findIndex((arg) => typeof arg === 'number')) as string[]))
+    return replace(
+      ...(args.slice(
+        0,
+        args.findIndex((arg) => typeof arg === 'number'),
+      ) as string[]),
+    )
   })
   if (!found) throw new Error(`the feed package output has no ${what} where expected; its output format changed`)
   return result

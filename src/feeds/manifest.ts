@@ -68,13 +68,37 @@ function renderers(): string {
   if (renderersFingerprint === null) {
     const at = { iso: '2014-07-13T15:23:14+04:00', ms: Date.parse('2014-07-13T15:23:14+04:00') }
     const post = {
-      file: 'posts/canary.rst', slug: 'canary', title: 'A & <b> "q" ]]>', date: at, updated: at, status: 'published', tags: ['x<y', 'Ü'],
-      category: 'c', author: 'Ä', description: null, link: 'https://example.org/x', type: null, guid: 'urn:x', previewImage: 'https://example.org/a.jpg',
-      permalink: 'https://example.org/posts/%D0%9A/', feedId: 'urn:x', html: '<p>a ]]> b ]]> c</p><p>d</p>', teaserHtml: '<p>a</p>', readMoreLabel: 'More',
-      meta: {}, contentHash: '', warnings: [],
+      file: 'posts/canary.rst',
+      slug: 'canary',
+      title: 'A & <b> "q" ]]>',
+      date: at,
+      updated: at,
+      status: 'published',
+      tags: ['x<y', 'Ü'],
+      category: 'c',
+      author: 'Ä',
+      description: null,
+      link: 'https://example.org/x',
+      type: null,
+      guid: 'urn:x',
+      previewImage: 'https://example.org/a.jpg',
+      permalink: 'https://example.org/posts/%D0%9A/',
+      feedId: 'urn:x',
+      html: '<p>a ]]> b ]]> c</p><p>d</p>',
+      teaserHtml: '<p>a</p>',
+      readMoreLabel: 'More',
+      meta: {},
+      contentHash: '',
+      warnings: [],
     } satisfies Post
     const document: FeedDocument = {
-      title: 'T', description: 'D', language: 'en', author: 'A', homeUrl: 'https://example.org/', selfUrl: 'https://example.org/f', hubUrl: 'https://hub.example.org/',
+      title: 'T',
+      description: 'D',
+      language: 'en',
+      author: 'A',
+      homeUrl: 'https://example.org/',
+      selfUrl: 'https://example.org/f',
+      hubUrl: 'https://hub.example.org/',
       entries: [feedEntry(post, { teasers: false, language: 'en' }), feedEntry(post, { teasers: true, language: 'en' })],
     }
     renderersFingerprint = sha256([renderAtom(document), renderRss(document), renderJsonFeed(document)].join('\0'))
@@ -90,7 +114,21 @@ export function feedFileKey(
   posts: readonly Post[],
 ): string {
   const { title, description, language, author, homeUrl, selfUrl, hubUrl } = document
-  return sha256(JSON.stringify([renderers(), format, title, description, language, author, homeUrl, selfUrl, hubUrl, options.teasers, posts.map(postFingerprint)]))
+  return sha256(
+    JSON.stringify([
+      renderers(),
+      format,
+      title,
+      description,
+      language,
+      author,
+      homeUrl,
+      selfUrl,
+      hubUrl,
+      options.teasers,
+      posts.map(postFingerprint),
+    ]),
+  )
 }
 
 /** True when the file at `target` is still the one `record` describes (same size and mtime) and was built from `key`. */
@@ -98,7 +136,7 @@ export async function isUpToDate(target: string, record: FeedFileRecord | undefi
   if (record === undefined || record.key !== key) return false
   const stats = await stat(target).catch(() => null)
   // Within a millisecond: sub-millisecond digits do not survive every copy or touch of a file.
-  return stats !== null && stats.isFile() && stats.size === record.size && Math.abs(stats.mtimeMs - record.mtimeMs) < 1
+  return stats?.isFile() === true && stats.size === record.size && Math.abs(stats.mtimeMs - record.mtimeMs) < 1
 }
 
 /** A record of the file now at `target`, built from `key`; null when it cannot be read. */

@@ -59,7 +59,13 @@ export function planFeeds(config: Pick<Config, 'site' | 'feeds'>, posts: readonl
   const formats = FORMAT_ORDER.filter((format) => feeds.formats.includes(format))
   const planned: PlannedFeed[] = []
 
-  const feedOf = (scope: FeedScope, title: string, homePath: string, paths: (format: FeedFormat) => string, inScope: readonly Post[]): PlannedFeed => ({
+  const feedOf = (
+    scope: FeedScope,
+    title: string,
+    homePath: string,
+    paths: (format: FeedFormat) => string,
+    inScope: readonly Post[],
+  ): PlannedFeed => ({
     scope,
     title,
     description: site.description,
@@ -89,7 +95,9 @@ export function planFeeds(config: Pick<Config, 'site' | 'feeds'>, posts: readonl
     const at = (slug: string) => pattern.replace(/\{slug\}/g, slug)
     for (const slug of [...groups.keys()].sort()) {
       const { name, posts: inScope } = groups.get(slug)!
-      planned.push(feedOf({ kind, name, slug }, `${site.title} (${name})`, `${at(slug)}/`, (format) => at(slug) + EXTENSIONS[format], inScope))
+      planned.push(
+        feedOf({ kind, name, slug }, `${site.title} (${name})`, `${at(slug)}/`, (format) => at(slug) + EXTENSIONS[format], inScope),
+      )
     }
   }
   if (feeds.tags) taxonomy('tag', (post) => post.tags, feeds.paths.tag)

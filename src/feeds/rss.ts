@@ -1,4 +1,4 @@
-import { Feed, type Extension } from 'feed'
+import { type Extension, Feed } from 'feed'
 import { newestUpdate } from './entry.js'
 import { feedCdata, feedText, finishFeedXml } from './feed6.js'
 import type { FeedDocument, FeedEntry } from './types.js'

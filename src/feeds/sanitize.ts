@@ -19,12 +19,14 @@ export function stripForbiddenXmlChars(text: string): string {
 
 /** Escapes text for an XML element's content (forbidden characters removed). */
 export function escapeXmlText(text: string): string {
-  return stripForbiddenXmlChars(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    // A literal CR would be read back as LF (XML end-of-line handling).
-    .replace(/\r/g, '&#13;')
+  return (
+    stripForbiddenXmlChars(text)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      // A literal CR would be read back as LF (XML end-of-line handling).
+      .replace(/\r/g, '&#13;')
+  )
 }
 
 /**

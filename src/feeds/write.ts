@@ -40,7 +40,11 @@ export interface WriteFeedsOptions {
  * parse is not written and is reported in `failed`, and the previous good file stays.
  * Removes nothing: feeds of tags that no longer have posts stay where they are.
  */
-export async function writeFeedFiles(outputDir: string, files: readonly RenderedFeedFile[], options: WriteFeedsOptions = {}): Promise<WriteFeedsResult> {
+export async function writeFeedFiles(
+  outputDir: string,
+  files: readonly RenderedFeedFile[],
+  options: WriteFeedsOptions = {},
+): Promise<WriteFeedsResult> {
   const root = path.resolve(outputDir)
   const outcomes = new Array<{ status: 'written' | 'unchanged' } | { status: 'failed'; error: string }>(files.length)
   let next = 0
@@ -61,7 +65,10 @@ export async function writeFeedFiles(outputDir: string, files: readonly Rendered
   return result
 }
 
-async function writeOne(root: string, file: RenderedFeedFile): Promise<{ status: 'written' | 'unchanged' } | { status: 'failed'; error: string }> {
+async function writeOne(
+  root: string,
+  file: RenderedFeedFile,
+): Promise<{ status: 'written' | 'unchanged' } | { status: 'failed'; error: string }> {
   const target = path.resolve(root, file.path)
   if (!target.startsWith(root + path.sep)) return { status: 'failed', error: `the path leaves the output folder ${root}` }
   const bytes = Buffer.from(file.content, 'utf8')
@@ -69,7 +76,7 @@ async function writeOne(root: string, file: RenderedFeedFile): Promise<{ status:
     if (error.code === 'ENOENT') return null
     throw error
   })
-  if (existing !== null && existing.equals(bytes)) return { status: 'unchanged' }
+  if (existing?.equals(bytes)) return { status: 'unchanged' }
 
   const problem = parseProblem(file)
   if (problem !== null) return { status: 'failed', error: problem }

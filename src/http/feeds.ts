@@ -92,7 +92,7 @@ async function resolveInside(root: string, relative: string): Promise<string | n
 }
 
 async function load(cache: Map<string, CachedFeed>, file: string): Promise<CachedFeed | null> {
-  let info
+  let info: Awaited<ReturnType<typeof stat>>
   try {
     info = await stat(file)
   } catch {

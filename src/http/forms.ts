@@ -19,7 +19,8 @@ export function readFields(body: unknown, messages: { badInput: string; lineBrea
   if (entries.length > MAX_FIELDS) throw new HttpError(400, messages.badInput)
   for (const [name, value] of entries) {
     const values = Array.isArray(value) ? value : [value]
-    if (values.length > MAX_FIELDS || !values.every((item): item is string => typeof item === 'string')) throw new HttpError(400, messages.badInput)
+    if (values.length > MAX_FIELDS || !values.every((item): item is string => typeof item === 'string'))
+      throw new HttpError(400, messages.badInput)
     if (values.some((item) => LINE_BREAK.test(item))) throw new HttpError(400, messages.lineBreak)
     fields[name] = Array.isArray(value) ? values : values[0]!
   }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
-import { fill, type Messages } from '../i18n/messages.js'
 import { escapeHtml as esc } from '../html.js'
+import { fill, type Messages } from '../i18n/messages.js'
 
 /** What every page needs to know about the site. */
 export interface PageSite {
@@ -23,6 +23,10 @@ export function pageSite(config: Config, words: Messages): PageSite {
   return { language: config.site.language, title: config.site.title, words, feeds }
 }
 
+const BUTTON_STYLE =
+  'button{margin-top:1.4rem;font:inherit;font-weight:600;padding:.6rem 1.3rem;border:0;border-radius:6px;' +
+  'background:#0969da;color:#fff;cursor:pointer}'
+
 const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f7f9}
@@ -36,7 +40,7 @@ legend{font-weight:600;padding:0 .3rem}
 fieldset label{display:inline-flex;gap:.4rem;align-items:center;font-weight:normal;margin:.25rem 1.2rem .25rem 0}
 .hint{color:#57606a;font-size:.9rem;margin:.3rem 0}
 .error{color:#a40e26;background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:.6rem .8rem}
-button{margin-top:1.4rem;font:inherit;font-weight:600;padding:.6rem 1.3rem;border:0;border-radius:6px;background:#0969da;color:#fff;cursor:pointer}
+${BUTTON_STYLE}
 button:hover{background:#0550ae}
 .trap{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 footer{margin-top:2rem;font-size:.9rem;color:#57606a}
@@ -45,9 +49,14 @@ a{color:#0969da}
 
 /** A complete HTML page: language, title, inline CSS, feed links; `body` is trusted markup. */
 export function renderPage(site: PageSite, title: string, body: string): string {
-  const alternates = site.feeds.map((feed) => `<link rel="alternate" type="${esc(feed.type)}" href="${esc(feed.href)}" title="${esc(`${site.title} (${feed.label})`)}">`).join('\n')
+  const alternates = site.feeds
+    .map(
+      (feed) => `<link rel="alternate" type="${esc(feed.type)}" href="${esc(feed.href)}" title="${esc(`${site.title} (${feed.label})`)}">`,
+    )
+    .join('\n')
   const feedList = site.feeds.length
-    ? `<footer><nav aria-label="${esc(site.words.feedsLabel)}">${esc(site.words.feedsLabel)}: ${site.feeds.map((feed) => `<a href="${esc(feed.href)}">${esc(feed.label)}</a>`).join(' · ')}</nav></footer>`
+    ? `<footer><nav aria-label="${esc(site.words.feedsLabel)}">${esc(site.words.feedsLabel)}: ` +
+      `${site.feeds.map((feed) => `<a href="${esc(feed.href)}">${esc(feed.label)}</a>`).join(' · ')}</nav></footer>`
     : ''
   return `<!doctype html>
 <html lang="${esc(site.language)}">
@@ -89,7 +98,11 @@ export function subscribePage(site: PageSite, form: SubscribeFormView): string {
 <legend>${esc(words.tagsLegend)}</legend>
 <p class="hint" id="tags-hint">${esc(words.tagsHint)}</p>
 ${form.tags
-  .map((tag, index) => `<label for="tag-${index}"><input type="checkbox" id="tag-${index}" name="tags" value="${esc(tag)}"${checked.has(tag.toLowerCase()) ? ' checked' : ''}> ${esc(tag)}</label>`)
+  .map(
+    (tag, index) =>
+      `<label for="tag-${index}"><input type="checkbox" id="tag-${index}" name="tags" value="${esc(tag)}"` +
+      `${checked.has(tag.toLowerCase()) ? ' checked' : ''}> ${esc(tag)}</label>`,
+  )
   .join('\n')}
 </fieldset>`
     : ''
@@ -101,9 +114,11 @@ ${form.tags
 ${error}
 <form method="post" action="subscribe" accept-charset="utf-8">
 <label for="email">${esc(words.emailLabel)}</label>
-<input type="email" id="email" name="email" required maxlength="254" autocomplete="email" inputmode="email" value="${esc(form.email ?? '')}"${describedBy}>
+<input type="email" id="email" name="email" required maxlength="254" autocomplete="email" inputmode="email" ` +
+      `value="${esc(form.email ?? '')}"${describedBy}>
 ${tags}
-<div class="trap" aria-hidden="true"><label for="website">${esc(words.honeypotLabel)}</label><input type="text" id="website" name="website" tabindex="-1" autocomplete="off"></div>
+<div class="trap" aria-hidden="true"><label for="website">${esc(words.honeypotLabel)}</label>` +
+      `<input type="text" id="website" name="website" tabindex="-1" autocomplete="off"></div>
 <button type="submit">${esc(words.subscribeButton)}</button>
 </form>`,
   )

@@ -73,12 +73,17 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   })
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => sendError(context, error, request, reply))
-  app.setNotFoundHandler((request, reply) => sendError(context, new HttpError(404, words.notFoundText, { title: words.notFoundTitle }), request, reply))
+  app.setNotFoundHandler((request, reply) =>
+    sendError(context, new HttpError(404, words.notFoundText, { title: words.notFoundTitle }), request, reply),
+  )
 
   app.get('/', async (_request, reply) => reply.redirect('subscribe', 302))
   app.get('/healthz', async (_request, reply) => {
     const answered = await Promise.race([
-      options.redis.ping().then(() => true, () => false),
+      options.redis.ping().then(
+        () => true,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref()),
     ])
     reply.header('Cache-Control', 'no-store')
@@ -100,8 +105,10 @@ function sendError(context: ServiceContext, error: FastifyError | HttpError, req
     httpError = error
   } else {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
-    if (status === 500) context.options.logger.error({ err: error, method: request.method, path: request.routeOptions.url }, 'request failed')
-    const text = status === 413 ? words.tooLarge : status === 500 ? words.serverErrorText : status === 404 ? words.notFoundText : words.badInput
+    if (status === 500)
+      context.options.logger.error({ err: error, method: request.method, path: request.routeOptions.url }, 'request failed')
+    const text =
+      status === 413 ? words.tooLarge : status === 500 ? words.serverErrorText : status === 404 ? words.notFoundText : words.badInput
     httpError = new HttpError(status, text)
   }
   reply.code(httpError.status)
@@ -111,6 +118,8 @@ function sendError(context: ServiceContext, error: FastifyError | HttpError, req
   const form = httpError.extra.form
   const html = form
     ? subscribePage(site, { tags: context.options.tags ?? [], email: form.email, checked: form.tags, error: httpError.message })
-    : messagePage(site, httpError.extra.title ?? (httpError.status === 404 ? words.notFoundTitle : words.errorTitle), httpError.message, { offerSubscribe: httpError.extra.offerSubscribe ?? false })
+    : messagePage(site, httpError.extra.title ?? (httpError.status === 404 ? words.notFoundTitle : words.errorTitle), httpError.message, {
+        offerSubscribe: httpError.extra.offerSubscribe ?? false,
+      })
   return reply.type('text/html; charset=utf-8').send(html)
 }

@@ -8,7 +8,7 @@ import type { TokenPurpose } from '../subscribers/tokens.js'
 import { type ServiceContext, wantsJson } from './context.js'
 import { HttpError } from './errors.js'
 import { list, readFields, single } from './forms.js'
-import { messagePage, unsubscribePage, subscribePage } from './pages.js'
+import { messagePage, subscribePage, unsubscribePage } from './pages.js'
 
 const HONEYPOT = 'website'
 const MAX_EMAIL_INPUT = 320
@@ -43,7 +43,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, context: Servic
       requests.inc({ result: 'honeypot' })
       return checkEmail(request, reply)
     }
-    let address
+    let address: ReturnType<typeof normaliseEmail>
     try {
       if (email.length > MAX_EMAIL_INPUT) throw new HeraldError('SUBSCRIBER_INVALID', 'too long')
       address = normaliseEmail(email)

@@ -96,7 +96,8 @@ const en: Messages = {
   tooManyRequests: 'Too many requests. Please try again later.',
   confirmLinkHint: 'If the button does not work, copy this link into your browser:',
   confirmValidity: (days) => `The link works for ${days} ${days === 1 ? 'day' : 'days'}.`,
-  linkUsedText: 'This confirmation link can no longer be used: the subscription was cancelled since. To receive posts again, please subscribe again.',
+  linkUsedText:
+    'This confirmation link can no longer be used: the subscription was cancelled since. To receive posts again, please subscribe again.',
   subscribeAgain: 'Subscribe again',
   honeypotLabel: 'Leave this field empty',
   invalidTags: 'Please choose topics from the list.',
@@ -113,7 +114,9 @@ const ru: Messages = {
   readMore: 'Читать далее…',
   digestSubject: (count) => `${count} ${russianPlural(count, 'новая запись', 'новые записи', 'новых записей')} в «{site}»`,
   digestIntro: (count) =>
-    count === 1 ? 'Новая запись в «{site}»:' : `${count} ${russianPlural(count, 'новая запись', 'новые записи', 'новых записей')} в «{site}»:`,
+    count === 1
+      ? 'Новая запись в «{site}»:'
+      : `${count} ${russianPlural(count, 'новая запись', 'новые записи', 'новых записей')} в «{site}»:`,
   unsubscribe: 'Отписаться',
   unsubscribeReason: 'Вы получили это письмо, потому что подписались на «{site}».',
   viewFeed: 'Подписаться на ленту',
@@ -160,9 +163,6 @@ const ru: Messages = {
 
 const catalogues: Record<string, Messages> = { en, ru }
 
-/** Languages Herald ships words for. Others fall back to English. */
-export const SUPPORTED_LANGUAGES = Object.keys(catalogues)
-
 /** The catalogue for a site language (`ru`, `ru-RU`, `en-GB` …); English when Herald has none for it. */
 export function messagesFor(language: string): Messages {
   return catalogues[language.toLowerCase().split('-')[0]!] ?? en
@@ -177,7 +177,7 @@ export function fill(message: string, values: Record<string, string | number>): 
 export function formatPostDate(iso: string, language: string, timeZone: string): string {
   const offset = /([+-]\d{2}):?(\d{2})$|Z$/.exec(iso)
   // Show the date in the offset the post was written in, so a post dated "13 July 23:30 +04:00" reads as 13 July.
-  const zone = offset && offset[1] ? `Etc/GMT${offset[1].startsWith('-') ? '+' : '-'}${Number(offset[1].slice(1))}` : timeZone
+  const zone = offset?.[1] ? `Etc/GMT${offset[1].startsWith('-') ? '+' : '-'}${Number(offset[1].slice(1))}` : timeZone
   const usableZone = offset?.[2] === '00' ? zone : timeZone
   return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: usableZone }).format(new Date(iso))
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,7 +20,8 @@ export interface RedisHandle {
 }
 
 const HOW_TO_GET_REDIS =
-  'start one with "docker compose up -d redis", or install it ("apt-get install redis-server" on Debian/Ubuntu, "brew install redis" on macOS), or set REDIS_URL'
+  'start one with "docker compose up -d redis", or install it ("apt-get install redis-server" on Debian/Ubuntu, ' +
+  '"brew install redis" on macOS), or set REDIS_URL'
 
 /** Options for {@link openRedis}. */
 export interface OpenRedisOptions {
@@ -52,14 +53,14 @@ export async function openRedis(config: Config, logger: Logger, options: OpenRed
 
 /** Connects and pings once; null when nothing answers within a few seconds. */
 export async function tryConnect(target: string | { path: string }, timeoutMs = 3000, logger?: Logger): Promise<Redis | null> {
-  const options: RedisOptions = {
+  const options = {
     maxRetriesPerRequest: null,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     // Give up quickly while connecting; once connected, ioredis reconnects by itself.
-    retryStrategy: (times) => (times > 3 ? null : 200 * times),
-  }
-  const redis = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, path: target.path })
+    retryStrategy: (times: number) => (times > 3 ? null : 200 * times),
+  } satisfies RedisOptions
+  const redis = typeof target === 'string' ? new Redis(target, options) : new Redis({ path: target.path, ...options })
   redis.on('error', () => {})
   try {
     await redis.connect()
@@ -95,7 +96,8 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
   await mkdir(dir, { recursive: true })
   // Unix socket paths are limited to ~104 bytes; a deep site folder gets a short path in the temp folder instead.
   let socket = path.join(dir, 'redis.sock')
-  if (Buffer.byteLength(socket) > 100) socket = path.join(tmpdir(), `herald-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}.sock`)
+  if (Buffer.byteLength(socket) > 100)
+    socket = path.join(tmpdir(), `herald-${createHash('sha1').update(dir).digest('hex').slice(0, 12)}.sock`)
   const shared = (redis: Redis): RedisHandle => ({ redis, url: `unix:${socket}`, close: () => quit(redis) })
 
   // One server per site: the process that creates the lock file starts it; others wait for it and share it
@@ -114,7 +116,26 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
   try {
     child = spawn(
       'redis-server',
-      ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--logfile', 'redis.log'],
+      [
+        '--port',
+        '0',
+        '--unixsocket',
+        socket,
+        '--unixsocketperm',
+        '700',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        '--logfile',
+        'redis.log',
+      ],
       // Its own process group: a Ctrl-C meant for herald must not stop Redis under in-flight writes.
       { stdio: 'ignore', detached: true },
     )
@@ -139,7 +160,10 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
   for (let attempt = 0; attempt < 50; attempt++) {
     const redis = await tryConnect({ path: socket }, 500, logger)
     if (redis) {
-      logger.warn(`no Redis at ${DEFAULT_REDIS_URL} and REDIS_URL is unset: started a private redis-server for this run (data in ${dir}). Use a real Redis (REDIS_URL) for workers and several processes.`)
+      logger.warn(
+        `no Redis at ${DEFAULT_REDIS_URL} and REDIS_URL is unset: started a private redis-server for this run (data in ${dir}). ` +
+          'Use a real Redis (REDIS_URL) for workers and several processes.',
+      )
       return {
         redis,
         url: `unix:${socket}`,

@@ -42,7 +42,9 @@ export function loadLuaScript<Reply>(file: URL, parse: (reply: unknown) => Reply
 function expandIncludes(file: string, seen: Set<string>): string {
   if (seen.has(file)) throw new TypeError(`${file}: included twice (an include cycle?)`)
   seen.add(file)
-  return readFileSync(file, 'utf8').replace(INCLUDE, (_line, include: string) => expandIncludes(path.resolve(path.dirname(file), include), seen))
+  return readFileSync(file, 'utf8').replace(INCLUDE, (_line, include: string) =>
+    expandIncludes(path.resolve(path.dirname(file), include), seen),
+  )
 }
 
 function maxIndex(text: string, pattern: RegExp): number {
@@ -56,10 +58,18 @@ const defined = new WeakMap<Redis, Set<string>>()
 type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>
 
 /** Runs a script on a connection (defining it there on first use) and returns its checked reply. */
-export async function runLua<Reply>(redis: Redis, script: LuaScript<Reply>, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<Reply> {
+export async function runLua<Reply>(
+  redis: Redis,
+  script: LuaScript<Reply>,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<Reply> {
   if (keys.length !== script.keyCount) throw new TypeError(`${script.name}: expected ${script.keyCount} keys, got ${keys.length}`)
   let names = defined.get(redis)
-  if (!names) defined.set(redis, (names = new Set()))
+  if (!names) {
+    names = new Set()
+    defined.set(redis, names)
+  }
   if (!names.has(script.name)) {
     redis.defineCommand(script.name, { numberOfKeys: script.keyCount, lua: script.source })
     names.add(script.name)
@@ -71,7 +81,8 @@ export async function runLua<Reply>(redis: Redis, script: LuaScript<Reply>, keys
 /** Reply checks for {@link loadLuaScript}: each throws a TypeError naming what it expected. */
 export const reply = {
   integer(value: unknown): number {
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`expected an integer reply from Redis, got ${describe(value)}`)
+    if (typeof value !== 'number' || !Number.isInteger(value))
+      throw new TypeError(`expected an integer reply from Redis, got ${describe(value)}`)
     return value
   },
   string(value: unknown): string {
@@ -79,7 +90,8 @@ export const reply = {
     return value
   },
   strings(value: unknown): string[] {
-    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new TypeError(`expected a list of strings from Redis, got ${describe(value)}`)
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+      throw new TypeError(`expected a list of strings from Redis, got ${describe(value)}`)
     return value as string[]
   },
   /** Lua `false` arrives as null. */

@@ -2,7 +2,10 @@ import { HeraldError } from '../errors.js'
 
 /** How a failed send should be treated. */
 export interface SendFailure {
-  /** `permanent`: sending the same message again will fail again (5xx reply, invalid address); `transient`: retry later (4xx, connection, timeout). */
+  /**
+   * `permanent`: sending the same message again will fail again (5xx reply, invalid address);
+   * `transient`: retry later (4xx, connection, timeout).
+   */
   readonly kind: 'permanent' | 'transient'
   /** A permanent failure that is about the recipient's address (a hard bounce): mark the subscriber bounced. */
   readonly bounce: boolean
@@ -23,12 +26,41 @@ export interface SendFailure {
  * bounces the whole list.
  */
 const CONNECTION_CODES = new Set([
-  'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EREQUIRETLS', 'EPROXY', 'EAUTH', 'ENOAUTH', 'EOAUTH2', 'EMAXLIMIT',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'EREQUIRETLS',
+  'EPROXY',
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'EMAXLIMIT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
 ])
 
 /** Failures that happen before any message could have been handed over. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EDNS', 'EAUTH', 'ENOAUTH', 'EOAUTH2', 'ETLS', 'EREQUIRETLS', 'EPROXY'])
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EDNS',
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'ETLS',
+  'EREQUIRETLS',
+  'EPROXY',
+])
 
 interface SmtpErrorShape {
   code?: unknown
@@ -47,14 +79,26 @@ interface SmtpErrorShape {
 export function classifySendError(error: unknown): SendFailure {
   if (error instanceof HeraldError) {
     // Herald refused the message itself: retrying cannot help. Only a bad `to` is the recipient's fault.
-    return { kind: 'permanent', bounce: error.code === 'MAIL_INVALID' && error.location.field === 'to', code: null, reply: error.message, outcomeUnknown: false }
+    return {
+      kind: 'permanent',
+      bounce: error.code === 'MAIL_INVALID' && error.location.field === 'to',
+      code: null,
+      reply: error.message,
+      outcomeUnknown: false,
+    }
   }
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SmtpErrorShape
   const code = typeof shape.responseCode === 'number' ? shape.responseCode : null
-  const reply = typeof shape.response === 'string' && shape.response !== '' ? shape.response : typeof shape.message === 'string' ? shape.message : String(error)
+  const reply =
+    typeof shape.response === 'string' && shape.response !== ''
+      ? shape.response
+      : typeof shape.message === 'string'
+        ? shape.message
+        : String(error)
   const beforeData = typeof shape.command === 'string' && /^(CONN|GREETING|EHLO|HELO|LHLO|STARTTLS|AUTH|MAIL|RCPT)/i.test(shape.command)
   const outcomeUnknown = code === null && !beforeData && !(typeof shape.code === 'string' && NEVER_CONNECTED.has(shape.code))
-  if (typeof shape.code === 'string' && CONNECTION_CODES.has(shape.code)) return { kind: 'transient', bounce: false, code, reply, outcomeUnknown }
+  if (typeof shape.code === 'string' && CONNECTION_CODES.has(shape.code))
+    return { kind: 'transient', bounce: false, code, reply, outcomeUnknown }
   const permanent = typeof shape.permanent === 'boolean' ? shape.permanent : code !== null && code >= 500 && code < 600 && code !== 503
   if (!permanent) return { kind: 'transient', bounce: false, code, reply, outcomeUnknown }
   const aboutRecipient =

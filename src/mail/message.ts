@@ -41,7 +41,8 @@ export function assertSendable(message: MailMessage): void {
     ['messageId', message.messageId],
   ]
   for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (!HEADER_NAME.test(name)) throw new HeraldError('MAIL_INVALID', `not a valid header name: ${JSON.stringify(name)}`, { field: 'headers' })
+    if (!HEADER_NAME.test(name))
+      throw new HeraldError('MAIL_INVALID', `not a valid header name: ${JSON.stringify(name)}`, { field: 'headers' })
     headerValues.push([name, value])
   }
   for (const [field, value] of headerValues) {
@@ -49,9 +50,12 @@ export function assertSendable(message: MailMessage): void {
       throw new HeraldError('MAIL_INVALID', 'a header value may not contain a line break', { field })
     }
   }
-  if (!isValidEmail(message.to)) throw new HeraldError('MAIL_INVALID', `not a valid recipient address: ${JSON.stringify(message.to)}`, { field: 'to' })
+  if (!isValidEmail(message.to))
+    throw new HeraldError('MAIL_INVALID', `not a valid recipient address: ${JSON.stringify(message.to)}`, { field: 'to' })
   if (message.messageId !== undefined && !/^<[^<>\s@]+@[^<>\s@]+>$/.test(message.messageId)) {
-    throw new HeraldError('MAIL_INVALID', `expected a Message-ID such as <id@example.org>, got ${JSON.stringify(message.messageId)}`, { field: 'messageId' })
+    throw new HeraldError('MAIL_INVALID', `expected a Message-ID such as <id@example.org>, got ${JSON.stringify(message.messageId)}`, {
+      field: 'messageId',
+    })
   }
 }
 

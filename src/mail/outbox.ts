@@ -1,8 +1,8 @@
 import path from 'node:path'
 import nodemailer, { type DKIMOptions } from 'nodemailer'
 import { writeFileAtomically } from '../infra/atomic-file.js'
-import { assertSendable, toNodemailer, type MailMessage } from './message.js'
-import type { MailTransport, SendResult } from './transport.js'
+import { assertSendable, type MailMessage, toNodemailer } from './message.js'
+import type { MailTransport, SendResult } from './types.js'
 
 /** Options for {@link createOutboxTransport}. */
 export interface OutboxTransportOptions {
@@ -42,6 +42,9 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
 
 /** `<a.b@example.org>` → `a.b@example.org.eml`; anything but letters, digits and `.@_-` becomes `_`. */
 export function outboxFileName(messageId: string): string {
-  const bare = messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9.@_-]/g, '_').replace(/^\.+/, '_')
+  const bare = messageId
+    .replace(/^<|>$/g, '')
+    .replace(/[^A-Za-z0-9.@_-]/g, '_')
+    .replace(/^\.+/, '_')
   return `${bare.slice(0, 200)}.eml`
 }

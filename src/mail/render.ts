@@ -30,7 +30,10 @@ export interface TemplateLookup {
 /** Reads `<name>.mjml` from `<site>/templates/`, falling back to Herald's own `templates/`. */
 export async function loadTemplate(name: string, lookup: TemplateLookup): Promise<EmailTemplate> {
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new HeraldError('TEMPLATE_INVALID', `not a template name: ${JSON.stringify(name)}`)
-  const candidates = [path.join(lookup.siteDir, 'templates', `${name}.mjml`), path.join(lookup.builtinDir ?? BUILTIN_TEMPLATES_DIR, `${name}.mjml`)]
+  const candidates = [
+    path.join(lookup.siteDir, 'templates', `${name}.mjml`),
+    path.join(lookup.builtinDir ?? BUILTIN_TEMPLATES_DIR, `${name}.mjml`),
+  ]
   for (const file of candidates) {
     try {
       return { name, file, source: await readFile(file, 'utf8') }
@@ -53,7 +56,10 @@ export function fillTemplate(template: EmailTemplate, view: object): string {
   }
 }
 
-/** Compiles MJML to HTML (mjml 5 is async), strictly: any validation error is a `TEMPLATE_INVALID` naming the line. `mj-include` is ignored. */
+/**
+ * Compiles MJML to HTML (mjml 5 is async), strictly: any validation error is a `TEMPLATE_INVALID` naming the line.
+ * `mj-include` is ignored.
+ */
 export async function compileMjml(mjml: string, file: string): Promise<string> {
   try {
     const result = await mjml2html(mjml, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, filePath: file })
@@ -61,7 +67,9 @@ export async function compileMjml(mjml: string, file: string): Promise<string> {
   } catch (error) {
     const details = (error as { errors?: Array<{ line?: number; formattedMessage?: string; message?: string }> }).errors
     const first = details?.[0]
-    const message = details?.length ? details.map((detail) => detail.formattedMessage ?? detail.message).join('; ') : (error as Error).message
+    const message = details?.length
+      ? details.map((detail) => detail.formattedMessage ?? detail.message).join('; ')
+      : (error as Error).message
     throw new HeraldError('TEMPLATE_INVALID', `MJML: ${message}`, { file, ...(first?.line ? { line: first.line } : {}) }, { cause: error })
   }
 }
@@ -79,7 +87,10 @@ export function htmlToPlainText(html: string): string {
   }).trim()
 }
 
-/** Fills, compiles and converts a template: what a one-off email (confirmation) needs. Digests compile once and substitute per recipient instead. */
+/**
+ * Fills, compiles and converts a template: what a one-off email (confirmation) needs.
+ * Digests compile once and substitute per recipient instead.
+ */
 export async function renderEmail(template: EmailTemplate, view: object): Promise<{ html: string; text: string }> {
   const html = await compileMjml(fillTemplate(template, view), template.file)
   return { html, text: htmlToPlainText(html) }

@@ -1,7 +1,7 @@
 import nodemailer, { type DKIMOptions } from 'nodemailer'
 import type { Logger } from '../log.js'
-import { assertSendable, toNodemailer, type MailMessage } from './message.js'
-import type { MailTransport, SendResult } from './transport.js'
+import { assertSendable, type MailMessage, toNodemailer } from './message.js'
+import type { MailTransport, SendResult } from './types.js'
 
 /** Options for {@link createSmtpTransport}. */
 export interface SmtpTransportOptions {
@@ -15,7 +15,10 @@ export interface SmtpTransportOptions {
   readonly dkim?: DKIMOptions
 }
 
-/** Pooled SMTP through nodemailer. Timeouts are shorter than nodemailer's minutes-long defaults so a stuck server shows up as a transient failure. */
+/**
+ * Pooled SMTP through nodemailer. Timeouts are shorter than nodemailer's minutes-long defaults
+ * so a stuck server shows up as a transient failure.
+ */
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const transporter = nodemailer.createTransport({
     url: options.url,

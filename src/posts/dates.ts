@@ -8,8 +8,14 @@ export interface PostDate {
   readonly ms: number
 }
 
-const DATE_PATTERN =
-  /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|(?:UTC|GMT)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}(?::?\d{2})?)?$/i
+const DATE_PATTERN = new RegExp(
+  [
+    String.raw`^(\d{4})[-/](\d{1,2})[-/](\d{1,2})`,
+    String.raw`(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?`,
+    String.raw`\s*(Z|(?:UTC|GMT)(?:\s*[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}(?::?\d{2})?)?$`,
+  ].join(''),
+  'i',
+)
 
 /**
  * Parses a Nikola post date: `YYYY-MM-DD HH:MM[:SS]`, `YYYY/MM/DD HH:MM[:SS]`, a bare `YYYY-MM-DD`,
@@ -20,7 +26,11 @@ const DATE_PATTERN =
 export function parsePostDate(value: string, timeZone: string): PostDate | { error: string } {
   const match = DATE_PATTERN.exec(value.trim())
   if (!match) {
-    return { error: `cannot read ${JSON.stringify(value)} as a date; expected e.g. 2014-07-13 15:23:14, 2014/07/13 15:23, 2014-07-13T15:23:14+04:00 or 2014-07-13 15:23 UTC+04:00` }
+    return {
+      error:
+        `cannot read ${JSON.stringify(value)} as a date; expected e.g. 2014-07-13 15:23:14, 2014/07/13 15:23, ` +
+        '2014-07-13T15:23:14+04:00 or 2014-07-13 15:23 UTC+04:00',
+    }
   }
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '0', zoneText] = match
   const zone = zoneText ? parseZone(zoneText) : timeZone
@@ -35,7 +45,8 @@ export function parsePostDate(value: string, timeZone: string): PostDate | { err
     millisecond: Math.floor(Number(`0.${fraction}`) * 1000),
   }
   const date = DateTime.fromObject(parts, { zone })
-  if (!date.isValid) return { error: `${JSON.stringify(value)} is not a real date or time (${date.invalidExplanation ?? date.invalidReason})` }
+  if (!date.isValid)
+    return { error: `${JSON.stringify(value)} is not a real date or time (${date.invalidExplanation ?? date.invalidReason})` }
   return toPostDate(date)
 }
 

@@ -5,8 +5,8 @@ import { glob } from 'tinyglobby'
 import type { Config } from '../config.js'
 import { formatLocated } from '../errors.js'
 import { messagesFor } from '../i18n/messages.js'
-import { parsePostDate, type PostDate } from './dates.js'
-import { normaliseText, parseSidecar, splitMetadata, type MetadataField } from './metadata.js'
+import { type PostDate, parsePostDate } from './dates.js'
+import { type MetadataField, normaliseText, parseSidecar, splitMetadata } from './metadata.js'
 import type { RenderCache } from './render-cache.js'
 import { slugify } from './slug.js'
 import { POST_STATUSES, type Post, type PostCollection, type PostFailure, type PostStatus, type RenderedBody } from './types.js'
@@ -57,9 +57,7 @@ export async function loadPosts(options: LoadPostsOptions): Promise<PostCollecti
 /** Post files relative to the site folder, sorted by name (the order duplicate slugs are judged in). */
 export async function findPostFiles(config: Config): Promise<string[]> {
   const found = await glob([...config.posts], { cwd: config.siteDir, onlyFiles: true, dot: false })
-  return [...new Set(found.map((file) => file.split(path.sep).join('/')))]
-    .filter((file) => !file.endsWith('.meta'))
-    .sort(compareFileNames)
+  return [...new Set(found.map((file) => file.split(path.sep).join('/')))].filter((file) => !file.endsWith('.meta')).sort(compareFileNames)
 }
 
 const compareFileNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -69,7 +67,7 @@ type LoadResult = { ok: true; post: Post } | { ok: false; failure: PostFailure }
 async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadResult> {
   const { config } = options
   const absolute = path.join(config.siteDir, file)
-  const sidecarFile = file.replace(/\.[^./]+$/, '') + '.meta'
+  const sidecarFile = `${file.replace(/\.[^./]+$/, '')}.meta`
   const errors: string[] = []
   const warnings: string[] = []
   const fail = (slug: string | null = null, title: string | null = null): LoadResult => ({
@@ -89,7 +87,10 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
   if (sidecar !== null) for (const [key, field] of parseSidecar(sidecar)) fields.set(key, { ...field, file: sidecarFile })
   if (fields.size === 0) {
     errors.push(
-      formatLocated(`no metadata: start the file with ".. title: …" and ".. date: …" lines, or put them in ${sidecarFile}`, { file, line: 1 }),
+      formatLocated(`no metadata: start the file with ".. title: …" and ".. date: …" lines, or put them in ${sidecarFile}`, {
+        file,
+        line: 1,
+      }),
     )
     return fail()
   }
@@ -132,7 +133,8 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
 
   const permalink = buildPermalink(config, slug, date)
   const rendered = await renderBody(split.body, split.bodyStartLine, options)
-  for (const warning of rendered.warnings) warnings.push(formatLocated(warning.message, { file, ...(warning.line ? { line: warning.line } : {}) }))
+  for (const warning of rendered.warnings)
+    warnings.push(formatLocated(warning.message, { file, ...(warning.line ? { line: warning.line } : {}) }))
   const guid = value('guid')
   const previewImage = value('previewimage')
   const meta: Record<string, string> = {}
@@ -161,7 +163,11 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
       teaserHtml: rendered.teaserHtml === null ? null : absolutizeHtml(rendered.teaserHtml, permalink),
       readMoreLabel: rendered.readMoreLabel ?? messagesFor(config.site.language).readMore,
       meta,
-      contentHash: createHash('sha256').update(source).update('\0').update(sidecar ?? '').digest('hex'),
+      contentHash: createHash('sha256')
+        .update(source)
+        .update('\0')
+        .update(sidecar ?? '')
+        .digest('hex'),
       warnings,
     },
   }
@@ -280,8 +286,17 @@ function resolveDuplicates(results: readonly LoadResult[]): PostCollection {
     const idTaken = idOwner.get(post.feedId)
     if (slugTaken || idTaken) {
       const errors = [
-        ...(slugTaken ? [formatLocated(`"${post.slug}" is already the slug of ${slugTaken}; give this post another slug`, { file: post.file, field: 'slug' })] : []),
-        ...(idTaken && !slugTaken ? [formatLocated(`"${post.feedId}" is already the guid of ${idTaken}`, { file: post.file, field: 'guid' })] : []),
+        ...(slugTaken
+          ? [
+              formatLocated(`"${post.slug}" is already the slug of ${slugTaken}; give this post another slug`, {
+                file: post.file,
+                field: 'slug',
+              }),
+            ]
+          : []),
+        ...(idTaken && !slugTaken
+          ? [formatLocated(`"${post.feedId}" is already the guid of ${idTaken}`, { file: post.file, field: 'guid' })]
+          : []),
       ]
       failures.push({ file: post.file, slug: post.slug, title: post.title, errors, warnings: post.warnings })
       continue

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type {
+  RstToHtmlCompiler as Compiler,
   RstCompilerPlugin,
   RstDirective,
   RstFootnoteDef,
@@ -11,7 +12,6 @@ import type {
   RstHyperlinkRef,
   RstInterpretedText,
   RstNode,
-  RstToHtmlCompiler as Compiler,
   SimpleNameResolver,
 } from 'rst-compiler'
 import { escapeHtml } from '../html.js'
@@ -37,7 +37,6 @@ const ENGINE_VERSION: string = (
 const AMPERSAND = '\uE000'
 const ADMONITIONS = ['attention', 'caution', 'danger', 'error', 'hint', 'important', 'note', 'tip', 'warning']
 const TEASER_MARKER = /^[ \t]*<!--\s*(?:TEASER_END|END_TEASER)(?::\s*([\s\S]*?))?\s*-->[ \t]*$/im
-
 
 // The patch applied to the engine on install (patches/, by patch-package): a changed patch changes the output.
 const PATCH_HASH = (() => {
@@ -154,14 +153,18 @@ function installFallbacks(
   }
   // The engine's own generators, to fall through to when a reference does resolve.
   const original = (nodeType: string) => {
-    const generator = compiler.nodeGenerators.get(nodeType as never) as unknown as { generate(state: RstGeneratorState, node: RstNode): void }
+    const generator = compiler.nodeGenerators.get(nodeType as never) as unknown as {
+      generate(state: RstGeneratorState, node: RstNode): void
+    }
     return (state: RstGeneratorState, node: RstNode) => generator.generate(state, node)
   }
   const footnoteRef = original('FootnoteRef')
   compiler.useNodeGenerator({
     nodeType: 'FootnoteRef',
     generate: (state: RstGeneratorState, node: RstFootnoteRef) =>
-      simpleNames.footnoteRefToDef.has(node) ? footnoteRef(state, node) : problematic(state, node, `footnote [${node.textContent}] has no definition`),
+      simpleNames.footnoteRefToDef.has(node)
+        ? footnoteRef(state, node)
+        : problematic(state, node, `footnote [${node.textContent}] has no definition`),
   })
   const citationRef = original('CitationRef')
   compiler.useNodeGenerator({
@@ -200,9 +203,13 @@ const docutilsLikeOutput: RstCompilerPlugin = {
       generate(state: RstGeneratorState, node: RstDirective) {
         const field = (name: string) => node.config?.getField(name) ?? null
         const source = node.initContentText.trim()
-        const style = [field('width') && `width: ${field('width')};`, field('height') && `height: ${field('height')};`].filter(Boolean).join(' ')
+        const style = [field('width') && `width: ${field('width')};`, field('height') && `height: ${field('height')};`]
+          .filter(Boolean)
+          .join(' ')
         const classes = [field('align') && `align-${field('align')}`, field('class')].filter(Boolean).join(' ')
-        let tag = `<img alt="${escapeHtml(field('alt') ?? source)}"${classes ? ` class="${escapeHtml(classes)}"` : ''} src="${escapeHtml(source)}"${style ? ` style="${escapeHtml(style)}"` : ''} />`
+        let tag =
+          `<img alt="${escapeHtml(field('alt') ?? source)}"${classes ? ` class="${escapeHtml(classes)}"` : ''} ` +
+          `src="${escapeHtml(source)}"${style ? ` style="${escapeHtml(style)}"` : ''} />`
         const target = field('target')
         if (target) tag = `<a class="reference external image-reference" href="${escapeHtml(target)}">${tag}</a>`
         state.writeLine(tag)
@@ -223,7 +230,8 @@ const docutilsLikeOutput: RstCompilerPlugin = {
     compiler.useDirectiveGenerator({
       directives: ['raw'],
       generate(state: RstGeneratorState, node: RstDirective) {
-        if (node.initContentText.trim().toLowerCase() === 'html') state.writeLineVisitor(() => state.writeText(node.rawBodyText.replaceAll(AMPERSAND, '&')))
+        if (node.initContentText.trim().toLowerCase() === 'html')
+          state.writeLineVisitor(() => state.writeText(node.rawBodyText.replaceAll(AMPERSAND, '&')))
       },
     })
     // docutils' initial_header_level 2: the post title is the page's <h1>, the body's sections start at <h2>.
@@ -244,7 +252,9 @@ const docutilsLikeOutput: RstCompilerPlugin = {
     compiler.useNodeGenerator({
       nodeType: 'LiteralBlock',
       generate(state: RstGeneratorState, node: RstNode & { rawTextContent: string }) {
-        state.writeLineVisitor(() => state.writeText(`<pre class="literal-block">${escapeHtml(node.rawTextContent.replaceAll(AMPERSAND, '&'))}</pre>`))
+        state.writeLineVisitor(() =>
+          state.writeText(`<pre class="literal-block">${escapeHtml(node.rawTextContent.replaceAll(AMPERSAND, '&'))}</pre>`),
+        )
       },
     })
     compiler.useNodeGenerator({
@@ -254,7 +264,8 @@ const docutilsLikeOutput: RstCompilerPlugin = {
         const id = state.htmlAttrResolver.getNodeHtmlId(node)
         const label = state.resolveFootnoteRefLabel(node)
         state.writeText(
-          `<a class="footnote-reference superscript" href="${target}" id="${id}" role="doc-noteref"><span class="fn-bracket">[</span>${label}<span class="fn-bracket">]</span></a>`,
+          `<a class="footnote-reference superscript" href="${target}" id="${id}" role="doc-noteref">` +
+            `<span class="fn-bracket">[</span>${label}<span class="fn-bracket">]</span></a>`,
         )
       },
     })
@@ -274,7 +285,10 @@ const docutilsLikeOutput: RstCompilerPlugin = {
         const backlinks = state.resolveFootnoteDefBacklinks(node)
         state.writeLine(`<aside class="footnote superscript" id="${id}" role="note">`)
         if (backlinks.length === 1) {
-          state.writeLine(`<span class="label"><span class="fn-bracket">[</span><a role="doc-backlink" href="${backlinks[0]}">${label}</a><span class="fn-bracket">]</span></span>`)
+          state.writeLine(
+            `<span class="label"><span class="fn-bracket">[</span><a role="doc-backlink" href="${backlinks[0]}">${label}</a>` +
+              '<span class="fn-bracket">]</span></span>',
+          )
         } else {
           state.writeLine(`<span class="label"><span class="fn-bracket">[</span>${label}<span class="fn-bracket">]</span></span>`)
           if (backlinks.length > 1) {
@@ -295,9 +309,15 @@ function tidy(html: string): string {
     html
       .replace(/<footer>\s*<cite>\s*&mdash; ([\s\S]*?)\s*<\/cite>\s*<\/footer>/g, '<p class="attribution">—$1</p>')
       // A standalone URL followed by punctuation: docutils keeps the punctuation out of the link.
-      .replace(/<a href="([^"]*?)([.,;:!?)]+)">([^<]*?)\2<\/a>/g, (_whole, href: string, punctuation: string, text: string) => `<a href="${href}">${text}</a>${punctuation}`)
+      .replace(
+        /<a href="([^"]*?)([.,;:!?)]+)">([^<]*?)\2<\/a>/g,
+        (_whole, href: string, punctuation: string, text: string) => `<a href="${href}">${text}</a>${punctuation}`,
+      )
       // rst-compiler writes URLs into attributes unescaped; a bare `&` there is invalid HTML.
-      .replace(/(\s(?:href|src)=")([^"]*)"/g, (_whole, head: string, url: string) => `${head}${url.replace(/&(?!(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);)/gi, '&amp;')}"`)
+      .replace(
+        /(\s(?:href|src)=")([^"]*)"/g,
+        (_whole, head: string, url: string) => `${head}${url.replace(/&(?!(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);)/gi, '&amp;')}"`,
+      )
       .replaceAll(AMPERSAND, '&amp;')
   )
 }

@@ -91,7 +91,8 @@ export function absolutizeHtml(html: string, base: string): string {
 }
 
 function unescapeHtml(value: string): string {
-  return value.replace(/&(amp|lt|gt|quot|#39|apos|#x27);/g, (_, entity: string) =>
-    ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'", '#x27': "'" })[entity] ?? _,
+  return value.replace(
+    /&(amp|lt|gt|quot|#39|apos|#x27);/g,
+    (_, entity: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'", '#x27': "'" })[entity] ?? _,
   )
 }

@@ -1,6 +1,6 @@
+import type { AnnouncementLedger, ClaimedEdition } from '../editions/announcements.js'
 import { snapshotPost } from '../editions/snapshot.js'
 import type { Post } from '../posts/types.js'
-import type { ClaimedEdition, AnnouncementLedger } from '../editions/announcements.js'
 
 /** What `announceNewPosts` decided. */
 export interface AnnounceResult {
@@ -55,7 +55,9 @@ export async function announceNewPosts(options: AnnounceOptions): Promise<Announ
   if (options.maxPosts && candidates.length > options.maxPosts) {
     return { firstActivation, baselined, edition: null, recorded: 0, refused: { count: candidates.length, limit: options.maxPosts } }
   }
-  const edition = await ledger.claimEdition(candidates.map((post) => ({ feedId: post.feedId, snapshot: JSON.stringify(snapshotPost(post)) })))
+  const edition = await ledger.claimEdition(
+    candidates.map((post) => ({ feedId: post.feedId, snapshot: JSON.stringify(snapshotPost(post)) })),
+  )
   return { firstActivation, baselined, edition, recorded: 0, refused: null }
 }
 

@@ -15,7 +15,7 @@ export interface CycleStats {
 
 const FIELDS = ['durationMs', 'at', 'feedsWritten', 'feedsUnchanged', 'feedsFailed', 'postsLive', 'postsScheduled', 'postsSkipped'] as const
 
-/** Keeps the last cycle's figures in Redis (`{prefix}:stats:cycle`), so any web process can report them. */
+/** Keeps the last cycle's figures in Redis (`siteKeys(prefix).lastCycle()`), so any web process can report them. */
 export class CycleStatsStore {
   private readonly key: string
 

@@ -1,9 +1,9 @@
 import { DelayedError, type Job, type JobsOptions } from 'bullmq'
-import type { EditionStore } from '../editions/store.js'
 import { postsForSubscriber } from '../editions/snapshot.js'
+import type { EditionStore } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import type { SubscriberStore } from '../subscribers/store.js'
-import { ensureJobs, sendJobId, type EditionJobData, type HeraldQueues } from './queues.js'
+import { type EditionJobData, ensureJobs, type HeraldQueues, sendJobId } from './queues.js'
 
 /** What the fan-out needs. */
 export interface FanoutOptions {
@@ -57,7 +57,9 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     }
     if (edition.fanout !== 'done') {
       for await (const batch of subscribers.streamActive({ batchSize, after: edition.fanoutCursor })) {
-        const recipients = batch.filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0).map((subscriber) => subscriber.id)
+        const recipients = batch
+          .filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0)
+          .map((subscriber) => subscriber.id)
         while ((await queues.sends.getWaitingCount()) > highWater) {
           if (options.signal?.aborted) await pauseForShutdown()
           await sleep(200)
@@ -74,7 +76,9 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     let repaired = 0
     if (resumed) {
       for await (const records of editions.sendRecords(editionId)) {
-        const open = records.filter(([, record]) => record.state === 'queued' || record.state === 'sending' || record.state === 'retrying').map(([id]) => id)
+        const open = records
+          .filter(([, record]) => record.state === 'queued' || record.state === 'sending' || record.state === 'retrying')
+          .map(([id]) => id)
         await addSends(open, true)
         repaired += open.length
       }

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq'
+import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq'
 import type { Config } from '../config.js'
 import { siteKeys } from '../infra/keys.js'
 
@@ -51,7 +51,12 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Heral
   const options = { connection, prefix: root }
   const editions = new Queue<EditionJobData>(QUEUE_NAMES.editions, {
     ...options,
-    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: { age: 30 * 86_400 } },
+    defaultJobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 30 * 86_400 },
+    },
   })
   const sends = new Queue<SendJobData>(QUEUE_NAMES.sends, options)
   const runs = new Queue(QUEUE_NAMES.runs, { ...options, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } })

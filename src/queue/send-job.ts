@@ -1,10 +1,10 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq'
 import type { CompiledDigest, DigestComposer } from '../digest/compose.js'
-import type { EditionStore } from '../editions/store.js'
-import { postsForSubscriber, type PostSnapshot } from '../editions/snapshot.js'
+import { type PostSnapshot, postsForSubscriber } from '../editions/snapshot.js'
+import { type EditionStore, FINAL_SEND_STATES } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import { classifySendError } from '../mail/errors.js'
-import type { MailTransport } from '../mail/transport.js'
+import type { MailTransport, SendResult } from '../mail/transport.js'
 import type { SubscriberStore } from '../subscribers/store.js'
 import type { SendJobData } from './queues.js'
 import type { SendLocks } from './send-lock.js'
@@ -45,7 +45,7 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
   return async (job, token) => {
     const { editionId, subscriberId } = job.data
     const existing = await editions.sendRecord(editionId, subscriberId)
-    if (existing && (existing.state === 'sent' || existing.state === 'failed' || existing.state === 'skipped')) return 'already-done'
+    if (existing && FINAL_SEND_STATES.includes(existing.state)) return 'already-done'
 
     const lock = await locks.acquire(editionId, subscriberId)
     if (!lock.acquired) {
@@ -56,25 +56,34 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
     try {
       const attempt = job.attemptsMade + 1
       const subscriber = await subscribers.get(subscriberId)
-      if (!subscriber || subscriber.status !== 'active') {
+      if (subscriber?.status !== 'active') {
         return await skip(editionId, subscriberId, subscriber ? `subscriber is ${subscriber.status}` : 'subscriber was removed')
       }
       const posts = postsForSubscriber(await cache.posts(editionId), subscriber.tags)
-      if (posts.length === 0) return await skip(editionId, subscriberId, 'no post matches the subscriber\'s tags')
+      if (posts.length === 0) return await skip(editionId, subscriberId, "no post matches the subscriber's tags")
       const message = composer.personalise(await cache.compiled(editionId, posts), { subscriberId, email: subscriber.email }, editionId)
 
-      const progress = await editions.setProgress(editionId, subscriberId, { state: 'sending', at: now().toISOString(), attempt, worker: locks.workerId, email: subscriber.email })
+      const progress = await editions.setProgress(editionId, subscriberId, {
+        state: 'sending',
+        at: now().toISOString(),
+        attempt,
+        worker: locks.workerId,
+        email: subscriber.email,
+      })
       if (progress.final) return 'already-done'
       // A record left in `sending` means an earlier attempt died while talking to the server, and an `uncertain`
       // retry means the connection broke without a reply: either may have been delivered. We send again (a lost
       // digest is worse than a duplicate) and say so.
       const possibleDuplicate = progress.previous?.state === 'sending' || progress.previous?.uncertain === true
       if (possibleDuplicate) {
-        logger.warn({ editionId, subscriberId, previousWorker: progress.previous?.worker }, 'resending after an interrupted attempt: the recipient may get this digest twice')
+        logger.warn(
+          { editionId, subscriberId, previousWorker: progress.previous?.worker },
+          'resending after an interrupted attempt: the recipient may get this digest twice',
+        )
         options.observer?.outcome('possible_duplicate')
       }
 
-      let result
+      let result: SendResult
       try {
         result = await transport.send(message)
       } catch (error) {
@@ -97,7 +106,14 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
         }
         // Bounce first: once the outcome is final no later attempt would come back to record it.
         if (failure.bounce) await subscribers.markBounced(subscriberId, failure.reply)
-        await editions.setFinal(editionId, subscriberId, { state: 'failed', at: now().toISOString(), attempt, email: subscriber.email, reply: failure.reply, code: failure.code })
+        await editions.setFinal(editionId, subscriberId, {
+          state: 'failed',
+          at: now().toISOString(),
+          attempt,
+          email: subscriber.email,
+          reply: failure.reply,
+          code: failure.code,
+        })
         options.observer?.outcome('failed')
         logger.warn({ editionId, email: subscriber.email, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')
         throw new UnrecoverableError(`${subscriber.email}: ${failure.reply}`)
@@ -143,7 +159,10 @@ class DigestCache {
   }
 
   compiled(editionId: string, posts: readonly PostSnapshot[]): Promise<CompiledDigest> {
-    const key = `${editionId}\n${posts.map((post) => post.feedId).sort().join('\n')}`
+    const key = `${editionId}\n${posts
+      .map((post) => post.feedId)
+      .sort()
+      .join('\n')}`
     return remember(this.compiledByList, key, () => this.composer.compile(posts), 64)
   }
 }

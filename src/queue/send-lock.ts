@@ -1,7 +1,7 @@
-import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
-import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 
 const ACQUIRE = loadLuaScript(new URL('./lua/acquire-send-lock.lua', import.meta.url), reply.nullable(reply.string))
@@ -59,9 +59,17 @@ export class SendLocks {
    * `{ acquired: true, holder, previousHolder }` (previousHolder: a dead worker's execution we took over from, or
    * null), or `{ acquired: false }` while a live execution — in any process, this one included — holds it.
    */
-  async acquire(editionId: string, subscriberId: string): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
+  async acquire(
+    editionId: string,
+    subscriberId: string,
+  ): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
     const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
-    const previous = await runLua(this.redis, ACQUIRE, [this.keys.sendLock(editionId, subscriberId), this.keys.workerHeartbeatPrefix()], [holder, this.lockMs])
+    const previous = await runLua(
+      this.redis,
+      ACQUIRE,
+      [this.keys.sendLock(editionId, subscriberId), this.keys.workerHeartbeatPrefix()],
+      [holder, this.lockMs],
+    )
     if (previous === null) return { acquired: false }
     return { acquired: true, holder, previousHolder: previous === '' ? null : previous }
   }

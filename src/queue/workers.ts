@@ -1,8 +1,8 @@
-import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq'
+import { type ConnectionOptions, type Job, type Processor, Worker } from 'bullmq'
 import type { EditionStore } from '../editions/store.js'
 import { siteKeys } from '../infra/keys.js'
 import type { Logger } from '../log.js'
-import { QUEUE_NAMES, type EditionJobData, type SendJobData } from './queues.js'
+import { type EditionJobData, QUEUE_NAMES, type SendJobData } from './queues.js'
 import type { SendObserver } from './send-job.js'
 
 /** How workers behave; every field has a default suited to production. */
@@ -72,7 +72,12 @@ export function startWorkers(options: StartWorkersOptions): RunningWorkers {
   sends.on('failed', (job: Job<SendJobData> | undefined, error: Error) => {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return
     void options.editions
-      .setFinal(job.data.editionId, job.data.subscriberId, { state: 'failed', at: new Date().toISOString(), attempt: job.attemptsMade, reply: error.message })
+      .setFinal(job.data.editionId, job.data.subscriberId, {
+        state: 'failed',
+        at: new Date().toISOString(),
+        attempt: job.attemptsMade,
+        reply: error.message,
+      })
       .then((recorded) => recorded && options.observer?.outcome('failed'))
       .catch((cause: Error) => logger.error({ err: cause }, 'could not record a failed send; the next run repairs it'))
   })

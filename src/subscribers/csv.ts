@@ -1,10 +1,17 @@
-import type { Readable } from 'node:stream'
 import { once } from 'node:events'
+import type { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { HeraldError } from '../errors.js'
-import { SUBSCRIBER_STATUSES, type ConsentSource, type Subscriber, type SubscriberRecord, type SubscriberStatus, type SubscriberStore } from './store.js'
+import {
+  type ConsentSource,
+  SUBSCRIBER_STATUSES,
+  type Subscriber,
+  type SubscriberRecord,
+  type SubscriberStatus,
+  type SubscriberStore,
+} from './store.js'
 
 /** Columns of an export, in order. Import accepts any subset that includes `email`. */
 export const CSV_COLUMNS = [
@@ -55,7 +62,14 @@ const IN_FLIGHT = 100
  * reported with its line number and the rest are imported; importing the same file twice changes nothing.
  */
 export async function importSubscribers(options: { store: SubscriberStore; input: Readable }): Promise<ImportReport> {
-  const report = { created: 0, updated: 0, unchanged: 0, refused: [] as ImportProblem[], errors: [] as ImportProblem[], ignoredColumns: [] as string[] }
+  const report = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    refused: [] as ImportProblem[],
+    errors: [] as ImportProblem[],
+    ignoredColumns: [] as string[],
+  }
   // csv-parse counts a CRLF inside quotes as two lines; count from the raw text the way editors do. The
   // callbacks run in file order (unlike the 'skip' event, which overtakes records still buffered).
   let consumedLines = 0
@@ -75,7 +89,10 @@ export async function importSubscribers(options: { store: SubscriberStore; input
     // With `raw`, csv-parse hands {record, raw} to on_record; its typings do not model that.
     on_record: ((value: { record: string[]; raw: string }) => ({ record: value.record, line: startLine(value.raw) })) as never,
     on_skip: (error, raw) => {
-      report.errors.push({ line: startLine(raw ?? ''), message: `not valid CSV: ${(error?.message ?? 'unreadable line').replace(/ at line \d+.*$/, '')}` })
+      report.errors.push({
+        line: startLine(raw ?? ''),
+        message: `not valid CSV: ${(error?.message ?? 'unreadable line').replace(/ at line \d+.*$/, '')}`,
+      })
       return undefined
     },
   })
@@ -99,7 +116,8 @@ export async function importSubscribers(options: { store: SubscriberStore; input
     batch.push(
       options.store.importRecord(subscriberRecord).then(
         ({ email, outcome }) => {
-          if (outcome === 'refused') report.refused.push({ line, message: `${email}: kept as it is; an import never re-subscribes someone who left or bounced` })
+          if (outcome === 'refused')
+            report.refused.push({ line, message: `${email}: kept as it is; an import never re-subscribes someone who left or bounced` })
           else report[outcome]++
         },
         (error: unknown) => void report.errors.push({ line, message: messageOf(error) }),
@@ -111,7 +129,8 @@ export async function importSubscribers(options: { store: SubscriberStore; input
     }
   }
   await Promise.all(batch)
-  if (header === null) throw new HeraldError('CSV_INVALID', 'the file is empty; expected a header row such as "email,tags,status"', { line: 1 })
+  if (header === null)
+    throw new HeraldError('CSV_INVALID', 'the file is empty; expected a header row such as "email,tags,status"', { line: 1 })
   report.errors.sort((a, b) => a.line - b.line)
   report.refused.sort((a, b) => a.line - b.line)
   return report
@@ -122,7 +141,11 @@ export async function importSubscribers(options: { store: SubscriberStore; input
  * exactly. Streams: one page of subscribers in memory at a time. Cells that a spreadsheet would run as a
  * formula get a leading `'`, which import removes again.
  */
-export async function exportSubscribers(options: { store: SubscriberStore; output: NodeJS.WritableStream; statuses?: readonly SubscriberStatus[] }): Promise<number> {
+export async function exportSubscribers(options: {
+  store: SubscriberStore
+  output: NodeJS.WritableStream
+  statuses?: readonly SubscriberStatus[]
+}): Promise<number> {
   const stringifier = stringify({ header: true, columns: [...CSV_COLUMNS], escape_formulas: true, record_delimiter: 'unix' })
   // The caller owns the output (it may be stdout): write into it without ending it.
   stringifier.pipe(options.output, { end: false })
@@ -160,13 +183,18 @@ function toRow(subscriber: Subscriber): Record<Column, string> {
 
 function readHeader(cells: string[], ignored: string[]): (Column | null)[] {
   const columns = cells.map((cell) => {
-    const name = cell.trim().toLowerCase().replace(/[\s-]+/g, '_')
+    const name = cell
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_')
     if ((CSV_COLUMNS as readonly string[]).includes(name)) return name as Column
     ignored.push(cell)
     return null
   })
   if (!columns.includes('email')) {
-    throw new HeraldError('CSV_INVALID', `the header row has no "email" column (columns Herald reads: ${CSV_COLUMNS.join(', ')})`, { line: 1 })
+    throw new HeraldError('CSV_INVALID', `the header row has no "email" column (columns Herald reads: ${CSV_COLUMNS.join(', ')})`, {
+      line: 1,
+    })
   }
   return columns
 }
@@ -180,10 +208,13 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
   if (email === '') throw new HeraldError('SUBSCRIBER_INVALID', 'no email address in this row', { field: 'email' })
   const status = values.get('status') || undefined
   if (status !== undefined && !(SUBSCRIBER_STATUSES as readonly string[]).includes(status.toLowerCase())) {
-    throw new HeraldError('SUBSCRIBER_INVALID', `unknown status ${JSON.stringify(status)} (expected ${SUBSCRIBER_STATUSES.join(', ')})`, { field: 'status' })
+    throw new HeraldError('SUBSCRIBER_INVALID', `unknown status ${JSON.stringify(status)} (expected ${SUBSCRIBER_STATUSES.join(', ')})`, {
+      field: 'status',
+    })
   }
   const cadence = values.get('cadence')
-  if (cadence && cadence !== 'instant') throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected instant)`, { field: 'cadence' })
+  if (cadence && cadence !== 'instant')
+    throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected instant)`, { field: 'cadence' })
   const consentSource = values.get('consent_source') || undefined
   return {
     email,

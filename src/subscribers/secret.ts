@@ -48,7 +48,9 @@ export async function resolveSecret(options: SecretOptions): Promise<string> {
   }
   options.logger.warn(
     { file },
-    `HERALD_SECRET is not set: generated a secret and kept it in ${file}. Every process that serves or sends links for this site must use the same secret: set HERALD_SECRET (make one with "openssl rand -base64 48") when running on more than one machine`,
+    `HERALD_SECRET is not set: generated a secret and kept it in ${file}. ` +
+      'Every process that serves or sends links for this site must use the same secret: ' +
+      'set HERALD_SECRET (make one with "openssl rand -base64 48") when running on more than one machine',
   )
   return secret
 }
@@ -67,6 +69,10 @@ async function readSecretFile(file: string): Promise<string | null> {
 function checkLength(secret: string, where: string): void {
   const bytes = Buffer.byteLength(secret, 'utf8')
   if (bytes < MIN_SECRET_BYTES) {
-    throw new HeraldError('SECRET_INVALID', `the secret is ${bytes} bytes long; at least ${MIN_SECRET_BYTES} are needed: ${HOW_TO_MAKE_ONE}`, { field: where })
+    throw new HeraldError(
+      'SECRET_INVALID',
+      `the secret is ${bytes} bytes long; at least ${MIN_SECRET_BYTES} are needed: ${HOW_TO_MAKE_ONE}`,
+      { field: where },
+    )
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { HeraldError } from '../errors.js'
-import { siteKeys, type SiteKeys } from '../infra/keys.js'
+import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 import { isSubscriberId, normaliseEmail } from '../mail/address.js'
 import { normaliseTags } from './tags.js'
@@ -43,10 +43,16 @@ export interface Subscriber {
   readonly consent: Consent
 }
 
-/** What `subscribe` did: `created` new; `activated` pending → active; `pending` still pending (tags/consent refreshed); `active` left alone; `resubscribed` unsubscribed/bounced → pending or active. */
+/**
+ * What `subscribe` did: `created` new; `activated` pending → active; `pending` still pending (tags/consent refreshed);
+ * `active` left alone; `resubscribed` unsubscribed/bounced → pending or active.
+ */
 export type SubscribeOutcome = 'created' | 'activated' | 'pending' | 'active' | 'resubscribed'
 
-/** Result of a status change: `changed`, `unchanged` (already in that status), `refused` (not allowed from `previous`), `missing` (no such subscriber). */
+/**
+ * Result of a status change: `changed`, `unchanged` (already in that status), `refused` (not allowed from `previous`),
+ * `missing` (no such subscriber).
+ */
 export interface TransitionResult {
   readonly outcome: 'changed' | 'unchanged' | 'refused' | 'missing'
   readonly previous: SubscriberStatus | null
@@ -91,7 +97,10 @@ const TRANSITION = loadLuaScript(new URL('./lua/transition.lua', import.meta.url
   }
 })
 const REMOVE = loadLuaScript(new URL('./lua/remove-subscriber.lua', import.meta.url), reply.integer)
-const IMPORT = loadLuaScript(new URL('./lua/import-subscriber.lua', import.meta.url), reply.oneOf<ImportOutcome>('created', 'updated', 'unchanged', 'refused'))
+const IMPORT = loadLuaScript(
+  new URL('./lua/import-subscriber.lua', import.meta.url),
+  reply.oneOf<ImportOutcome>('created', 'updated', 'unchanged', 'refused'),
+)
 const SET_TAGS = loadLuaScript(new URL('./lua/set-tags.lua', import.meta.url), reply.integer)
 
 /** Default page size for {@link SubscriberStore.stream}. */
@@ -233,7 +242,11 @@ export class SubscriberStore {
    * One page of subscribers in a status, ordered by id. Pass the returned `next` as `after` for the
    * following page; `next` is null after the last page.
    */
-  async page(options: { status: SubscriberStatus; after?: string | null; limit?: number }): Promise<{ subscribers: Subscriber[]; next: string | null }> {
+  async page(options: {
+    status: SubscriberStatus
+    after?: string | null
+    limit?: number
+  }): Promise<{ subscribers: Subscriber[]; next: string | null }> {
     const limit = Math.max(1, Math.min(options.limit ?? DEFAULT_BATCH_SIZE, 10_000))
     const start = options.after ? `(${options.after}` : '-'
     const ids = await this.redis.zrangebylex(this.statusKey(options.status), start, '+', 'LIMIT', 0, limit)
@@ -250,7 +263,10 @@ export class SubscriberStore {
    * memory at a time. A subscriber in that status for the whole walk is yielded exactly once; one that
    * leaves it before its batch is read is not yielded.
    */
-  async *stream(status: SubscriberStatus, options: { batchSize?: number; after?: string | null } = {}): AsyncGenerator<Subscriber[], void, undefined> {
+  async *stream(
+    status: SubscriberStatus,
+    options: { batchSize?: number; after?: string | null } = {},
+  ): AsyncGenerator<Subscriber[], void, undefined> {
     let after = options.after ?? null
     do {
       const page = await this.page({ status, after, limit: options.batchSize ?? DEFAULT_BATCH_SIZE })
@@ -272,13 +288,18 @@ export class SubscriberStore {
   async importRecord(record: SubscriberRecord): Promise<{ id: string; email: string; outcome: ImportOutcome }> {
     const address = normaliseEmail(record.email)
     const status = record.status ?? 'active'
-    if (!SUBSCRIBER_STATUSES.includes(status)) throw new HeraldError('SUBSCRIBER_INVALID', `unknown status ${JSON.stringify(status)}`, { field: 'status' })
+    if (!SUBSCRIBER_STATUSES.includes(status))
+      throw new HeraldError('SUBSCRIBER_INVALID', `unknown status ${JSON.stringify(status)}`, { field: 'status' })
     const now = this.timestamp()
     const createdAt = time(record.createdAt, 'created_at') ?? now
     const consentAt = time(record.consent?.at, 'consent_at') ?? createdAt
     const source = record.consent?.source ?? 'import'
-    if (!['form', 'import', 'cli'].includes(source)) throw new HeraldError('SUBSCRIBER_INVALID', `unknown consent source ${JSON.stringify(source)} (form, import or cli)`, { field: 'consent_source' })
-    const stamp = (value: string | null | undefined, field: string, applies: boolean) => (applies ? (time(value, field) ?? now) : (time(value, field) ?? ''))
+    if (!['form', 'import', 'cli'].includes(source))
+      throw new HeraldError('SUBSCRIBER_INVALID', `unknown consent source ${JSON.stringify(source)} (form, import or cli)`, {
+        field: 'consent_source',
+      })
+    const stamp = (value: string | null | undefined, field: string, applies: boolean) =>
+      applies ? (time(value, field) ?? now) : (time(value, field) ?? '')
     const fields: Record<string, string> = {
       email: address.email,
       status,
@@ -302,7 +323,12 @@ export class SubscriberStore {
     return { id: address.id, email: address.email, outcome }
   }
 
-  private async transition(id: string, from: readonly SubscriberStatus[], to: SubscriberStatus, fields: Record<string, string>): Promise<TransitionResult> {
+  private async transition(
+    id: string,
+    from: readonly SubscriberStatus[],
+    to: SubscriberStatus,
+    fields: Record<string, string>,
+  ): Promise<TransitionResult> {
     if (!isSubscriberId(id)) return { outcome: 'missing', previous: null }
     return runLua(this.redis, TRANSITION, this.scriptKeys(id), [id, from.join(' '), to, ...Object.entries(fields).flat()])
   }
@@ -325,7 +351,7 @@ export class SubscriberStore {
 }
 
 function toSubscriber(id: string, hash: Record<string, string> | null | undefined): Subscriber | null {
-  if (!hash || !hash.status || !hash.email) return null
+  if (!hash?.status || !hash.email) return null
   const orNull = (value: string | undefined) => (value ? value : null)
   let tags: string[] = []
   try {
@@ -356,13 +382,17 @@ function toSubscriber(id: string, hash: Record<string, string> | null | undefine
 
 /** Control characters become spaces (a bounce reply or user agent is shown in tables and CSV), then it is cut to `max`. */
 function clean(value: string, max: number): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, max)
+  return value
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, max)
 }
 
 /** Parses an optional ISO time from a record; blank → null; unreadable → SUBSCRIBER_INVALID naming the column. */
 function time(value: string | null | undefined, field: string): string | null {
   if (value === undefined || value === null || value.trim() === '') return null
   const date = new Date(value.trim())
-  if (Number.isNaN(date.getTime())) throw new HeraldError('SUBSCRIBER_INVALID', `cannot read ${JSON.stringify(value)} as a date; use ISO 8601`, { field })
+  if (Number.isNaN(date.getTime()))
+    throw new HeraldError('SUBSCRIBER_INVALID', `cannot read ${JSON.stringify(value)} as a date; use ISO 8601`, { field })
   return date.toISOString()
 }

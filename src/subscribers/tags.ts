@@ -17,9 +17,12 @@ export function normaliseTags(tags: readonly string[]): string[] {
     if (typeof raw !== 'string') throw new HeraldError('SUBSCRIBER_INVALID', 'expected tags to be strings', { field: 'tags' })
     const tag = raw.trim().normalize('NFC')
     if (tag === '') continue
-    if (/[\u0000-\u001f\u007f]/.test(tag)) throw new HeraldError('SUBSCRIBER_INVALID', 'a tag may not contain line breaks or control characters', { field: 'tags' })
-    if (/[,;]/.test(tag)) throw new HeraldError('SUBSCRIBER_INVALID', `a tag may not contain "," or ";" (got ${JSON.stringify(tag)})`, { field: 'tags' })
-    if ([...tag].length > MAX_TAG_LENGTH) throw new HeraldError('SUBSCRIBER_INVALID', `a tag may be at most ${MAX_TAG_LENGTH} characters long`, { field: 'tags' })
+    if (/[\u0000-\u001f\u007f]/.test(tag))
+      throw new HeraldError('SUBSCRIBER_INVALID', 'a tag may not contain line breaks or control characters', { field: 'tags' })
+    if (/[,;]/.test(tag))
+      throw new HeraldError('SUBSCRIBER_INVALID', `a tag may not contain "," or ";" (got ${JSON.stringify(tag)})`, { field: 'tags' })
+    if ([...tag].length > MAX_TAG_LENGTH)
+      throw new HeraldError('SUBSCRIBER_INVALID', `a tag may be at most ${MAX_TAG_LENGTH} characters long`, { field: 'tags' })
     const key = tag.toLowerCase()
     if (seen.has(key)) continue
     seen.add(key)

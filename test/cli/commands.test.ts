@@ -20,7 +20,23 @@ describe('herald posts', () => {
     expect(result.code, result.stderr).toBe(0)
     const rows = JSON.parse(result.stdout) as Array<Record<string, unknown>>
     expect(rows).toHaveLength(8)
-    for (const row of rows) expect(Object.keys(row)).toEqual(expect.arrayContaining(['file', 'slug', 'title', 'date', 'updated', 'status', 'tags', 'category', 'author', 'permalink', 'warnings', 'errors']))
+    for (const row of rows)
+      expect(Object.keys(row)).toEqual(
+        expect.arrayContaining([
+          'file',
+          'slug',
+          'title',
+          'date',
+          'updated',
+          'status',
+          'tags',
+          'category',
+          'author',
+          'permalink',
+          'warnings',
+          'errors',
+        ]),
+      )
     const byFile = new Map(rows.map((row) => [row.file, row]))
     expect(byFile.get('posts/000_349065e2717ee7fd.txt')).toMatchObject({ status: 'live', date: '2014-07-13T15:23:14+04:00' })
     expect(byFile.get('posts/002-scheduled.rst')).toMatchObject({ status: 'scheduled' })
@@ -30,7 +46,9 @@ describe('herald posts', () => {
 
   it('--now after a scheduled date makes it live; a readable table without --json', async () => {
     const later = await runHerald(['posts', '--site', site, '--json', '--now', '2030-04-21T00:00:00Z'], {})
-    expect((JSON.parse(later.stdout) as Array<{ file: string; status: string }>).find((row) => row.file === 'posts/002-scheduled.rst')?.status).toBe('live')
+    expect(
+      (JSON.parse(later.stdout) as Array<{ file: string; status: string }>).find((row) => row.file === 'posts/002-scheduled.rst')?.status,
+    ).toBe('live')
     const table = await runHerald(['posts', '--site', site], {})
     expect(table.stdout).toMatch(/^STATUS\s+DATE\s+SLUG\s+TITLE\s+TAGS/)
     expect(table.stdout).toContain('8 posts:')
@@ -42,7 +60,10 @@ describe('herald posts', () => {
     expect(broken.code).toBe(3)
     const rows = JSON.parse(broken.stdout) as Array<{ file: string; status: string; errors: string[] }>
     expect(rows).toHaveLength(9)
-    expect(rows.find((row) => row.file === 'posts/zz-broken.rst')).toMatchObject({ status: 'error', errors: [expect.stringMatching(/^posts\/zz-broken\.rst:2: date: cannot read "not a date"/)] })
+    expect(rows.find((row) => row.file === 'posts/zz-broken.rst')).toMatchObject({
+      status: 'error',
+      errors: [expect.stringMatching(/^posts\/zz-broken\.rst:2: date: cannot read "not a date"/)],
+    })
 
     await writeFile(path.join(site, 'herald.yml'), 'site:\n  url: not-a-url\n  title: X\n')
     const config = await runHerald(['posts', '--site', site], {})
@@ -97,7 +118,10 @@ describe('herald build', () => {
     await rm(path.join(site, 'public/rss.xml'))
     expect((await build()).stderr).toMatch(/build: 1 feeds written/)
     // A config change.
-    await writeFile(path.join(site, 'herald.yml'), (await readFile(path.join(site, 'herald.yml'), 'utf8')).replace('length: 10', 'length: 2'))
+    await writeFile(
+      path.join(site, 'herald.yml'),
+      (await readFile(path.join(site, 'herald.yml'), 'utf8')).replace('length: 10', 'length: 2'),
+    )
     expect((await build()).stderr).not.toContain('nothing changed')
   })
 
@@ -110,7 +134,10 @@ describe('herald build', () => {
   })
 
   it('exits 3 when a post is skipped, and still writes the feeds of the others', async () => {
-    const small = await makeSite({ 'posts/good.rst': post({ title: 'Good', slug: 'good', date: '2020-01-01' }), 'posts/bad.rst': 'no metadata\n' })
+    const small = await makeSite({
+      'posts/good.rst': post({ title: 'Good', slug: 'good', date: '2020-01-01' }),
+      'posts/bad.rst': 'no metadata\n',
+    })
     try {
       const result = await runHerald(['build', '--site', small], {})
       expect(result.code).toBe(3)

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openRedis } from '../../src/infra/redis.js'
 import { parseConfig } from '../../src/config.js'
+import { openRedis } from '../../src/infra/redis.js'
 import { silentLogger } from '../../src/log.js'
-import { siteConfig } from '../support/site.js'
 import { runHerald } from '../support/cli.js'
+import { siteConfig } from '../support/site.js'
 
 const NOTHING_THERE = 'redis://127.0.0.1:1'
 

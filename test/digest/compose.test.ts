@@ -3,24 +3,24 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Job } from 'bullmq'
-import { simpleParser } from 'mailparser'
 import { dkimVerify } from 'mailauth'
+import { simpleParser } from 'mailparser'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { parseConfig, type Config } from '../../src/config.js'
+import { DKIM_SIGNED_HEADERS } from '../../src/app/services.js'
+import { type Config, parseConfig } from '../../src/config.js'
 import { DigestComposer } from '../../src/digest/compose.js'
-import { EditionStore } from '../../src/editions/store.js'
+import { AnnouncementLedger } from '../../src/editions/announcements.js'
 import type { PostSnapshot } from '../../src/editions/snapshot.js'
+import { EditionStore } from '../../src/editions/store.js'
 import { silentLogger } from '../../src/log.js'
 import { loadTemplate } from '../../src/mail/render.js'
 import { createTransport } from '../../src/mail/transport.js'
-import { AnnouncementLedger } from '../../src/editions/announcements.js'
 import type { SendJobData } from '../../src/queue/queues.js'
 import { createSendProcessor } from '../../src/queue/send-job.js'
 import { SendLocks } from '../../src/queue/send-lock.js'
-import { DKIM_SIGNED_HEADERS } from '../../src/app/services.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { TokenSigner } from '../../src/subscribers/tokens.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { siteConfig } from '../support/site.js'
 
 const tokens = new TokenSigner({ secret: 'compose-test-secret-0123456789-abcdefghij' })
@@ -48,7 +48,15 @@ let config: Config
 
 beforeEach(async () => {
   outbox = await mkdtemp(path.join(tmpdir(), 'herald-compose-'))
-  config = parseConfig(siteConfig(['email:', '  from: "Blog <news@blog.example.org>"', '  postal_address: "1 Street"', `  outbox: ${JSON.stringify(outbox)}`].join('\n')), outbox, {})
+  config = parseConfig(
+    siteConfig(
+      ['email:', '  from: "Blog <news@blog.example.org>"', '  postal_address: "1 Street"', `  outbox: ${JSON.stringify(outbox)}`].join(
+        '\n',
+      ),
+    ),
+    outbox,
+    {},
+  )
 })
 
 afterEach(async () => {
@@ -66,7 +74,9 @@ describe('DigestComposer', () => {
     expect(one.subjectFor([snapshot('a'), snapshot('b'), snapshot('c')])).toBe('3 new posts on Test Blog')
     const russian = parseConfig(siteConfig('', { language: 'ru' }), outbox, {})
     expect((await composer(russian)).subjectFor([snapshot('a'), snapshot('b')])).toBe('2 новые записи в «Test Blog»')
-    expect((await composer(russian)).subjectFor(Array.from({ length: 5 }, (_, index) => snapshot(String(index))))).toBe('5 новых записей в «Test Blog»')
+    expect((await composer(russian)).subjectFor(Array.from({ length: 5 }, (_, index) => snapshot(String(index))))).toBe(
+      '5 новых записей в «Test Blog»',
+    )
     const custom = parseConfig(siteConfig('email:\n  subject: "{site}: {count} fresh"'), outbox, {})
     expect((await composer(custom)).subjectFor([snapshot('a'), snapshot('b')])).toBe('Test Blog: 2 fresh')
   })
@@ -104,10 +114,23 @@ describe('DigestComposer', () => {
   })
 
   it('escapes per-recipient values for HTML and leaves them plain in text', async () => {
-    await writeFile(path.join(outbox, 'custom.mjml'), '<mjml><mj-body><mj-section><mj-column><mj-text>To {{recipientEmail}}: <a href="{{unsubscribeUrl}}">x</a></mj-text></mj-column></mj-section></mj-body></mjml>')
-    const template = { name: 'custom', file: path.join(outbox, 'custom.mjml'), source: await readFile(path.join(outbox, 'custom.mjml'), 'utf8') }
+    await writeFile(
+      path.join(outbox, 'custom.mjml'),
+      '<mjml><mj-body><mj-section><mj-column>' +
+        '<mj-text>To {{recipientEmail}}: <a href="{{unsubscribeUrl}}">x</a></mj-text>' +
+        '</mj-column></mj-section></mj-body></mjml>',
+    )
+    const template = {
+      name: 'custom',
+      file: path.join(outbox, 'custom.mjml'),
+      source: await readFile(path.join(outbox, 'custom.mjml'), 'utf8'),
+    }
     const compose = new DigestComposer({ config, template, tokens })
-    const message = compose.personalise(await compose.compile([snapshot('a')]), { subscriberId: 'ab'.repeat(16), email: 'o\'neil&co@example.org' }, 'e1')
+    const message = compose.personalise(
+      await compose.compile([snapshot('a')]),
+      { subscriberId: 'ab'.repeat(16), email: "o'neil&co@example.org" },
+      'e1',
+    )
     expect(message.html).toContain('To o&#39;neil&amp;co@example.org')
     expect(message.text).toContain("To o'neil&co@example.org")
   })
@@ -117,10 +140,17 @@ describe('DigestComposer', () => {
     const transport = createTransport({
       config,
       logger: silentLogger(),
-      dkim: { domainName: 'blog.example.org', keySelector: 'herald', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), headerFieldNames: DKIM_SIGNED_HEADERS },
+      dkim: {
+        domainName: 'blog.example.org',
+        keySelector: 'herald',
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        headerFieldNames: DKIM_SIGNED_HEADERS,
+      },
     })
     const compose = await composer()
-    await transport.send(compose.personalise(await compose.compile([snapshot('a')]), { subscriberId: 'ab'.repeat(16), email: 'ann@example.org' }, 'e1'))
+    await transport.send(
+      compose.personalise(await compose.compile([snapshot('a')]), { subscriberId: 'ab'.repeat(16), email: 'ann@example.org' }, 'e1'),
+    )
     await transport.close()
     const [file] = (await readdir(outbox)).filter((name) => name.endsWith('.eml'))
     const raw = await readFile(path.join(outbox, file!))
@@ -162,7 +192,12 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
     const ids: string[] = []
     for (let index = 0; index < 30; index++) {
       const tags = index % 3 === 0 ? [] : index % 3 === 1 ? ['rust'] : ['go']
-      const { subscriber } = await subscribers.subscribe({ email: `r${index}@example.org`, tags, confirmed: true, consent: { source: 'cli' } })
+      const { subscriber } = await subscribers.subscribe({
+        email: `r${index}@example.org`,
+        tags,
+        confirmed: true,
+        consent: { source: 'cli' },
+      })
       ids.push(subscriber.id)
     }
     await editions.queueRecipients(claimed!.editionId, ids)
@@ -173,7 +208,11 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
     await locks.start()
     const send = createSendProcessor({ editions, subscribers, composer: compose, transport, locks, logger: silentLogger() })
     for (const subscriberId of ids) {
-      const job = { data: { editionId: claimed!.editionId, subscriberId }, attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job<SendJobData>
+      const job = {
+        data: { editionId: claimed!.editionId, subscriberId },
+        attemptsMade: 0,
+        opts: { attempts: 3 },
+      } as unknown as Job<SendJobData>
       expect(await send(job)).toBe('sent')
     }
     await locks.stop()
@@ -182,7 +221,11 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
     expect((await readdir(outbox)).filter((name) => name.endsWith('.eml'))).toHaveLength(30)
     expect(await editions.get(claimed!.editionId)).toMatchObject({ sent: 30, expected: 30 })
     // Sending again is a no-op: the ledger says sent.
-    const again = { data: { editionId: claimed!.editionId, subscriberId: ids[0]! }, attemptsMade: 0, opts: { attempts: 3 } } as unknown as Job<SendJobData>
+    const again = {
+      data: { editionId: claimed!.editionId, subscriberId: ids[0]! },
+      attemptsMade: 0,
+      opts: { attempts: 3 },
+    } as unknown as Job<SendJobData>
     expect(await send(again)).toBe('already-done')
   })
 })

@@ -3,10 +3,10 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EditionStore } from '../../src/editions/store.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
-import { runHerald, spawnHerald, type HeraldProcess } from '../support/cli.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type HeraldProcess, runHerald, spawnHerald } from '../support/cli.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { makeSite, post, siteConfig } from '../support/site.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp.js'
+import { type SmtpSink, startSmtpSink } from '../support/smtp.js'
 
 // Real processes, real Redis, a real SMTP server: the guarantees that matter most are about crashes and races.
 const SECRET = 'crash-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
@@ -74,7 +74,11 @@ describe('crashes and races', () => {
     sink.hold()
     // Wait until every acknowledged message is recorded as sent (the worker keeps running meanwhile).
     const [edition] = await editions.recent(1)
-    await until(async () => (await editions.get(edition!.id))!.sent === sink.messages.length, 10_000, 'acknowledged messages to be recorded')
+    await until(
+      async () => (await editions.get(edition!.id))!.sent === sink.messages.length,
+      10_000,
+      'acknowledged messages to be recorded',
+    )
     first.child.kill('SIGKILL')
     expect(await first.exited).toBe('SIGKILL')
     sink.discardHeld()
@@ -90,7 +94,10 @@ describe('crashes and races', () => {
 
     const counts = recipientsCount()
     expect([...counts.keys()].sort()).toEqual(emails)
-    expect([...counts.values()].every((count) => count === 1), JSON.stringify([...counts].filter(([, count]) => count !== 1))).toBe(true)
+    expect(
+      [...counts.values()].every((count) => count === 1),
+      JSON.stringify([...counts].filter(([, count]) => count !== 1)),
+    ).toBe(true)
     const done = await editions.get(edition!.id)
     expect(done).toMatchObject({ status: 'done', expected: 60, sent: 60, failed: 0 })
     // The sends interrupted by the kill are resent and counted as "possible duplicates" (docs/reliability.md).

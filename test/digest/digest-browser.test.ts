@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser.js'
 import { runHerald } from '../support/cli.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { copyExampleSite } from '../support/site.js'
 
 let browser: Browser
@@ -20,10 +20,16 @@ beforeAll(async () => {
   redis = await useTestRedis('look')
   site = await copyExampleSite()
   shots = await mkdtemp(path.join(tmpdir(), 'herald-digest-shots-'))
-  await runHerald(['subscribers', 'add', 'reader@example.org', '--confirmed', '--site', site], { REDIS_URL: redis.url, HERALD_PREFIX: redis.prefix })
+  await runHerald(['subscribers', 'add', 'reader@example.org', '--confirmed', '--site', site], {
+    REDIS_URL: redis.url,
+    HERALD_PREFIX: redis.prefix,
+  })
   // Every live post of the example site in one digest: the fixture (40%-wide image), a sidecar post with a
   // preview image and a fixed-width image, tables, code, Cyrillic.
-  const result = await runHerald(['run', '--site', site, '--announce-latest', '10', '--now', '2026-11-26T00:00:00Z'], { REDIS_URL: redis.url, HERALD_PREFIX: redis.prefix })
+  const result = await runHerald(['run', '--site', site, '--announce-latest', '10', '--now', '2026-11-26T00:00:00Z'], {
+    REDIS_URL: redis.url,
+    HERALD_PREFIX: redis.prefix,
+  })
   expect(result.code, result.stderr).toBe(0)
   const outbox = path.join(site, 'outbox')
   const [file] = (await readdir(outbox)).filter((name) => name.endsWith('.eml'))
@@ -53,7 +59,13 @@ describe('the example digest as a reader sees it', () => {
             .map((element) => element.tagName.toLowerCase() + '.' + element.className)
           const images = [...document.images].map((image) => ({ src: image.getAttribute('src'), alt: image.getAttribute('alt') }))
           return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, overflowing, images, text: document.body.innerText }
-        })()`)) as { scrollWidth: number; clientWidth: number; overflowing: string[]; images: Array<{ src: string | null; alt: string | null }>; text: string }
+        })()`)) as {
+          scrollWidth: number
+          clientWidth: number
+          overflowing: string[]
+          images: Array<{ src: string | null; alt: string | null }>
+          text: string
+        }
         expect(layout.scrollWidth, `overflowing: ${layout.overflowing.slice(0, 5).join(', ')}`).toBeLessThanOrEqual(layout.clientWidth)
         expect(layout.images.length).toBeGreaterThanOrEqual(3)
         for (const image of layout.images) expect(image.alt?.trim(), `alt of ${image.src}`).toBeTruthy()

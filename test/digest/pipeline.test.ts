@@ -1,18 +1,18 @@
 import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Job } from 'bullmq'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createMetricsRegistry, registerPipelineMetrics } from '../../src/app/metrics.js'
 import { EditionStore } from '../../src/editions/store.js'
 import { silentLogger } from '../../src/log.js'
-import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
-import { openQueues, type EditionJobData } from '../../src/queue/queues.js'
-import { createMetricsRegistry, registerPipelineMetrics } from '../../src/app/metrics.js'
 import { CycleStatsStore } from '../../src/publishing/cycle-stats.js'
+import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
+import { type EditionJobData, openQueues } from '../../src/queue/queues.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { runHerald } from '../support/cli.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { makeSite, post, siteConfig } from '../support/site.js'
-import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../support/smtp.js'
+import { type ReceivedMessage, type SmtpSink, startSmtpSink } from '../support/smtp.js'
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 
@@ -29,7 +29,15 @@ let redis: TestRedis
 let setup: Setup
 
 const config = siteConfig(
-  ['email:', '  from: "Test Blog <news@blog.example.org>"', '  postal_address: "1 Test Street, Testville"', '  attempts: 3', '  backoff_ms: 50', 'http:', '  public_url: https://news.example.org/'].join('\n'),
+  [
+    'email:',
+    '  from: "Test Blog <news@blog.example.org>"',
+    '  postal_address: "1 Test Street, Testville"',
+    '  attempts: 3',
+    '  backoff_ms: 50',
+    'http:',
+    '  public_url: https://news.example.org/',
+  ].join('\n'),
 )
 const oldPosts = {
   'posts/old-1.rst': post({ title: 'Old one', slug: 'old-1', date: '2020-01-01 10:00', tags: 'rust' }),
@@ -72,7 +80,7 @@ const byRecipient = (messages: readonly ReceivedMessage[]) => {
 }
 
 describe('herald run: new posts reach every subscriber exactly once', () => {
-  it('first activation mails nothing; then each subscriber gets one email with exactly the new posts; a second run sends nothing', async () => {
+  it('first activation mails nothing; then each subscriber gets one email with exactly the new posts; a rerun sends nothing', async () => {
     const emails = ['ann@example.org', 'bob@example.org', 'cyd@example.net', 'dee@example.com', 'eve@example.org']
     for (const email of emails) await subscribe(email)
 
@@ -80,7 +88,11 @@ describe('herald run: new posts reach every subscriber exactly once', () => {
     expect(first.code, first.stderr).toBe(0)
     expect(setup.sink.messages).toHaveLength(0)
 
-    await addPost('new-1.rst', { title: 'Fresh & new <post>', slug: 'fresh', date: '2024-05-01 10:00', tags: 'rust' }, 'Fresh body with a `link </about/>`__.\n')
+    await addPost(
+      'new-1.rst',
+      { title: 'Fresh & new <post>', slug: 'fresh', date: '2024-05-01 10:00', tags: 'rust' },
+      'Fresh body with a `link </about/>`__.\n',
+    )
     // Backdated: older than everything announced so far, but never announced, so it is new.
     await addPost('new-2.rst', { title: 'Backdated post', slug: 'backdated', date: '2019-01-01 10:00', tags: 'go' })
     const second = await setup.run()
@@ -101,7 +113,11 @@ describe('herald run: new posts reach every subscriber exactly once', () => {
       expect(mail.text).toContain('Backdated post')
       expect(mail.from?.value[0]).toMatchObject({ name: 'Test Blog', address: 'news@blog.example.org' })
       // mailparser groups the List-* headers (RFC 2369/2919/8058) under "list".
-      const list = mail.headers.get('list') as { unsubscribe: { url: string; mail: string }; 'unsubscribe-post': { name: string }; id: { id: string } }
+      const list = mail.headers.get('list') as {
+        unsubscribe: { url: string; mail: string }
+        'unsubscribe-post': { name: string }
+        id: { id: string }
+      }
       const listUnsubscribe = list.unsubscribe
       expect(listUnsubscribe.url).toMatch(/^https:\/\/news\.example\.org\/unsubscribe\?token=/)
       expect(listUnsubscribe.mail).toBe('news@blog.example.org?subject=unsubscribe')
@@ -120,7 +136,11 @@ describe('herald run: new posts reach every subscriber exactly once', () => {
   it('an edited post is not new again', async () => {
     await subscribe('ann@example.org')
     await setup.run()
-    await addPost('old-1.rst', { title: 'Old one, edited', slug: 'old-1', date: '2020-01-01 10:00', tags: 'rust', updated: '2024-01-01 10:00' }, 'Edited.\n')
+    await addPost(
+      'old-1.rst',
+      { title: 'Old one, edited', slug: 'old-1', date: '2020-01-01 10:00', tags: 'rust', updated: '2024-01-01 10:00' },
+      'Edited.\n',
+    )
     const result = await setup.run()
     expect(result.code).toBe(0)
     expect(setup.sink.messages).toHaveLength(0)
@@ -170,7 +190,8 @@ describe('herald run: guarding the archive', () => {
     await subscribe('ann@example.org')
     await setup.run()
     // As if site.url or the permalink pattern had changed: every post looks new.
-    for (let index = 0; index < 11; index++) await addPost(`moved-${index}.rst`, { title: `Moved ${index}`, slug: `moved-${index}`, date: '2021-01-01 10:00' })
+    for (let index = 0; index < 11; index++)
+      await addPost(`moved-${index}.rst`, { title: `Moved ${index}`, slug: `moved-${index}`, date: '2021-01-01 10:00' })
     const refused = await setup.run()
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('11 posts are new at once (email.max_edition_posts is 10): nothing was mailed')
@@ -189,7 +210,7 @@ describe('herald run: guarding the archive', () => {
 })
 
 describe('herald run: failures', () => {
-  it('retries a 451 until accepted (one email), does not retry a 550, marks that subscriber bounced, and the others are unaffected', async () => {
+  it('retries a 451 until accepted (one email), does not retry a 550, marks that subscriber bounced, others unaffected', async () => {
     for (const email of ['ok1@example.org', 'greylisted@example.org', 'gone@example.org', 'ok2@example.org']) await subscribe(email)
     await setup.run()
     setup.sink.setPolicy((address, attempt) => {
@@ -228,8 +249,17 @@ describe('herald run: failures', () => {
     // Run only the fan-out (as a worker would), so both sends are queued before bob leaves.
     const [editionId] = await setup.editions.openIds()
     const queues = openQueues(redis.redis, redis.prefix)
-    const fanout = createFanoutProcessor({ editions: setup.editions, subscribers: setup.store, queues, sendOptions: {}, logger: silentLogger() })
-    expect(await fanout({ data: { editionId: editionId! }, updateProgress: async () => {} } as unknown as Job<EditionJobData>)).toEqual({ queued: 2, repaired: 0 })
+    const fanout = createFanoutProcessor({
+      editions: setup.editions,
+      subscribers: setup.store,
+      queues,
+      sendOptions: {},
+      logger: silentLogger(),
+    })
+    expect(await fanout({ data: { editionId: editionId! }, updateProgress: async () => {} } as unknown as Job<EditionJobData>)).toEqual({
+      queued: 2,
+      repaired: 0,
+    })
     await queues.close()
     const bob = await setup.store.getByEmail('bob@example.org')
     await setup.store.unsubscribe(bob!.id)
@@ -252,7 +282,11 @@ describe('metrics after runs', () => {
 
     const registry = createMetricsRegistry()
     const queues = openQueues(redis.redis, redis.prefix)
-    registerPipelineMetrics(registry, { editions: setup.editions, queues, cycles: new CycleStatsStore({ redis: redis.redis, prefix: redis.prefix }) }, silentLogger())
+    registerPipelineMetrics(
+      registry,
+      { editions: setup.editions, queues, cycles: new CycleStatsStore({ redis: redis.redis, prefix: redis.prefix }) },
+      silentLogger(),
+    )
     const text = await registry.metrics()
     await queues.close()
     expect(text).toContain('# TYPE herald_sends_total counter')
@@ -293,7 +327,11 @@ describe('herald preview and herald status', () => {
     await setup.run()
     const result = await runHerald(['status', '--site', setup.site, '--json'], setup.env)
     expect(result.code, result.stderr).toBe(0)
-    const status = JSON.parse(result.stdout) as { editions: Array<Record<string, unknown>>; subscribers: Record<string, number>; queues: Record<string, Record<string, number>> }
+    const status = JSON.parse(result.stdout) as {
+      editions: Array<Record<string, unknown>>
+      subscribers: Record<string, number>
+      queues: Record<string, Record<string, number>>
+    }
     expect(status.editions).toEqual([expect.objectContaining({ posts: 1, status: 'done', sent: 1, failed: 0, pending: 0 })])
     expect(status.subscribers).toMatchObject({ active: 1, total: 1 })
     expect(status.queues.sends).toMatchObject({ waiting: 0, active: 0 })

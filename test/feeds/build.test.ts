@@ -1,14 +1,14 @@
-import { readFile, readdir, stat, utimes } from 'node:fs/promises'
+import { readdir, readFile, stat, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { parseFeed } from '@rowanmanning/feed-parser'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig, parseConfig, type Config } from '../../src/config.js'
+import { type Config, loadConfig, parseConfig } from '../../src/config.js'
 import { buildFeeds } from '../../src/feeds/build.js'
 import { checkXml } from '../../src/feeds/check.js'
+import { silentLogger } from '../../src/log.js'
 import { loadPosts } from '../../src/posts/load.js'
 import { createRstRenderer } from '../../src/posts/rst.js'
 import type { Post } from '../../src/posts/types.js'
-import { silentLogger } from '../../src/log.js'
 import { makePost } from '../support/posts.js'
 import { copyExampleSite, makeSite, siteConfig } from '../support/site.js'
 import { startHub } from './support/hub.js'
@@ -106,7 +106,10 @@ describe('the example site', () => {
 
   it('leaves drafts, private and future posts out until their date', async () => {
     const hidden = ['k8s-operators-draft', 'private-note', 'fedora-45-release-party']
-    const all = async () => (await Promise.all((await filesUnder(config.outputDir)).map((file) => readFile(path.join(config.outputDir, file), 'utf8')))).join('\n')
+    const all = async () =>
+      (await Promise.all((await filesUnder(config.outputDir)).map((file) => readFile(path.join(config.outputDir, file), 'utf8')))).join(
+        '\n',
+      )
 
     const before = await buildFeeds({ config, posts, now: new Date('2027-01-01T00:00:00Z'), logger: silentLogger() })
     for (const slug of hidden) expect(await all()).not.toContain(`/posts/${slug}/`)
@@ -152,10 +155,21 @@ describe('rebuilding', () => {
     await buildFeeds({ config, posts: postsV1, now, logger: silentLogger() })
     const changed = [postsV1[0]!, { ...postsV1[1]!, html: '<p>Corrected.</p>', contentHash: 'hash-beta-2' }]
     const result = await buildFeeds({ config, posts: changed, now, logger: silentLogger() })
-    expect(result.feeds.written.sort()).toEqual(['categories/y.atom', 'categories/y.json', 'categories/y.xml', 'feed.atom', 'feed.json', 'rss.xml'])
+    expect(result.feeds.written.sort()).toEqual([
+      'categories/y.atom',
+      'categories/y.json',
+      'categories/y.xml',
+      'feed.atom',
+      'feed.json',
+      'rss.xml',
+    ])
     expect(result.feeds.unchanged.sort()).toEqual([
-      'categories/cat_news.atom', 'categories/cat_news.json', 'categories/cat_news.xml',
-      'categories/x.atom', 'categories/x.json', 'categories/x.xml',
+      'categories/cat_news.atom',
+      'categories/cat_news.json',
+      'categories/cat_news.xml',
+      'categories/x.atom',
+      'categories/x.json',
+      'categories/x.xml',
     ])
   })
 
@@ -173,10 +187,22 @@ describe('rebuilding', () => {
 
     const changed = [{ ...postsV1[0]!, title: 'Alpha, renamed' }, postsV1[1]!]
     const third = await buildFeeds({ config, posts: changed, now, logger: silentLogger() })
-    const pinged = hub.requests.slice(12).map((request) => request.form['hub.url']).sort()
+    const pinged = hub.requests
+      .slice(12)
+      .map((request) => request.form['hub.url'])
+      .sort()
     expect(pinged).toEqual(
-      ['categories/cat_news.atom', 'categories/cat_news.json', 'categories/cat_news.xml', 'categories/x.atom', 'categories/x.json', 'categories/x.xml', 'feed.atom', 'feed.json', 'rss.xml']
-        .map((file) => `https://blog.example.org/${file}`),
+      [
+        'categories/cat_news.atom',
+        'categories/cat_news.json',
+        'categories/cat_news.xml',
+        'categories/x.atom',
+        'categories/x.json',
+        'categories/x.xml',
+        'feed.atom',
+        'feed.json',
+        'rss.xml',
+      ].map((file) => `https://blog.example.org/${file}`),
     )
     expect(third.websub?.failed).toEqual([])
     const atom = await readFile(path.join(config.outputDir, 'feed.atom'), 'utf8')

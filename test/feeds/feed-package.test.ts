@@ -2,13 +2,19 @@ import { Feed } from 'feed'
 import { describe, expect, it } from 'vitest'
 import { checkXml } from '../../src/feeds/check.js'
 import { feedAttribute, feedCdata, feedText, finishFeedXml } from '../../src/feeds/feed6.js'
-import { parseXml, elements, child } from './support/xml.js'
+import { child, elements, parseXml } from './support/xml.js'
 
 // What `feed` 6.0 gets wrong on its own (DESIGN.md), measured here so that an upgrade that changes any of it
 // shows up as a failing test next to the workaround that depends on it.
 describe('the feed package, used naively', () => {
   const naive = (item: Partial<Parameters<Feed['addItem']>[0]> = {}) => {
-    const feed = new Feed({ title: 'Blog', id: 'https://blog.example.org/', link: 'https://blog.example.org/', updated: new Date(0), generator: false })
+    const feed = new Feed({
+      title: 'Blog',
+      id: 'https://blog.example.org/',
+      link: 'https://blog.example.org/',
+      updated: new Date(0),
+      generator: false,
+    })
     feed.addItem({ title: 'T', link: 'https://blog.example.org/p/', date: new Date('2014-07-13T11:23:14Z'), ...item })
     return feed
   }

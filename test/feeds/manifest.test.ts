@@ -15,7 +15,13 @@ const at = (iso: string) => ({ iso, ms: Date.parse(iso) })
 const now = new Date('2025-01-01T00:00:00Z')
 const posts = [
   makePost({ slug: 'alpha', date: at('2024-01-01T10:00:00+03:00'), tags: ['x'] }),
-  makePost({ slug: 'beta', date: at('2024-02-01T10:00:00+03:00'), tags: ['y'], teaserHtml: '<p>t</p>', previewImage: 'https://blog.example.org/a.png' }),
+  makePost({
+    slug: 'beta',
+    date: at('2024-02-01T10:00:00+03:00'),
+    tags: ['y'],
+    teaserHtml: '<p>t</p>',
+    previewImage: 'https://blog.example.org/a.png',
+  }),
 ]
 
 async function site() {
@@ -62,7 +68,14 @@ describe('buildFeeds with a manifest', () => {
 
     const changed = [posts[0]!, { ...posts[1]!, title: 'Beta, renamed' }]
     const third = await buildFeeds({ config, posts: changed, now, logger: silentLogger(), manifest })
-    expect(third.feeds.written.sort()).toEqual(['categories/y.atom', 'categories/y.json', 'categories/y.xml', 'feed.atom', 'feed.json', 'rss.xml'])
+    expect(third.feeds.written.sort()).toEqual([
+      'categories/y.atom',
+      'categories/y.json',
+      'categories/y.xml',
+      'feed.atom',
+      'feed.json',
+      'rss.xml',
+    ])
   })
 
   it('rewrites a file that was changed or removed behind its back', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { parseConfig, type Config } from '../../src/config.js'
+import { type Config, parseConfig } from '../../src/config.js'
 import { planFeeds } from '../../src/feeds/plan.js'
 import { makePost } from '../support/posts.js'
 import { siteConfig } from '../support/site.js'
 
-const configWith = (feeds = '', site: Parameters<typeof siteConfig>[1] = {}): Config => parseConfig(siteConfig(feeds, site), '/tmp/site', {})
+const configWith = (feeds = '', site: Parameters<typeof siteConfig>[1] = {}): Config =>
+  parseConfig(siteConfig(feeds, site), '/tmp/site', {})
 const at = (iso: string) => ({ iso, ms: Date.parse(iso) })
 
 describe('planFeeds', () => {
@@ -19,9 +20,24 @@ describe('planFeeds', () => {
     expect(plan.conflicts).toEqual([])
     expect(plan.feeds.map((feed) => [feed.scope.kind, feed.title, feed.homeUrl, feed.files.map((file) => file.path)])).toEqual([
       ['site', 'Test Blog', 'https://blog.example.org/', ['rss.xml', 'feed.atom', 'feed.json']],
-      ['tag', 'Test Blog (docker)', 'https://blog.example.org/categories/docker/', ['categories/docker.xml', 'categories/docker.atom', 'categories/docker.json']],
-      ['tag', 'Test Blog (Контейнеры)', 'https://blog.example.org/categories/konteinery/', ['categories/konteinery.xml', 'categories/konteinery.atom', 'categories/konteinery.json']],
-      ['category', 'Test Blog (ops)', 'https://blog.example.org/categories/cat_ops/', ['categories/cat_ops.xml', 'categories/cat_ops.atom', 'categories/cat_ops.json']],
+      [
+        'tag',
+        'Test Blog (docker)',
+        'https://blog.example.org/categories/docker/',
+        ['categories/docker.xml', 'categories/docker.atom', 'categories/docker.json'],
+      ],
+      [
+        'tag',
+        'Test Blog (Контейнеры)',
+        'https://blog.example.org/categories/konteinery/',
+        ['categories/konteinery.xml', 'categories/konteinery.atom', 'categories/konteinery.json'],
+      ],
+      [
+        'category',
+        'Test Blog (ops)',
+        'https://blog.example.org/categories/cat_ops/',
+        ['categories/cat_ops.xml', 'categories/cat_ops.atom', 'categories/cat_ops.json'],
+      ],
     ])
     expect(plan.feeds[0]!.files.map((file) => file.url)).toEqual([
       'https://blog.example.org/rss.xml',
@@ -57,7 +73,11 @@ describe('planFeeds', () => {
 
   it('encodes non-ASCII paths the way Nikola encodes links', () => {
     const plan = planFeeds(configWith('feeds:\n  paths:\n    rss: "лента.xml"\n  tags: false\n  categories: false'), posts)
-    expect(plan.feeds[0]!.files[0]).toEqual({ format: 'rss', path: 'лента.xml', url: 'https://blog.example.org/%D0%BB%D0%B5%D0%BD%D1%82%D0%B0.xml' })
+    expect(plan.feeds[0]!.files[0]).toEqual({
+      format: 'rss',
+      path: 'лента.xml',
+      url: 'https://blog.example.org/%D0%BB%D0%B5%D0%BD%D1%82%D0%B0.xml',
+    })
   })
 
   it('titles keep the tag as written, markup and all (renderers escape it)', () => {

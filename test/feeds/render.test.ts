@@ -13,11 +13,34 @@ import { child, elements, fastXmlVerdict, parseXml, validateJsonFeed, type XmlEl
 const at = (iso: string) => ({ iso, ms: Date.parse(iso) })
 
 const FIXTURE_TAGS = [
-  'virtualization', 'containers', 'clouds', 'redhat', 'libvirt', 'systemd', 'openshift', 'geard', 'docker', 'hadoop', 'yarn', 'dockercon',
-  'selinux', 'google', 'ibm', 'rackspace', 'atomic', 'coreos', 'etcd', 'kubernetes', 'microsoft', 'mesosphere', 'saltstack',
+  'virtualization',
+  'containers',
+  'clouds',
+  'redhat',
+  'libvirt',
+  'systemd',
+  'openshift',
+  'geard',
+  'docker',
+  'hadoop',
+  'yarn',
+  'dockercon',
+  'selinux',
+  'google',
+  'ibm',
+  'rackspace',
+  'atomic',
+  'coreos',
+  'etcd',
+  'kubernetes',
+  'microsoft',
+  'mesosphere',
+  'saltstack',
 ]
 const FIXTURE_PERMALINK =
-  'https://blog.example.org/posts/%D0%9A%D0%BE%D1%80%D0%BE%D1%82%D0%BA%D0%B8%D0%B5-%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8-%D0%BE-%D0%BA%D0%BE%D0%BD%D1%82%D0%B5%D0%B9%D0%BD%D0%B5%D1%80%D0%B0%D1%85-%D0%B8-%D0%B2%D0%B8%D1%80%D1%82%D1%83%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D0%B8/'
+  'https://blog.example.org/posts/%D0%9A%D0%BE%D1%80%D0%BE%D1%82%D0%BA%D0%B8%D0%B5-%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8-' +
+  '%D0%BE-%D0%BA%D0%BE%D0%BD%D1%82%D0%B5%D0%B9%D0%BD%D0%B5%D1%80%D0%B0%D1%85-%D0%B8-' +
+  '%D0%B2%D0%B8%D1%80%D1%82%D1%83%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D0%B8/'
 
 const fixturePost = (overrides: Partial<Post> = {}) =>
   makePost({
@@ -72,7 +95,8 @@ interface JsonFeed {
   items: Record<string, unknown>[]
 }
 
-const atomLink = (entry: XmlElement, rel: string) => entry.children.filter((element) => element.name === 'link' && element.attributes.rel === rel)
+const atomLink = (entry: XmlElement, rel: string) =>
+  entry.children.filter((element) => element.name === 'link' && element.attributes.rel === rel)
 
 describe('a post shaped like the fixture', () => {
   const { atomEntries, rssItems, json } = renderAll(documentFor([fixturePost()]))
@@ -122,7 +146,12 @@ describe('a post shaped like the fixture', () => {
 
 describe('entry ids', () => {
   it('use the guid metadata as written when set, with isPermaLink="false"', () => {
-    for (const guid of ['post-42', 'urn:uuid:8f0c2b7e-6a55-4a43-9d2c-3f5a1c2e9b10', 'https://old.example.org/?p=42&x=1', 'https://blog.example.org/posts/Короткие/']) {
+    for (const guid of [
+      'post-42',
+      'urn:uuid:8f0c2b7e-6a55-4a43-9d2c-3f5a1c2e9b10',
+      'https://old.example.org/?p=42&x=1',
+      'https://blog.example.org/posts/Короткие/',
+    ]) {
       const { atomEntries, rssItems, json } = renderAll(documentFor([makePost({ slug: 'guided', guid })]))
       expect(child(atomEntries[0]!, 'id').text).toBe(guid)
       expect(child(rssItems[0]!, 'guid').text).toBe(guid)
@@ -190,8 +219,16 @@ describe('content modes', () => {
   it('full posts by default, with the teaser (or description, or first paragraph) as summary', () => {
     const { atomEntries, rssItems, json } = renderAll(documentFor([teased, described, plain]))
     expect(rssItems.map((item) => child(item, 'content:encoded').text)).toEqual([teased.html, described.html, plain.html])
-    expect(rssItems.map((item) => child(item, 'description').text)).toEqual(['<p>Intro.</p>', '<p>A description.</p>', '<p>First &amp; only.</p>'])
-    expect(atomEntries.map((entry) => child(entry, 'summary').text)).toEqual(['<p>Intro.</p>', '<p>A description.</p>', '<p>First &amp; only.</p>'])
+    expect(rssItems.map((item) => child(item, 'description').text)).toEqual([
+      '<p>Intro.</p>',
+      '<p>A description.</p>',
+      '<p>First &amp; only.</p>',
+    ])
+    expect(atomEntries.map((entry) => child(entry, 'summary').text)).toEqual([
+      '<p>Intro.</p>',
+      '<p>A description.</p>',
+      '<p>First &amp; only.</p>',
+    ])
     expect(json.items.map((item) => item.summary)).toEqual(['Intro.', 'A description.', 'First & only.'])
   })
 
@@ -202,7 +239,9 @@ describe('content modes', () => {
     expect(child(rssItems[0]!, 'content:encoded').text).toBe(teaser)
     expect(child(rssItems[0]!, 'description').text).toBe('<p>Intro.</p>')
     expect(json.items[0]!.content_html).toBe(teaser)
-    expect(json.items[1]!.content_html).toBe('<p>First &amp; only.</p>\n<p><a href="https://blog.example.org/posts/plain/">Read more…</a></p>')
+    expect(json.items[1]!.content_html).toBe(
+      '<p>First &amp; only.</p>\n<p><a href="https://blog.example.org/posts/plain/">Read more…</a></p>',
+    )
     expect(JSON.stringify(json)).not.toContain('Rest of it.')
   })
 })
@@ -211,8 +250,15 @@ describe('enclosures, external links and hubs', () => {
   it('previewimage becomes an RSS enclosure (length 0, type from the extension), an Atom enclosure link and the JSON image', () => {
     const post = makePost({ slug: 'pictured', previewImage: 'https://blog.example.org/images/%D0%BA.JPG' })
     const { atomEntries, rssItems, json } = renderAll(documentFor([post]))
-    expect(child(rssItems[0]!, 'enclosure').attributes).toEqual({ url: 'https://blog.example.org/images/%D0%BA.JPG', length: '0', type: 'image/jpeg' })
-    expect(atomLink(atomEntries[0]!, 'enclosure')[0]!.attributes).toMatchObject({ href: 'https://blog.example.org/images/%D0%BA.JPG', type: 'image/jpeg' })
+    expect(child(rssItems[0]!, 'enclosure').attributes).toEqual({
+      url: 'https://blog.example.org/images/%D0%BA.JPG',
+      length: '0',
+      type: 'image/jpeg',
+    })
+    expect(atomLink(atomEntries[0]!, 'enclosure')[0]!.attributes).toMatchObject({
+      href: 'https://blog.example.org/images/%D0%BA.JPG',
+      type: 'image/jpeg',
+    })
     expect(json.items[0]!.image).toBe('https://blog.example.org/images/%D0%BA.JPG')
   })
 
@@ -240,7 +286,11 @@ describe('enclosures, external links and hubs', () => {
       ['hub', 'https://hub.example.com/publish?x=1&y=2'],
     ])
     expect(child(rss, 'link').text).toBe('https://blog.example.org/')
-    expect(json).toMatchObject({ feed_url: 'https://blog.example.org/feed.json', home_page_url: 'https://blog.example.org/', hubs: [{ type: 'WebSub', url: 'https://hub.example.com/publish?x=1&y=2' }] })
+    expect(json).toMatchObject({
+      feed_url: 'https://blog.example.org/feed.json',
+      home_page_url: 'https://blog.example.org/',
+      hubs: [{ type: 'WebSub', url: 'https://hub.example.com/publish?x=1&y=2' }],
+    })
   })
 
   it('no hub links without a hub', () => {

@@ -20,7 +20,9 @@ describe('notifyHub', () => {
     expect(hub.requests.map((request) => request.form).sort((a, b) => a['hub.url']!.localeCompare(b['hub.url']!))).toEqual(
       [...feeds].sort().map((url) => ({ 'hub.mode': 'publish', 'hub.url': url })),
     )
-    expect(hub.requests.every((request) => request.method === 'POST' && request.contentType === 'application/x-www-form-urlencoded')).toBe(true)
+    expect(hub.requests.every((request) => request.method === 'POST' && request.contentType === 'application/x-www-form-urlencoded')).toBe(
+      true,
+    )
     expect(lines().filter((line) => line.level >= 40)).toEqual([])
   })
 
@@ -30,7 +32,10 @@ describe('notifyHub', () => {
     const { logger, lines } = memoryLogger()
     const result = await notifyHub({ hubUrl: hub.url, feedUrls: feeds, fetch, logger })
     expect(result.notified).toEqual([])
-    expect(result.failed.map((failure) => failure.error)).toEqual(['the hub answered 500 Internal Server Error', 'the hub answered 500 Internal Server Error'])
+    expect(result.failed.map((failure) => failure.error)).toEqual([
+      'the hub answered 500 Internal Server Error',
+      'the hub answered 500 Internal Server Error',
+    ])
     expect(lines().filter((line) => line.level === 40)).toHaveLength(2)
   })
 
@@ -44,10 +49,11 @@ describe('notifyHub', () => {
     expect(result.failed).toHaveLength(10)
     expect(result.failed[0]!.error).toMatch(/ECONNREFUSED/)
     expect(result.failed[9]!.error).toMatch(/^not tried/)
-    expect(lines().filter((line) => line.level === 40).map((line) => line.msg)).toEqual([
-      expect.stringContaining('could not notify'),
-      expect.stringContaining('9 more feed(s) not announced'),
-    ])
+    expect(
+      lines()
+        .filter((line) => line.level === 40)
+        .map((line) => line.msg),
+    ).toEqual([expect.stringContaining('could not notify'), expect.stringContaining('9 more feed(s) not announced')])
   })
 
   it('gives up on a request after the timeout', async () => {

@@ -1,12 +1,20 @@
-import { mkdtemp, readFile, readdir, stat, utimes, writeFile, mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { writeFeedFiles, type RenderedFeedFile } from '../../src/feeds/write.js'
+import { type RenderedFeedFile, writeFeedFiles } from '../../src/feeds/write.js'
 
 const outputDir = () => mkdtemp(path.join(tmpdir(), 'herald-feeds-'))
-const rss = (body: string): RenderedFeedFile => ({ format: 'rss', path: 'rss.xml', content: `<?xml version="1.0"?>\n<rss version="2.0"><channel>${body}</channel></rss>\n` })
-const json: RenderedFeedFile = { format: 'json', path: 'categories/x.json', content: '{"version":"https://jsonfeed.org/version/1.1","items":[]}\n' }
+const rss = (body: string): RenderedFeedFile => ({
+  format: 'rss',
+  path: 'rss.xml',
+  content: `<?xml version="1.0"?>\n<rss version="2.0"><channel>${body}</channel></rss>\n`,
+})
+const json: RenderedFeedFile = {
+  format: 'json',
+  path: 'categories/x.json',
+  content: '{"version":"https://jsonfeed.org/version/1.1","items":[]}\n',
+}
 const PAST = new Date('2020-01-01T00:00:00Z')
 
 describe('writeFeedFiles', () => {

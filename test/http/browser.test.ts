@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../support/browser.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp.js'
+import { type SmtpSink, startSmtpSink } from '../support/smtp.js'
 import { startService, type TestService } from './support.js'
 
 let sink: SmtpSink

@@ -1,13 +1,13 @@
-import { utimes, writeFile, rename } from 'node:fs/promises'
-import path from 'node:path'
+import { rename, utimes, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
+import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { acceptsGzip } from '../../src/http/feeds.js'
 import { Gauge } from 'prom-client'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createMetricsRegistry } from '../../src/app/metrics.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp.js'
+import { acceptsGzip } from '../../src/http/feeds.js'
+import { type SmtpSink, startSmtpSink } from '../support/smtp.js'
 import { FEEDS, startService, type TestService } from './support.js'
 
 let sink: SmtpSink
@@ -24,7 +24,10 @@ afterEach(() => service.close())
 const url = (target: string) => new URL(target, service.url).toString()
 
 /** A raw GET (fetch would transparently gunzip and hide Content-Encoding). */
-function rawGet(target: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function rawGet(
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url(target), { headers }, (response) => {
       const chunks: Buffer[] = []
@@ -89,7 +92,16 @@ describe('feeds', () => {
   })
 
   it('serves nothing but feeds inside the output folder', async () => {
-    for (const target of ['notes.txt', '.hidden.xml', '..%2Fsecret.xml', '%2e%2e/secret.xml', 'categories/../../secret.xml', 'missing.xml', 'categories/', 'rss.xml%00.txt']) {
+    for (const target of [
+      'notes.txt',
+      '.hidden.xml',
+      '..%2Fsecret.xml',
+      '%2e%2e/secret.xml',
+      'categories/../../secret.xml',
+      'missing.xml',
+      'categories/',
+      'rss.xml%00.txt',
+    ]) {
       const response = await rawGet(target)
       expect(response.status, target).toBe(404)
       expect(response.body.toString('utf8')).not.toContain('<outside/>')
@@ -122,7 +134,12 @@ describe('health and metrics', () => {
   it('answers 503 when Redis does not', async () => {
     const { createServer } = await import('../../src/http/server.js')
     const { silentLogger } = await import('../../src/log.js')
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    const dead = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
     dead.on('error', () => {})
     const app = await createServer({ config: service.config, subscriptions: service.subscriptions, redis: dead, logger: silentLogger() })
     try {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { makeSite, post, REPO_ROOT } from '../support/site.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
 
 let test: TestRedis
 beforeEach(async () => {

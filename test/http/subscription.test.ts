@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { normaliseEmail } from '../../src/mail/address.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp.js'
+import { type SmtpSink, startSmtpSink } from '../support/smtp.js'
 import { confirmLink, form, startService, type TestService } from './support.js'
 
 let sink: SmtpSink
@@ -48,11 +48,19 @@ describe('GET /subscribe', () => {
 
 describe('POST /subscribe → email → GET /confirm', () => {
   it('stores a pending subscriber, mails a working confirmation link, and confirms', async () => {
-    const response = await fetch(url('subscribe'), { ...form({ email: ' Reader@Example.org ', tags: ['fedora'] }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TestAgent/1.0' } })
+    const response = await fetch(url('subscribe'), {
+      ...form({ email: ' Reader@Example.org ', tags: ['fedora'] }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'TestAgent/1.0' },
+    })
     expect(response.status).toBe(200)
     expect(await response.text()).toContain('Check your email')
     const subscriber = await service.store.getByEmail('reader@example.org')
-    expect(subscriber).toMatchObject({ email: 'Reader@example.org', status: 'pending', tags: ['Fedora'], consent: { source: 'form', ip: '127.0.0.1', userAgent: 'TestAgent/1.0' } })
+    expect(subscriber).toMatchObject({
+      email: 'Reader@example.org',
+      status: 'pending',
+      tags: ['Fedora'],
+      consent: { source: 'form', ip: '127.0.0.1', userAgent: 'TestAgent/1.0' },
+    })
 
     const [mail] = await waitForMail('reader@example.org')
     expect(mail!.parsed.from?.value[0]).toMatchObject({ address: 'noreply@blog.example.org', name: 'Test Blog' })
@@ -71,7 +79,11 @@ describe('POST /subscribe → email → GET /confirm', () => {
   })
 
   it('answers JSON requests with JSON', async () => {
-    const response = await fetch(url('subscribe'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'json@example.org', tags: ['cloud'] }) })
+    const response = await fetch(url('subscribe'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'json@example.org', tags: ['cloud'] }),
+    })
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ status: 'ok', message: expect.stringContaining('confirmation link') })
     expect((await service.store.getByEmail('json@example.org'))?.tags).toEqual(['cloud'])
@@ -132,7 +144,11 @@ describe('POST /subscribe → email → GET /confirm', () => {
     ['a nested object', { email: { $ne: '' } }, 400],
     ['an array body', ['a@example.org'], 400],
   ])('refuses JSON with %s', async (_label, body, status) => {
-    const response = await fetch(url('subscribe'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const response = await fetch(url('subscribe'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     expect(response.status).toBe(status)
     expect(await response.json()).toEqual({ error: expect.any(String), status })
   })
@@ -265,7 +281,11 @@ describe('unsubscribe', () => {
   it('refuses forged and cross-purpose tokens and a wrong body', async () => {
     const { subscriber } = await service.store.subscribe({ email: 'ann@example.org', confirmed: true, consent: { source: 'cli' } })
     const post = (token: string, body = 'List-Unsubscribe=One-Click') =>
-      fetch(url(`unsubscribe?token=${encodeURIComponent(token)}`), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+      fetch(url(`unsubscribe?token=${encodeURIComponent(token)}`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      })
     const good = service.tokens.unsubscribeToken(subscriber.id)
     expect((await post(service.tokens.confirmToken(subscriber.id))).status).toBe(400)
     expect((await post(`${good.slice(0, -1)}${good.endsWith('A') ? 'B' : 'A'}`)).status).toBe(400)

@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { parseConfig, type Config } from '../../src/config.js'
 import { createMetricsRegistry, registerSubscriberMetrics } from '../../src/app/metrics.js'
 import { Subscriptions } from '../../src/app/subscriptions.js'
+import { type Config, parseConfig } from '../../src/config.js'
 import { createServer, type ServerOptions } from '../../src/http/server.js'
 import { silentLogger } from '../../src/log.js'
 import { createSmtpTransport } from '../../src/mail/smtp.js'
 import type { MailTransport } from '../../src/mail/transport.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { TokenSigner } from '../../src/subscribers/tokens.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { makeSite, siteConfig } from '../support/site.js'
 import type { SmtpSink } from '../support/smtp.js'
 
@@ -39,10 +39,22 @@ export const FEEDS = {
   'secret.xml': '<outside/>',
 }
 
-export async function startService(options: { yaml?: string; language?: string; sink: SmtpSink; extra?: Partial<ServerOptions>; tags?: string[] }): Promise<TestService> {
+export async function startService(options: {
+  yaml?: string
+  language?: string
+  sink: SmtpSink
+  extra?: Partial<ServerOptions>
+  tags?: string[]
+}): Promise<TestService> {
   const redis = await useTestRedis('http')
-  const site = await makeSite(FEEDS, siteConfig(options.yaml ?? 'http:\n  subscribe_rate_limit: 1000', { language: options.language ?? 'en' }))
-  const config = parseConfig(await readFile(path.join(site, 'herald.yml'), 'utf8'), site, { HERALD_PREFIX: redis.prefix, SMTP_URL: options.sink.url })
+  const site = await makeSite(
+    FEEDS,
+    siteConfig(options.yaml ?? 'http:\n  subscribe_rate_limit: 1000', { language: options.language ?? 'en' }),
+  )
+  const config = parseConfig(await readFile(path.join(site, 'herald.yml'), 'utf8'), site, {
+    HERALD_PREFIX: redis.prefix,
+    SMTP_URL: options.sink.url,
+  })
   let now = new Date()
   const clock = () => now
   const store = new SubscriberStore({ redis: redis.redis, prefix: redis.prefix, now: clock })
@@ -52,7 +64,15 @@ export async function startService(options: { yaml?: string; language?: string; 
   const subscriptions = new Subscriptions({ config, store, tokens, transport, logger })
   const metrics = createMetricsRegistry()
   registerSubscriberMetrics(metrics, store, logger)
-  const app = await createServer({ config, subscriptions, redis: redis.redis, logger, metrics, tags: options.tags ?? ['Fedora', 'cloud'], ...options.extra })
+  const app = await createServer({
+    config,
+    subscriptions,
+    redis: redis.redis,
+    logger,
+    metrics,
+    tags: options.tags ?? ['Fedora', 'cloud'],
+    ...options.extra,
+  })
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     url: `${address}/`,
@@ -63,7 +83,9 @@ export async function startService(options: { yaml?: string; language?: string; 
     redis,
     transport,
     subscriptions,
-    setNow: (iso) => void (now = new Date(iso)),
+    setNow: (iso) => {
+      now = new Date(iso)
+    },
     async close() {
       await app.close()
       await transport.close()

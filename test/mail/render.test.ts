@@ -32,16 +32,24 @@ describe('email rendering', () => {
   })
 
   it("prefers the site's own template", async () => {
-    const site = await makeSite({ 'templates/confirm.mjml': '<mjml><mj-body><mj-section><mj-column><mj-text>Custom {{siteTitle}}</mj-text></mj-column></mj-section></mj-body></mjml>' })
+    const site = await makeSite({
+      'templates/confirm.mjml':
+        '<mjml><mj-body><mj-section><mj-column><mj-text>Custom {{siteTitle}}</mj-text></mj-column></mj-section></mj-body></mjml>',
+    })
     const template = await loadTemplate('confirm', { siteDir: site })
     expect(template.file).toBe(path.join(site, 'templates', 'confirm.mjml'))
     expect((await renderEmail(template, view)).text).toBe('Custom Tom & Jerry <Blog>')
   })
 
   it('reports invalid MJML with the file and line', async () => {
-    const site = await makeSite({ 'templates/confirm.mjml': '<mjml>\n<mj-body>\n<mj-section><mj-text>not in a column</mj-text></mj-section>\n</mj-body>\n</mjml>' })
+    const site = await makeSite({
+      'templates/confirm.mjml': '<mjml>\n<mj-body>\n<mj-section><mj-text>not in a column</mj-text></mj-section>\n</mj-body>\n</mjml>',
+    })
     const template = await loadTemplate('confirm', { siteDir: site })
-    await expect(renderEmail(template, view)).rejects.toMatchObject({ code: 'TEMPLATE_INVALID', location: { file: template.file, line: 3 } })
+    await expect(renderEmail(template, view)).rejects.toMatchObject({
+      code: 'TEMPLATE_INVALID',
+      location: { file: template.file, line: 3 },
+    })
   })
 
   it('refuses odd template names and reports a missing template', async () => {

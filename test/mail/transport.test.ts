@@ -12,7 +12,7 @@ import { createOutboxTransport, outboxFileName } from '../../src/mail/outbox.js'
 import { createSmtpTransport } from '../../src/mail/smtp.js'
 import { createTransport } from '../../src/mail/transport.js'
 import { siteConfig } from '../support/site.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp.js'
+import { type SmtpSink, startSmtpSink } from '../support/smtp.js'
 
 const message = (overrides: Partial<MailMessage> = {}): MailMessage => ({
   from: '"Test Blog" <news@blog.example.org>',
@@ -58,9 +58,20 @@ describe('SMTP transport', () => {
     const transport = createSmtpTransport({ url: sink.url, logger: silentLogger() })
     try {
       const permanent = await transport.send(message({ to: 'gone@example.org' })).catch((error: unknown) => error)
-      expect(classifySendError(permanent)).toEqual({ kind: 'permanent', bounce: true, code: 550, reply: expect.stringContaining('no such user'), outcomeUnknown: false })
+      expect(classifySendError(permanent)).toEqual({
+        kind: 'permanent',
+        bounce: true,
+        code: 550,
+        reply: expect.stringContaining('no such user'),
+        outcomeUnknown: false,
+      })
       const transient = await transport.send(message({ to: 'later@example.org' })).catch((error: unknown) => error)
-      expect(classifySendError(transient)).toMatchObject({ kind: 'transient', bounce: false, code: 451, reply: expect.stringContaining('try again later') })
+      expect(classifySendError(transient)).toMatchObject({
+        kind: 'transient',
+        bounce: false,
+        code: 451,
+        reply: expect.stringContaining('try again later'),
+      })
     } finally {
       await transport.close()
     }

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { envFileNames, execForm, expectRealInvocation, interpolate, interpolatedNames, loadCompose, parseDockerfile, readRepoFile, words, type ComposeService } from './support.js'
+import {
+  type ComposeService,
+  envFileNames,
+  execForm,
+  expectRealInvocation,
+  interpolate,
+  interpolatedNames,
+  loadCompose,
+  parseDockerfile,
+  readRepoFile,
+  words,
+} from './support.js'
 
 // No Docker engine runs here: these tests read docker-compose.yml as compose would (YAML with merge keys,
 // ${VAR:-default} interpolation) and check it against the code, the Dockerfile and the documentation.
@@ -50,7 +61,9 @@ describe('docker-compose.yml', () => {
   })
 
   it.each(heraldServices)('%s reads .env, mounts the site at /site and uses the compose Redis and mailpit by default', (_name, service) => {
-    const envFiles = (Array.isArray(service.env_file) ? service.env_file : [service.env_file]).map((file) => (typeof file === 'object' ? file!.path : file))
+    const envFiles = (Array.isArray(service.env_file) ? service.env_file : [service.env_file]).map((file) =>
+      typeof file === 'object' ? file!.path : file,
+    )
     expect(envFiles).toContain('.env')
     const site = volumeTargets(service).find((volume) => volume.target === '/site')
     expect(site, 'the site folder mounted at /site').toBeDefined()
@@ -105,11 +118,10 @@ describe('docker-compose.yml', () => {
     for (const argv of invocations) await expectRealInvocation(argv)
   })
 
-  it('documents every ${VARIABLE} it uses in .env.example', () => {
+  it('documents every $VARIABLE it uses in .env.example', () => {
     const documented = envFileNames(readRepoFile('.env.example'))
     const used = interpolatedNames(readRepoFile('docker-compose.yml'))
     expect(used.size).toBeGreaterThan(0)
     expect([...used].filter((name) => !documented.has(name))).toEqual([])
   })
 })
-

@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../support/site.js'
-import { execForm, inBuildContext, parseDockerfile, readRepoFile, runtimeSourceFiles, type DockerInstruction } from './support.js'
+import { type DockerInstruction, execForm, inBuildContext, parseDockerfile, readRepoFile, runtimeSourceFiles } from './support.js'
 
 // No Docker engine runs here: the Dockerfile is read instruction by instruction and checked against the
 // repository (what it copies exists and is in the build context; what runs in the image is installed).
@@ -13,7 +13,12 @@ const dockerignore = readRepoFile('.dockerignore')
 const finalStage = Math.max(...instructions.map((instruction) => instruction.stage))
 const inStage = (stage: number) => instructions.filter((instruction) => instruction.stage === stage)
 const final = inStage(finalStage)
-const packageJson = JSON.parse(readRepoFile('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; engines: { node: string }; scripts: Record<string, string> }
+const packageJson = JSON.parse(readRepoFile('package.json')) as {
+  dependencies: Record<string, string>
+  devDependencies: Record<string, string>
+  engines: { node: string }
+  scripts: Record<string, string>
+}
 
 /** ARG defaults declared before the first FROM (usable in FROM lines). */
 const globalArgs = Object.fromEntries(
@@ -21,7 +26,8 @@ const globalArgs = Object.fromEntries(
     .filter((instruction) => instruction.keyword === 'ARG')
     .map((instruction) => instruction.args.split('=') as [string, string]),
 )
-const fromImage = (instruction: DockerInstruction) => instruction.args.split(/\s+/)[0]!.replace(/\$\{?(\w+)\}?/g, (_all, name: string) => globalArgs[name] ?? '')
+const fromImage = (instruction: DockerInstruction) =>
+  instruction.args.split(/\s+/)[0]!.replace(/\$\{?(\w+)\}?/g, (_all, name: string) => globalArgs[name] ?? '')
 
 describe('Dockerfile', () => {
   it('is multi-stage, on a Node image that satisfies package.json engines', () => {
@@ -35,7 +41,7 @@ describe('Dockerfile', () => {
     }
   })
 
-  it('installs production dependencies with npm ci --omit=dev, after copying the lockfile and patches/ (postinstall: patch-package)', () => {
+  it('installs production dependencies with npm ci --omit=dev after copying the lockfile and patches/ (postinstall: patch-package)', () => {
     const install = instructions.findIndex((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args))
     expect(install).toBeGreaterThan(-1)
     expect(instructions[install]!.args).toMatch(/--omit=dev\b/)
@@ -48,8 +54,15 @@ describe('Dockerfile', () => {
       .join(' ')
     for (const needed of ['package.json', 'package-lock.json', 'patches']) expect(copiedBefore, needed).toContain(needed)
     // The final image gets node_modules from that stage, not from the build context.
-    const stageName = /\bAS\s+(\S+)/i.exec(instructions.find((instruction) => instruction.keyword === 'FROM' && instruction.stage === instructions[install]!.stage)!.args)?.[1]
-    expect(final.some((instruction) => instruction.keyword === 'COPY' && instruction.args.includes(`--from=${stageName}`) && instruction.args.includes('node_modules'))).toBe(true)
+    const stageName = /\bAS\s+(\S+)/i.exec(
+      instructions.find((instruction) => instruction.keyword === 'FROM' && instruction.stage === instructions[install]!.stage)!.args,
+    )?.[1]
+    expect(
+      final.some(
+        (instruction) =>
+          instruction.keyword === 'COPY' && instruction.args.includes(`--from=${stageName}`) && instruction.args.includes('node_modules'),
+      ),
+    ).toBe(true)
   })
 
   it('runs as a non-root user, under tini, with herald as the entry point', () => {
@@ -62,7 +75,11 @@ describe('Dockerfile', () => {
     expect(entrypoint.at(-1)).toBe('herald')
     expect(final.some((instruction) => instruction.keyword === 'RUN' && /apt-get install[^&]*\btini\b/.test(instruction.args))).toBe(true)
     // `herald` on PATH is bin/herald.js, the package's own bin.
-    expect(final.some((instruction) => instruction.keyword === 'RUN' && /ln -s \/app\/bin\/herald\.js \/usr\/local\/bin\/herald/.test(instruction.args))).toBe(true)
+    expect(
+      final.some(
+        (instruction) => instruction.keyword === 'RUN' && /ln -s \/app\/bin\/herald\.js \/usr\/local\/bin\/herald/.test(instruction.args),
+      ),
+    ).toBe(true)
     expect(readRepoFile('bin/herald.js').startsWith('#!/usr/bin/env node')).toBe(true)
     expect((JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string> }).bin.herald).toBe('./bin/herald.js')
   })
@@ -85,7 +102,12 @@ describe('Dockerfile', () => {
   it('copies only files that exist and that .dockerignore leaves in the build context', () => {
     const sources = instructions
       .filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.includes('--from='))
-      .flatMap((instruction) => instruction.args.split(/\s+/).filter((word) => !word.startsWith('--')).slice(0, -1))
+      .flatMap((instruction) =>
+        instruction.args
+          .split(/\s+/)
+          .filter((word) => !word.startsWith('--'))
+          .slice(0, -1),
+      )
     expect(sources.length).toBeGreaterThan(3)
     for (const source of sources) {
       const relative = source.replace(/\/$/, '')
@@ -108,7 +130,9 @@ describe('Dockerfile', () => {
       const source = readRepoFile(file)
       const specifiers = [
         // Static imports and re-exports, except `import type` / `export type` (erased before running).
-        ...[...source.matchAll(/^(?:import|export)\s+(?!type\s)([^;]*?)\bfrom\s+['"]([^'"]+)['"]/gm)].filter((match) => !/\n(?:import|export)\b/.test(match[1]!)).map((match) => match[2]!),
+        ...[...source.matchAll(/^(?:import|export)\s+(?!type\s)([^;]*?)\bfrom\s+['"]([^'"]+)['"]/gm)]
+          .filter((match) => !/\n(?:import|export)\b/.test(match[1]!))
+          .map((match) => match[2]!),
         ...[...source.matchAll(/^import\s+['"]([^'"]+)['"]/gm)].map((match) => match[1]!),
         ...[...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((match) => match[1]!),
       ]

@@ -2,7 +2,16 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../support/site.js'
-import { composeMentions, envFileNames, envVarsReadByCode, interpolatedNames, listRepoFiles, loadCompose, readRepoFile, runtimeSourceFiles } from './support.js'
+import {
+  composeMentions,
+  envFileNames,
+  envVarsReadByCode,
+  interpolatedNames,
+  listRepoFiles,
+  loadCompose,
+  readRepoFile,
+  runtimeSourceFiles,
+} from './support.js'
 
 // Keeps the operator's documentation honest: what it names exists, and what the code reads is documented.
 // The sets are computed from the source each time, so a new env var or a renamed service fails here.
@@ -54,12 +63,24 @@ describe('operator documentation', () => {
   })
 
   it('names only services that exist in every `docker compose …` command of the docs, the README and the code', () => {
-    const files = ['README.md', ...listRepoFiles('docs', (file) => file.endsWith('.md')), ...runtimeSourceFiles(), 'Dockerfile', 'docker-compose.yml', '.env.example', ...listRepoFiles('deploy')]
+    const files = [
+      'README.md',
+      ...listRepoFiles('docs', (file) => file.endsWith('.md')),
+      ...runtimeSourceFiles(),
+      'Dockerfile',
+      'docker-compose.yml',
+      '.env.example',
+      ...listRepoFiles('deploy'),
+    ]
     const mentions = files.flatMap((file) => composeMentions(file, readIfExists(file)))
     const named = mentions.filter((mention) => mention.services.length > 0)
     // The deployment guide walks through compose: it must name services, or this check checks nothing.
     expect(named.filter((mention) => mention.file === DEPLOYMENT).length).toBeGreaterThanOrEqual(5)
-    const unknown = named.flatMap((mention) => mention.services.filter((service) => !composeServices.has(service)).map((service) => `${mention.file}: ${mention.command} (${service})`))
+    const unknown = named.flatMap((mention) =>
+      mention.services
+        .filter((service) => !composeServices.has(service))
+        .map((service) => `${mention.file}: ${mention.command} (${service})`),
+    )
     expect(unknown).toEqual([])
   })
 
@@ -67,7 +88,10 @@ describe('operator documentation', () => {
     const services = (text: string) => composeMentions('x', text).flatMap((mention) => mention.services)
     expect(services('docker compose up -d redis mailpit')).toEqual(['redis', 'mailpit'])
     expect(services('`docker compose run --rm herald subscribers add a@b.example`')).toEqual(['herald'])
-    expect(services('docker compose --profile tools up -d --scale worker=3 worker && docker compose logs -f web')).toEqual(['worker', 'web'])
+    expect(services('docker compose --profile tools up -d --scale worker=3 worker && docker compose logs -f web')).toEqual([
+      'worker',
+      'web',
+    ])
     expect(services('docker compose exec -e A=1 web herald status')).toEqual(['web'])
     expect(services('see docker-compose.yml')).toEqual([])
     expect(services('docker compose up -d --scale worker=3 (they share the queue)')).toEqual([])

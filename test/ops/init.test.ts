@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, writeFile, mkdir, readdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
+import { EXAMPLE_POST, SCAFFOLD_DEFAULTS } from '../../src/app/scaffold.js'
 import { loadConfig, parseConfig } from '../../src/config.js'
 import { DigestComposer } from '../../src/digest/compose.js'
 import { snapshotPost } from '../../src/editions/snapshot.js'
-import { EXAMPLE_POST, SCAFFOLD_DEFAULTS } from '../../src/app/scaffold.js'
 import { BUILTIN_TEMPLATES_DIR, loadTemplate } from '../../src/mail/render.js'
 import { loadPosts } from '../../src/posts/load.js'
 import { createRstRenderer } from '../../src/posts/rst.js'
@@ -61,10 +61,15 @@ function schemaKeys(): string[] {
 const uncommentExamples = (text: string) => text.replace(/^(\s*)# (\s*[a-z_]+:.*)$/gm, '$1$2')
 
 const hasPath = (object: unknown, dotted: string) =>
-  dotted.split('.').reduce<{ ok: boolean; at: unknown }>(
-    (state, key) => (state.ok && state.at && typeof state.at === 'object' && key in state.at ? { ok: true, at: (state.at as Record<string, unknown>)[key] } : { ok: false, at: undefined }),
-    { ok: true, at: object },
-  ).ok
+  dotted
+    .split('.')
+    .reduce<{ ok: boolean; at: unknown }>(
+      (state, key) =>
+        state.ok && state.at && typeof state.at === 'object' && key in state.at
+          ? { ok: true, at: (state.at as Record<string, unknown>)[key] }
+          : { ok: false, at: undefined },
+      { ok: true, at: object },
+    ).ok
 
 describe('herald init', () => {
   it('makes a site that loads, lists its example post as live, and builds its feeds', async () => {
@@ -93,7 +98,11 @@ describe('herald init', () => {
     const collection = await loadPosts({ config, renderer: createRstRenderer() })
     const post = collection.posts[0]!
     expect(post.teaserHtml).toBeTruthy()
-    const composer = new DigestComposer({ config, template: await loadTemplate('digest', { siteDir: dir }), tokens: new TokenSigner({ secret: 'x'.repeat(32) }) })
+    const composer = new DigestComposer({
+      config,
+      template: await loadTemplate('digest', { siteDir: dir }),
+      tokens: new TokenSigner({ secret: 'x'.repeat(32) }),
+    })
     const digest = await composer.compile([snapshotPost(post)])
     expect(digest.subject).toBe('Hello from Herald')
   })

@@ -24,7 +24,11 @@ export function listRepoFiles(relative: string, accept: (file: string) => boolea
 
 /** The TypeScript/JavaScript that runs in production: `src/`, `worker.ts`, `bin/`. */
 export function runtimeSourceFiles(): string[] {
-  return [...listRepoFiles('src', (file) => /\.[cm]?[jt]s$/.test(file)), 'worker.ts', ...listRepoFiles('bin', (file) => /\.[cm]?js$/.test(file))]
+  return [
+    ...listRepoFiles('src', (file) => /\.[cm]?[jt]s$/.test(file)),
+    'worker.ts',
+    ...listRepoFiles('bin', (file) => /\.[cm]?js$/.test(file)),
+  ]
 }
 
 /**
@@ -78,11 +82,14 @@ export function loadCompose(): ComposeFile {
 
 /** Compose's `${NAME}`, `${NAME:-default}` and `${NAME-default}`, with the variables given (default: none set). */
 export function interpolate(value: string, env: Record<string, string> = {}): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}/g, (_all, name: string, colon: string, fallback: string | undefined) => {
-    const set = env[name]
-    if (set === undefined || (colon === ':' && set === '')) return fallback ?? ''
-    return set
-  })
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}/g,
+    (_all, name: string, colon: string, fallback: string | undefined) => {
+      const set = env[name]
+      if (set === undefined || (colon === ':' && set === '')) return fallback ?? ''
+      return set
+    },
+  )
 }
 
 /** Variable names used in `${…}` anywhere in a text. */
@@ -192,12 +199,68 @@ export interface ComposeMention {
   readonly services: string[]
 }
 
-const GLOBAL_FLAGS_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--profile', '--env-file', '--project-directory', '--parallel', '--progress', '--ansi'])
-const FLAGS_WITH_VALUE = new Set(['--scale', '-e', '--env', '-u', '--user', '-w', '--workdir', '--entrypoint', '--name', '-l', '--label', '-v', '--volume', '--publish', '--tail', '--since', '--until', '--timeout', '--index', '--wait-timeout', '--pull', '--signal', '-s'])
+const GLOBAL_FLAGS_WITH_VALUE = new Set([
+  '-f',
+  '--file',
+  '-p',
+  '--project-name',
+  '--profile',
+  '--env-file',
+  '--project-directory',
+  '--parallel',
+  '--progress',
+  '--ansi',
+])
+const FLAGS_WITH_VALUE = new Set([
+  '--scale',
+  '-e',
+  '--env',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--entrypoint',
+  '--name',
+  '-l',
+  '--label',
+  '-v',
+  '--volume',
+  '--publish',
+  '--tail',
+  '--since',
+  '--until',
+  '--timeout',
+  '--index',
+  '--wait-timeout',
+  '--pull',
+  '--signal',
+  '-s',
+])
 /** Subcommands whose first positional argument is a service (the rest is a command to run in it). */
 const ONE_SERVICE = new Set(['run', 'exec', 'port', 'cp'])
 /** Subcommands whose positional arguments are all services. */
-const MANY_SERVICES = new Set(['up', 'start', 'stop', 'restart', 'logs', 'pull', 'build', 'rm', 'kill', 'create', 'pause', 'unpause', 'top', 'ps', 'config', 'events', 'images', 'down', 'wait', 'watch'])
+const MANY_SERVICES = new Set([
+  'up',
+  'start',
+  'stop',
+  'restart',
+  'logs',
+  'pull',
+  'build',
+  'rm',
+  'kill',
+  'create',
+  'pause',
+  'unpause',
+  'top',
+  'ps',
+  'config',
+  'events',
+  'images',
+  'down',
+  'wait',
+  'watch',
+])
 
 /** Finds `docker compose …` commands in a text and the services each names (placeholders such as `<service>` are skipped). */
 export function composeMentions(file: string, text: string): ComposeMention[] {
@@ -218,7 +281,10 @@ export function composeMentions(file: string, text: string): ComposeMention[] {
         index++
       }
     }
-    const services = ONE_SERVICE.has(subcommand) || MANY_SERVICES.has(subcommand) ? positionals.filter((token) => /^[a-z0-9][a-z0-9._-]*$/.test(token)) : []
+    const services =
+      ONE_SERVICE.has(subcommand) || MANY_SERVICES.has(subcommand)
+        ? positionals.filter((token) => /^[a-z0-9][a-z0-9._-]*$/.test(token))
+        : []
     mentions.push({ file, command: `docker compose${match[1]!.trimEnd()}`, services })
   }
   return mentions

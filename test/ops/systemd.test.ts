@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { expectRealInvocation, listRepoFiles, parseUnit, readRepoFile, unitValue, type UnitFile } from './support.js'
+import { expectRealInvocation, listRepoFiles, parseUnit, readRepoFile, type UnitFile, unitValue } from './support.js'
 
 // The unit files in deploy/ are read as systemd reads them and checked for the sections they need and for
 // agreement with each other and with the herald command line (`systemd-analyze verify` is not run here:
@@ -15,7 +15,9 @@ const execStart = (file: UnitFile) => unitValue(file, 'Service', 'ExecStart')!.s
 
 describe('systemd units (deploy/)', () => {
   it('has the run service + timer pair, the web service and the worker service', () => {
-    expect(unitNames).toEqual(expect.arrayContaining(['herald-run.service', 'herald-run.timer', 'herald-web.service', 'herald-worker.service']))
+    expect(unitNames).toEqual(
+      expect.arrayContaining(['herald-run.service', 'herald-run.timer', 'herald-web.service', 'herald-worker.service']),
+    )
   })
 
   it('runs one publish cycle per start of herald-run.service (oneshot, started by the timer only)', () => {
@@ -49,18 +51,22 @@ describe('systemd units (deploy/)', () => {
     expect(unitValue(file, 'Service', 'TimeoutStopSec')).toBeDefined()
   })
 
-  it.each(services)('%s: one site folder everywhere (WorkingDirectory, --site, ReadWritePaths), Herald after the network and Redis', (_name, file) => {
-    const site = unitValue(file, 'Service', 'WorkingDirectory')!
-    expect(site).toMatch(/^\//)
-    const words = execStart(file)
-    expect(words[0]).toMatch(/\/herald$/)
-    expect(words[words.indexOf('--site') + 1]).toBe(site)
-    // ProtectSystem=strict makes everything read-only but ReadWritePaths: Herald writes public/, .herald/, outbox/.
-    if (unitValue(file, 'Service', 'ProtectSystem') === 'strict') expect(unitValue(file, 'Service', 'ReadWritePaths')!.split(/\s+/)).toContain(site)
-    expect(unitValue(file, 'Unit', 'After')).toMatch(/network-online\.target/)
-    expect(unitValue(file, 'Unit', 'Wants')).toMatch(/network-online\.target/)
-    expect(unitValue(file, 'Service', 'User')).not.toMatch(/^(root|0)?$/)
-  })
+  it.each(services)(
+    '%s: one site folder everywhere (WorkingDirectory, --site, ReadWritePaths), Herald after the network and Redis',
+    (_name, file) => {
+      const site = unitValue(file, 'Service', 'WorkingDirectory')!
+      expect(site).toMatch(/^\//)
+      const words = execStart(file)
+      expect(words[0]).toMatch(/\/herald$/)
+      expect(words[words.indexOf('--site') + 1]).toBe(site)
+      // ProtectSystem=strict makes everything read-only but ReadWritePaths: Herald writes public/, .herald/, outbox/.
+      if (unitValue(file, 'Service', 'ProtectSystem') === 'strict')
+        expect(unitValue(file, 'Service', 'ReadWritePaths')!.split(/\s+/)).toContain(site)
+      expect(unitValue(file, 'Unit', 'After')).toMatch(/network-online\.target/)
+      expect(unitValue(file, 'Unit', 'Wants')).toMatch(/network-online\.target/)
+      expect(unitValue(file, 'Service', 'User')).not.toMatch(/^(root|0)?$/)
+    },
+  )
 
   it('gives every service the same user, site and environment file, so they share the secret and the Redis prefix', () => {
     const pick = (key: string) => new Set(services.map(([, file]) => unitValue(file, 'Service', key)))
@@ -81,5 +87,4 @@ describe('systemd units (deploy/)', () => {
       }
     }
   })
-
 })

@@ -37,7 +37,9 @@ describe('loading the fixture post', () => {
     expect(fixture.author).toBe('Peter Lemenkov')
     expect(fixture.status).toBe('published')
     expect(fixture.permalink).toBe(
-      'https://blog.example.org/posts/%D0%9A%D0%BE%D1%80%D0%BE%D1%82%D0%BA%D0%B8%D0%B5-%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8-%D0%BE-%D0%BA%D0%BE%D0%BD%D1%82%D0%B5%D0%B9%D0%BD%D0%B5%D1%80%D0%B0%D1%85-%D0%B8-%D0%B2%D0%B8%D1%80%D1%82%D1%83%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D0%B8/',
+      'https://blog.example.org/posts/%D0%9A%D0%BE%D1%80%D0%BE%D1%82%D0%BA%D0%B8%D0%B5-%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8-' +
+        '%D0%BE-%D0%BA%D0%BE%D0%BD%D1%82%D0%B5%D0%B9%D0%BD%D0%B5%D1%80%D0%B0%D1%85-%D0%B8-' +
+        '%D0%B2%D0%B8%D1%80%D1%82%D1%83%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D0%B8/',
     )
     expect(fixture.feedId).toBe(fixture.permalink)
     expect(fixture.readMoreLabel).toBe('Читать далее…')
@@ -48,7 +50,8 @@ describe('loading the fixture post', () => {
     const dir = await makeSite({ 'posts/fixture.txt': await readFile(FIXTURE_POST) }, siteConfig('', { timezone: 'Europe/Moscow' }))
     const [fixture] = (await load(dir)).posts
     expect(fixture!.html).toContain(
-      'href="https://blog.example.org/content/%D0%98%D1%82%D0%BE%D0%B3%D0%BE%D0%B2%D0%B0%D1%8F-%D0%BF%D0%B0%D1%87%D0%BA%D0%B0-%D1%84%D0%B8%D1%87-fedora-21"',
+      'href="https://blog.example.org/content/' +
+        '%D0%98%D1%82%D0%BE%D0%B3%D0%BE%D0%B2%D0%B0%D1%8F-%D0%BF%D0%B0%D1%87%D0%BA%D0%B0-%D1%84%D0%B8%D1%87-fedora-21"',
     )
     expect(fixture!.html).toContain('href="https://www.openhub.net/accounts/berrange"')
     expect(fixture!.html).not.toMatch(/href="\//)
@@ -100,13 +103,19 @@ describe('bad input never takes good posts down', () => {
     })
     const { posts, failures } = await load(dir)
     expect(posts.map((p) => p.slug).sort()).toEqual(['good', 'h-no-slug'])
-    expect(posts.find((p) => p.slug === 'h-no-slug')!.warnings).toEqual([expect.stringMatching(/^posts\/h-no-slug\.rst: slug: no slug; using "h-no-slug"/)])
+    expect(posts.find((p) => p.slug === 'h-no-slug')!.warnings).toEqual([
+      expect.stringMatching(/^posts\/h-no-slug\.rst: slug: no slug; using "h-no-slug"/),
+    ])
     const errorsOf = (file: string) => failures.find((failure) => failure.file === file)?.errors ?? []
     expect(errorsOf('posts/b-no-title.rst')).toEqual([expect.stringMatching(/^posts\/b-no-title\.rst: title: missing/)])
-    expect(errorsOf('posts/c-bad-date.rst')).toEqual([expect.stringMatching(/^posts\/c-bad-date\.rst:3: date: cannot read "yesterday-ish"/)])
+    expect(errorsOf('posts/c-bad-date.rst')).toEqual([
+      expect.stringMatching(/^posts\/c-bad-date\.rst:3: date: cannot read "yesterday-ish"/),
+    ])
     expect(errorsOf('posts/d-no-meta.rst')).toEqual([expect.stringMatching(/^posts\/d-no-meta\.rst:1: no metadata/)])
     expect(errorsOf('posts/e-latin1.rst')).toEqual([expect.stringMatching(/^posts\/e-latin1\.rst:1: not valid UTF-8/)])
-    expect(errorsOf('posts/f-dup.rst')).toEqual([expect.stringMatching(/^posts\/f-dup\.rst: slug: "good" is already the slug of posts\/a-good\.rst/)])
+    expect(errorsOf('posts/f-dup.rst')).toEqual([
+      expect.stringMatching(/^posts\/f-dup\.rst: slug: "good" is already the slug of posts\/a-good\.rst/),
+    ])
     expect(errorsOf('posts/g-status.rst')).toEqual([expect.stringMatching(/^posts\/g-status\.rst:4: status: "drafty" is not a status/)])
   })
 

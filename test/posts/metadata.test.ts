@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { parseSidecar, splitMetadata } from '../../src/posts/metadata.js'
 import { parsePostDate } from '../../src/posts/dates.js'
 import { splitTags } from '../../src/posts/load.js'
+import { parseSidecar, splitMetadata } from '../../src/posts/metadata.js'
 import { slugify } from '../../src/posts/slug.js'
 import { encodeLink } from '../../src/posts/urls.js'
 

@@ -24,7 +24,21 @@ const DEFAULT_FLOOR = 0.95
 
 describe('reST rendering against docutils goldens', () => {
   it('has a corpus covering the areas we promise', () => {
-    for (const area of ['inline-markup', 'links-named', 'links-anonymous', 'links-embedded', 'links-standalone', 'bullet-lists', 'enumerated-lists', 'literal-blocks', 'simple-tables', 'grid-tables', 'footnotes', 'images', 'admonitions']) {
+    for (const area of [
+      'inline-markup',
+      'links-named',
+      'links-anonymous',
+      'links-embedded',
+      'links-standalone',
+      'bullet-lists',
+      'enumerated-lists',
+      'literal-blocks',
+      'simple-tables',
+      'grid-tables',
+      'footnotes',
+      'images',
+      'admonitions',
+    ]) {
       expect(corpus).toContain(area)
     }
   })
@@ -36,7 +50,10 @@ describe('reST rendering against docutils goldens', () => {
       const score = fidelity(golden, rendered.html)
       expect(score, `fidelity of ${name}`).toBeGreaterThanOrEqual(FLOORS[name] ?? DEFAULT_FLOOR)
       // Every link docutils makes, with the same text and target, in the same order.
-      const links = (html: string) => normaliseHtml(html).links.filter((link) => !link.href?.startsWith('#')).map((link) => `${link.text} -> ${link.href}`)
+      const links = (html: string) =>
+        normaliseHtml(html)
+          .links.filter((link) => !link.href?.startsWith('#'))
+          .map((link) => `${link.text} -> ${link.href}`)
       if (name !== 'links-standalone') expect(links(rendered.html)).toEqual(links(golden))
     })
   }
@@ -47,9 +64,19 @@ describe('reST rendering against docutils goldens', () => {
     expect(golden.links.length).toBeGreaterThanOrEqual(45)
     expect(rendered.links).toEqual(golden.links)
     expect(rendered.links).toContainEqual({ text: 'Daniel P. Berrangé', href: 'https://www.openhub.net/accounts/berrange' })
-    expect(rendered.links).toContainEqual({ text: 'в Fedora 21 из коробки будет доступно очень много компонентов Hadoop', href: '/content/Итоговая-пачка-фич-fedora-21' })
+    expect(rendered.links).toContainEqual({
+      text: 'в Fedora 21 из коробки будет доступно очень много компонентов Hadoop',
+      href: '/content/Итоговая-пачка-фич-fedora-21',
+    })
     expect(rendered.strongs).toEqual(['Это архивная статья', 'Бывший американский кэгэбэшник Dan Walsh рекомендует Docker и SELinux.'])
-    expect(rendered.images).toEqual([{ src: 'https://www.openshift.com/sites/default/files/DanWalshDockah.png', alt: 'https://www.openshift.com/sites/default/files/DanWalshDockah.png', width: '40.0%', align: 'center' }])
+    expect(rendered.images).toEqual([
+      {
+        src: 'https://www.openshift.com/sites/default/files/DanWalshDockah.png',
+        alt: 'https://www.openshift.com/sites/default/files/DanWalshDockah.png',
+        width: '40.0%',
+        align: 'center',
+      },
+    ])
     expect(rendered.tokens).toEqual(golden.tokens)
   })
 })

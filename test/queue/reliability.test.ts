@@ -1,21 +1,20 @@
-import { readFile } from 'node:fs/promises'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { openRedis } from '../../src/infra/redis.js'
 import { parseConfig } from '../../src/config.js'
+import { AnnouncementLedger } from '../../src/editions/announcements.js'
 import { EditionStore } from '../../src/editions/store.js'
 import { siteKeys } from '../../src/infra/keys.js'
+import { openRedis } from '../../src/infra/redis.js'
 import { silentLogger } from '../../src/log.js'
-import { AnnouncementLedger } from '../../src/editions/announcements.js'
 import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
-import { ensureJobs, openQueues, sendJobId, type EditionJobData, type HeraldQueues } from '../../src/queue/queues.js'
+import { type EditionJobData, ensureJobs, type HeraldQueues, openQueues, sendJobId } from '../../src/queue/queues.js'
 import { SendLocks } from '../../src/queue/send-lock.js'
 import { rateLimiter } from '../../src/queue/workers.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { siteConfig } from '../support/site.js'
 
 let redis: TestRedis
@@ -31,9 +30,14 @@ afterEach(async () => {
   await redis.cleanup()
 })
 
-const fakeJob = (data: EditionJobData) => ({ data, updateProgress: async () => {}, moveToDelayed: vi.fn(async () => {}) }) as unknown as Job<EditionJobData> & { moveToDelayed: ReturnType<typeof vi.fn> }
+const fakeJob = (data: EditionJobData) =>
+  ({ data, updateProgress: async () => {}, moveToDelayed: vi.fn(async () => {}) }) as unknown as Job<EditionJobData> & {
+    moveToDelayed: ReturnType<typeof vi.fn>
+  }
 
-async function editionWithSubscribers(count: number): Promise<{ editionId: string; subscribers: SubscriberStore; editions: EditionStore; ids: string[] }> {
+async function editionWithSubscribers(
+  count: number,
+): Promise<{ editionId: string; subscribers: SubscriberStore; editions: EditionStore; ids: string[] }> {
   const subscribers = new SubscriberStore({ redis: redis.redis, prefix: redis.prefix })
   const editions = new EditionStore({ redis: redis.redis, prefix: redis.prefix })
   const ledger = new AnnouncementLedger({ redis: redis.redis, prefix: redis.prefix })
@@ -59,7 +63,7 @@ describe('send locks', () => {
     await locks.stop()
   })
 
-  it("are taken over from a worker whose heartbeat stopped", async () => {
+  it('are taken over from a worker whose heartbeat stopped', async () => {
     const dead = new SendLocks({ redis: redis.redis, prefix: redis.prefix, workerId: 'dead-worker', heartbeatMs: 300 })
     await dead.start()
     expect((await dead.acquire('e', 's')).acquired).toBe(true)
@@ -91,7 +95,17 @@ describe('fan-out', () => {
   it('stops at a batch boundary when the worker shuts down while waiting for room, without using an attempt', async () => {
     const { editionId, subscribers, editions } = await editionWithSubscribers(4)
     const stopping = new AbortController()
-    const fanout = createFanoutProcessor({ editions, subscribers, queues, sendOptions: {}, logger: silentLogger(), batchSize: 2, highWater: 1, signal: stopping.signal, sleep: async () => stopping.abort() })
+    const fanout = createFanoutProcessor({
+      editions,
+      subscribers,
+      queues,
+      sendOptions: {},
+      logger: silentLogger(),
+      batchSize: 2,
+      highWater: 1,
+      signal: stopping.signal,
+      sleep: async () => stopping.abort(),
+    })
     const job = fakeJob({ editionId })
     await expect(fanout(job, 'token')).rejects.toBeInstanceOf(DelayedError)
     expect(job.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'token')
@@ -139,7 +153,9 @@ describe('private redis-server', () => {
       const pid = Number(await readFile(path.join(site, '.herald/redis/server.pid'), 'utf8'))
       process.kill(pid, 'SIGTERM')
       await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 5000 })
-      await expect(Promise.race([handle.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('hung'), 3000))])).resolves.toBe('closed')
+      await expect(
+        Promise.race([handle.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('hung'), 3000))]),
+      ).resolves.toBe('closed')
     } finally {
       await rm(site, { recursive: true, force: true })
     }

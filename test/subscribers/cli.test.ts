@@ -2,9 +2,9 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { simpleParser } from 'mailparser'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { makeSite } from '../support/site.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
 import { runHerald } from '../support/cli.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
+import { makeSite } from '../support/site.js'
 
 let test: TestRedis
 let site: string
@@ -21,7 +21,9 @@ const herald = (...argv: string[]) => runHerald([...argv, '--site', site], env, 
 
 describe('herald subscribers', () => {
   it('adds, lists, counts and removes', async () => {
-    expect((await herald('subscribers', 'add', 'Ann@Example.org', '--tags', 'fedora,cloud', '--confirmed')).stdout).toMatch(/Ann@example.org: added \(active\)/)
+    expect((await herald('subscribers', 'add', 'Ann@Example.org', '--tags', 'fedora,cloud', '--confirmed')).stdout).toMatch(
+      /Ann@example.org: added \(active\)/,
+    )
     const pending = await herald('subscribers', 'add', 'bob@example.org')
     expect(pending.code).toBe(0)
     expect(pending.stdout).toMatch(/bob@example.org: added \(pending\); confirmation email sent/)
@@ -32,7 +34,13 @@ describe('herald subscribers', () => {
     expect(rows).toHaveLength(2)
     expect(rows).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ email: 'Ann@example.org', status: 'active', tags: ['fedora', 'cloud'], created: expect.any(String), consent: expect.objectContaining({ source: 'cli' }) }),
+        expect.objectContaining({
+          email: 'Ann@example.org',
+          status: 'active',
+          tags: ['fedora', 'cloud'],
+          created: expect.any(String),
+          consent: expect.objectContaining({ source: 'cli' }),
+        }),
         expect.objectContaining({ email: 'bob@example.org', status: 'pending', tags: [] }),
       ]),
     )
@@ -40,7 +48,13 @@ describe('herald subscribers', () => {
     expect(JSON.parse((await herald('subscribers', 'list', '--json', '--status', 'bounced')).stdout)).toEqual([])
     expect((await herald('subscribers', 'list')).stdout).toMatch(/active\tAnn@example.org\tfedora,cloud\t/)
 
-    expect(JSON.parse((await herald('subscribers', 'count', '--json')).stdout)).toEqual({ pending: 1, active: 1, unsubscribed: 0, bounced: 0, total: 2 })
+    expect(JSON.parse((await herald('subscribers', 'count', '--json')).stdout)).toEqual({
+      pending: 1,
+      active: 1,
+      unsubscribed: 0,
+      bounced: 0,
+      total: 2,
+    })
     expect((await herald('subscribers', 'count')).stdout).toMatch(/active\s+1\n/)
 
     expect((await herald('subscribers', 'remove', 'ANN@example.org')).stdout).toMatch(/removed/)
@@ -97,5 +111,38 @@ describe('herald subscribers', () => {
     for (const email of ['ann@example.org', 'carol@example.org']) await herald('subscribers', 'remove', email)
     expect((await herald('subscribers', 'import', exported)).stdout).toMatch(/2 added/)
     expect((await herald('subscribers', 'export')).stdout).toBe(stdoutExport.stdout)
+  })
+})
+
+describe('herald subscribers add with email.dkim', () => {
+  it('sends a confirmation email whose DKIM signature verifies (the same transport as herald serve)', async () => {
+    const { generateKeyPairSync } = await import('node:crypto')
+    const { dkimVerify } = await import('mailauth')
+    const { startSmtpSink } = await import('../support/smtp.js')
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    await writeFile(path.join(site, 'dkim.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }))
+    await writeFile(
+      path.join(site, 'herald.yml'),
+      `${await readFile(path.join(site, 'herald.yml'), 'utf8')}\n` +
+        'email:\n  dkim:\n    domain: blog.example.org\n    selector: herald\n    private_key_file: dkim.pem\n',
+    )
+    const sink = await startSmtpSink()
+    try {
+      env.SMTP_URL = sink.url
+      const added = await herald('subscribers', 'add', 'bob@example.org')
+      expect(added.code, added.stderr).toBe(0)
+      const [message] = await sink.waitFor(1)
+      const dnsRecord = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`
+      const result = await dkimVerify(message!.raw, {
+        resolver: async (name: string, type: string) => {
+          if (name === 'herald._domainkey.blog.example.org' && type === 'TXT') return [[dnsRecord]]
+          throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' })
+        },
+      })
+      expect(result.results[0]?.status.result).toBe('pass')
+      expect(message!.parsed.subject).toBe('Confirm your subscription to Test Blog')
+    } finally {
+      await sink.close()
+    }
   })
 })

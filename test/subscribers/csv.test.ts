@@ -1,8 +1,8 @@
-import { Readable, PassThrough } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { exportSubscribers, importSubscribers } from '../../src/subscribers/csv.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 
 let test: TestRedis
 let store: SubscriberStore
@@ -37,11 +37,18 @@ describe('CSV import', () => {
       'frank@example.org,,unsubscribed',
     ].join('\n')
     const first = await importText(file)
-    expect(first.errors.map((problem) => problem.line), JSON.stringify(first.errors)).toEqual([3, 7, 8])
+    expect(
+      first.errors.map((problem) => problem.line),
+      JSON.stringify(first.errors),
+    ).toEqual([3, 7, 8])
     expect(first.errors[0]!.message).toMatch(/address/)
     expect(first.errors[1]!.message).toMatch(/unknown status "sleeping"/)
     expect(first).toMatchObject({ created: 4, updated: 0, unchanged: 0 })
-    expect(await store.getByEmail('ann@example.org')).toMatchObject({ status: 'active', tags: ['fedora', 'cloud'], consent: { source: 'import' } })
+    expect(await store.getByEmail('ann@example.org')).toMatchObject({
+      status: 'active',
+      tags: ['fedora', 'cloud'],
+      consent: { source: 'import' },
+    })
     expect((await store.getByEmail('bob@example.org'))?.status).toBe('active')
     const before = await exportText()
 
@@ -63,7 +70,11 @@ describe('CSV import', () => {
 
 describe('CSV export', () => {
   it('round-trips everything, consent included, into an empty store', async () => {
-    await store.subscribe({ email: 'Ann@example.org', tags: ['fedora', 'cloud'], consent: { source: 'form', ip: '203.0.113.5', userAgent: '=HYPERLINK("http://evil")' } })
+    await store.subscribe({
+      email: 'Ann@example.org',
+      tags: ['fedora', 'cloud'],
+      consent: { source: 'form', ip: '203.0.113.5', userAgent: '=HYPERLINK("http://evil")' },
+    })
     await store.subscribe({ email: 'bob@example.org', confirmed: true, consent: { source: 'cli' } })
     const carol = await store.subscribe({ email: 'carol@example.org', confirmed: true, consent: { source: 'cli' } })
     await store.markBounced(carol.subscriber.id, '550 5.1.1 no such user, "really"')
@@ -71,7 +82,10 @@ describe('CSV export', () => {
     await store.unsubscribe(dave.subscriber.id)
 
     const csv = await exportText()
-    expect(csv.split('\n')[0]).toBe('email,status,tags,cadence,created_at,confirmed_at,unsubscribed_at,bounced_at,bounce_reason,consent_source,consent_at,consent_ip,consent_user_agent')
+    expect(csv.split('\n')[0]).toBe(
+      'email,status,tags,cadence,created_at,confirmed_at,unsubscribed_at,bounced_at,bounce_reason,' +
+        'consent_source,consent_at,consent_ip,consent_user_agent',
+    )
     expect(csv).toContain(`'=HYPERLINK`)
 
     const other = await useTestRedis('csv2')

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile, mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
@@ -35,7 +35,9 @@ describe('resolveSecret', () => {
 
   it('gives concurrent first runs the same secret', async () => {
     const dir = await stateDir()
-    const secrets = await Promise.all(Array.from({ length: 5 }, () => resolveSecret({ envSecret: null, stateDir: dir, logger: silentLogger() })))
+    const secrets = await Promise.all(
+      Array.from({ length: 5 }, () => resolveSecret({ envSecret: null, stateDir: dir, logger: silentLogger() })),
+    )
     expect(new Set(secrets).size).toBe(1)
   })
 
@@ -43,6 +45,8 @@ describe('resolveSecret', () => {
     const dir = await stateDir()
     await mkdir(dir, { recursive: true })
     await writeFile(path.join(dir, 'secret'), 'short\n')
-    await expect(resolveSecret({ envSecret: null, stateDir: dir, logger: silentLogger() })).rejects.toMatchObject({ code: 'SECRET_INVALID' })
+    await expect(resolveSecret({ envSecret: null, stateDir: dir, logger: silentLogger() })).rejects.toMatchObject({
+      code: 'SECRET_INVALID',
+    })
   })
 })

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { siteKeys } from '../../src/infra/keys.js'
 import { normaliseEmail } from '../../src/mail/address.js'
-import { SubscriberStore, type Subscriber } from '../../src/subscribers/store.js'
-import { useTestRedis, type TestRedis } from '../support/redis.js'
+import { type Subscriber, SubscriberStore } from '../../src/subscribers/store.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
 
 let test: TestRedis
 let store: SubscriberStore
@@ -56,7 +56,11 @@ describe('SubscriberStore', () => {
     now = new Date('2030-01-03T00:00:00Z')
     const again = await store.subscribe({ email: 'ann@example.org', tags: ['b'], consent: { source: 'form', ip: '198.51.100.1' } })
     expect(again.outcome).toBe('pending')
-    expect(again.subscriber).toMatchObject({ tags: ['b'], createdAt: '2030-01-01T10:00:00.000Z', consent: { at: '2030-01-03T00:00:00.000Z', ip: '198.51.100.1' } })
+    expect(again.subscriber).toMatchObject({
+      tags: ['b'],
+      createdAt: '2030-01-01T10:00:00.000Z',
+      consent: { at: '2030-01-03T00:00:00.000Z', ip: '198.51.100.1' },
+    })
     const activated = await store.subscribe({ email: 'ann@example.org', confirmed: true, consent: { source: 'cli' } })
     expect(activated.outcome).toBe('activated')
     expect(activated.subscriber.status).toBe('active')
@@ -70,14 +74,25 @@ describe('SubscriberStore', () => {
     now = new Date('2030-02-01T00:00:00Z')
     const again = await store.subscribe({ email: 'ann@example.org', consent: form })
     expect(again.outcome).toBe('resubscribed')
-    expect(again.subscriber).toMatchObject({ status: 'pending', confirmedAt: null, consent: { source: 'form', at: '2030-02-01T00:00:00.000Z' } })
+    expect(again.subscriber).toMatchObject({
+      status: 'pending',
+      confirmedAt: null,
+      consent: { source: 'form', at: '2030-02-01T00:00:00.000Z' },
+    })
   })
 
   it('marks bounces with the reason and leaves unsubscribed subscribers alone', async () => {
     const ann = (await store.subscribe({ email: 'ann@example.org', confirmed: true, consent: { source: 'cli' } })).subscriber
     const bob = (await store.subscribe({ email: 'bob@example.org', confirmed: true, consent: { source: 'cli' } })).subscriber
-    expect(await store.markBounced(ann.id, '550 5.1.1 <ann@example.org>: no such user\r\n')).toEqual({ outcome: 'changed', previous: 'active' })
-    expect(await store.get(ann.id)).toMatchObject({ status: 'bounced', bouncedAt: '2030-01-01T10:00:00.000Z', bounceReason: '550 5.1.1 <ann@example.org>: no such user' })
+    expect(await store.markBounced(ann.id, '550 5.1.1 <ann@example.org>: no such user\r\n')).toEqual({
+      outcome: 'changed',
+      previous: 'active',
+    })
+    expect(await store.get(ann.id)).toMatchObject({
+      status: 'bounced',
+      bouncedAt: '2030-01-01T10:00:00.000Z',
+      bounceReason: '550 5.1.1 <ann@example.org>: no such user',
+    })
     await store.unsubscribe(bob.id)
     expect(await store.markBounced(bob.id, '550')).toEqual({ outcome: 'refused', previous: 'unsubscribed' })
     expect(await store.markBounced(normaliseEmail('nobody@example.org').id, '550')).toEqual({ outcome: 'missing', previous: null })
@@ -95,14 +110,25 @@ describe('SubscriberStore', () => {
 
   it('keeps the status sets consistent under concurrent transitions', async () => {
     const ids: string[] = []
-    for (let index = 0; index < 20; index++) ids.push((await store.subscribe({ email: `user${index}@example.org`, consent: form })).subscriber.id)
-    await Promise.all(ids.flatMap((id) => [store.confirm(id), store.unsubscribe(id), store.markBounced(id, '550'), store.confirm(id), store.unsubscribe(id)]))
+    for (let index = 0; index < 20; index++)
+      ids.push((await store.subscribe({ email: `user${index}@example.org`, consent: form })).subscriber.id)
+    await Promise.all(
+      ids.flatMap((id) => [
+        store.confirm(id),
+        store.unsubscribe(id),
+        store.markBounced(id, '550'),
+        store.confirm(id),
+        store.unsubscribe(id),
+      ]),
+    )
     const counts = await store.counts()
     expect(counts.total).toBe(20)
     for (const id of ids) {
       const subscriber = (await store.get(id))!
       const memberships = await Promise.all(
-        (['pending', 'active', 'unsubscribed', 'bounced'] as const).map((status) => test.redis.zscore(siteKeys(test.prefix).subscribersInStatus(status), id)),
+        (['pending', 'active', 'unsubscribed', 'bounced'] as const).map((status) =>
+          test.redis.zscore(siteKeys(test.prefix).subscribersInStatus(status), id),
+        ),
       )
       expect(memberships.filter((score) => score !== null)).toHaveLength(1)
       expect(await test.redis.zscore(siteKeys(test.prefix).subscribersInStatus(subscriber.status), id)).not.toBeNull()
@@ -132,7 +158,8 @@ describe('SubscriberStore', () => {
 
   it('skips subscribers that leave the status while a stream is running', async () => {
     const subscribers: Subscriber[] = []
-    for (let index = 0; index < 30; index++) subscribers.push((await store.subscribe({ email: `r${index}@example.org`, confirmed: true, consent: { source: 'cli' } })).subscriber)
+    for (let index = 0; index < 30; index++)
+      subscribers.push((await store.subscribe({ email: `r${index}@example.org`, confirmed: true, consent: { source: 'cli' } })).subscriber)
     const sorted = subscribers.map((subscriber) => subscriber.id).sort()
     const yielded: string[] = []
     for await (const batch of store.streamActive({ batchSize: 10 })) {
@@ -152,8 +179,12 @@ describe('SubscriberStore', () => {
   })
 
   it('refuses invalid input', async () => {
-    await expect(store.subscribe({ email: 'ann@example.org\r\nBcc: x@y.org', consent: form })).rejects.toMatchObject({ code: 'SUBSCRIBER_INVALID' })
-    await expect(store.subscribe({ email: 'ann@example.org', tags: ['a\nb'], consent: form })).rejects.toMatchObject({ code: 'SUBSCRIBER_INVALID' })
+    await expect(store.subscribe({ email: 'ann@example.org\r\nBcc: x@y.org', consent: form })).rejects.toMatchObject({
+      code: 'SUBSCRIBER_INVALID',
+    })
+    await expect(store.subscribe({ email: 'ann@example.org', tags: ['a\nb'], consent: form })).rejects.toMatchObject({
+      code: 'SUBSCRIBER_INVALID',
+    })
     expect(await store.get('not-an-id')).toBeNull()
     expect(await store.confirm('../../etc')).toEqual({ outcome: 'missing', previous: null })
   })

@@ -8,7 +8,12 @@ const id = subscriberIdFor('ann@example.org')
 function signer(at: string, secret = SECRET) {
   let now = new Date(at)
   const tokens = new TokenSigner({ secret, confirmTtlDays: 7, now: () => now })
-  return { tokens, setNow: (next: string) => void (now = new Date(next)) }
+  return {
+    tokens,
+    setNow: (next: string) => {
+      now = new Date(next)
+    },
+  }
 }
 
 describe('TokenSigner', () => {
@@ -85,7 +90,9 @@ describe('links', () => {
   it('builds confirm and unsubscribe URLs under the public URL', async () => {
     const { confirmUrl, unsubscribeUrl } = await import('../../src/subscribers/links.js')
     const { tokens } = signer('2030-01-01T00:00:00Z')
-    expect(unsubscribeUrl('https://news.example.org/herald/', tokens, id)).toBe(`https://news.example.org/herald/unsubscribe?token=${tokens.unsubscribeToken(id)}`)
+    expect(unsubscribeUrl('https://news.example.org/herald/', tokens, id)).toBe(
+      `https://news.example.org/herald/unsubscribe?token=${tokens.unsubscribeToken(id)}`,
+    )
     const link = new URL(confirmUrl('https://news.example.org/', tokens, id))
     expect(link.pathname).toBe('/confirm')
     expect(tokens.verify('confirm', link.searchParams.get('token'))).toMatchObject({ ok: true, subscriberId: id })

@@ -69,7 +69,8 @@ export function normaliseHtml(html: string): NormalisedHtml {
         tokens.push(`<${name}${kept.map(([key, value]) => ` ${key}=${JSON.stringify(value)}`).join('')}>`)
         if (name === 'pre') preDepth++
         if (name === 'a') openLinks.push({ href: attributes.href ?? null, text: '' })
-        if (name === 'img') images.push({ src: attributes.src ?? null, alt: attributes.alt ?? null, width: width ?? null, align: align ?? null })
+        if (name === 'img')
+          images.push({ src: attributes.src ?? null, alt: attributes.alt ?? null, width: width ?? null, align: align ?? null })
         if (name === 'strong') strongDepth++
       },
       ontext(value) {

@@ -1,21 +1,18 @@
-import { mkdtemp, mkdir, writeFile, cp } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const EXAMPLE_SITE = path.join(REPO_ROOT, 'examples/site')
-export const SHARED = path.resolve(REPO_ROOT, '../shared')
+/** Files the tests read that Herald does not own (schemas, real-world samples), each folder with a note of its source. */
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures')
 export const FIXTURE_POST = path.join(EXAMPLE_SITE, 'posts/000_349065e2717ee7fd.txt')
 
 /** A minimal valid herald.yml; `extra` is appended verbatim (YAML). */
 export function siteConfig(extra = '', site: Partial<Record<'url' | 'title' | 'language' | 'timezone' | 'author', string>> = {}): string {
   const values = { url: 'https://blog.example.org/', title: 'Test Blog', language: 'en', timezone: 'UTC', author: 'Site Author', ...site }
-  return [
-    'site:',
-    ...Object.entries(values).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`),
-    extra,
-  ].join('\n')
+  return ['site:', ...Object.entries(values).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`), extra].join('\n')
 }
 
 /** Creates a temporary site folder with `herald.yml` and the given files (paths relative to the site). */
@@ -38,5 +35,11 @@ export async function copyExampleSite(): Promise<string> {
 
 /** A post file in Nikola's format. */
 export function post(fields: Record<string, string>, body = 'Body text.\n'): string {
-  return Object.entries(fields).map(([key, value]) => `.. ${key}: ${value}`).join('\n') + '\n\n' + body
+  return (
+    Object.entries(fields)
+      .map(([key, value]) => `.. ${key}: ${value}`)
+      .join('\n') +
+    '\n\n' +
+    body
+  )
 }

@@ -1,6 +1,6 @@
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
-import { simpleParser, type ParsedMail } from 'mailparser'
 import type { AddressInfo } from 'node:net'
+import { type ParsedMail, simpleParser } from 'mailparser'
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
 
 /** A message the sink accepted: envelope recipients, raw bytes, and what mailparser makes of it. */
 export interface ReceivedMessage {

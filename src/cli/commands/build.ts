@@ -1,10 +1,10 @@
+import path from 'node:path'
 import type { Command } from 'commander'
 import { buildSite } from '../../app/build.js'
-import path from 'node:path'
 import { ExitCode } from '../../errors.js'
 import { parseNow } from '../options.js'
-import { openSite, withCommonOptions, type CommonOptions, type CommandRegistry } from '../runtime.js'
 import { createProgress } from '../progress.js'
+import { type CommandRegistry, type CommonOptions, openSite, withCommonOptions } from '../runtime.js'
 
 export function registerBuild(program: Command, registry: CommandRegistry): void {
   withCommonOptions(
@@ -31,7 +31,9 @@ export function registerBuild(program: Command, registry: CommandRegistry): void
         postsSkipped: counts.skipped,
         durationMs: Math.round(performance.now() - started),
       },
-      `build: ${feeds.written.length} feeds written, ${feeds.unchanged.length} unchanged${unchanged ? ' (nothing changed since the last build)' : ''}${feeds.failed.length ? `, ${feeds.failed.length} FAILED` : ''}; posts: ${counts.live} live, ${counts.scheduled} scheduled, ${counts.skipped} skipped → ${config.outputDir}`,
+      `build: ${feeds.written.length} feeds written, ${feeds.unchanged.length} unchanged` +
+        `${unchanged ? ' (nothing changed since the last build)' : ''}${feeds.failed.length ? `, ${feeds.failed.length} FAILED` : ''}; ` +
+        `posts: ${counts.live} live, ${counts.scheduled} scheduled, ${counts.skipped} skipped → ${config.outputDir}`,
     )
     registry.exitCode = feeds.failed.length > 0 ? ExitCode.failure : counts.skipped > 0 ? ExitCode.postErrors : ExitCode.ok
   })

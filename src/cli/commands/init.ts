@@ -1,8 +1,8 @@
 import path from 'node:path'
 import type { Command } from 'commander'
-import { SCAFFOLD_DEFAULTS, scaffoldSite, type ScaffoldResult } from '../../app/scaffold.js'
+import { SCAFFOLD_DEFAULTS, type ScaffoldResult, scaffoldSite } from '../../app/scaffold.js'
 import { ExitCode } from '../../errors.js'
-import { println, UsageError, withCommonOptions, type CommonOptions, type CommandRegistry } from '../runtime.js'
+import { type CommandRegistry, type CommonOptions, println, UsageError, withCommonOptions } from '../runtime.js'
 
 interface InitOptions extends CommonOptions {
   url?: string
@@ -23,14 +23,21 @@ export function registerInit(program: Command, registry: CommandRegistry): void 
   withCommonOptions(
     program
       .command('init')
-      .description('Start a new site in DIR (default: the current folder): herald.yml with every setting and its default, an example post, and the email templates to edit.')
+      .description(
+        'Start a new site in DIR (default: the current folder): herald.yml with every setting and its default, ' +
+          'an example post, and the email templates to edit.',
+      )
       .argument('[dir]', 'folder of the new site, created when missing (or use --site)')
       .option('--url <url>', 'base URL of the blog (site.url)', SCAFFOLD_DEFAULTS.url)
       .option('--title <title>', 'title of the blog (site.title)', SCAFFOLD_DEFAULTS.title)
       .option('--force', 'replace an existing herald.yml (posts and templates already there are kept)'),
   ).action(async (dirArgument: string | undefined, options: InitOptions) => {
     const { runtime } = registry
-    if (dirArgument !== undefined && options.site !== undefined && path.resolve(runtime.cwd, dirArgument) !== path.resolve(runtime.cwd, options.site)) {
+    if (
+      dirArgument !== undefined &&
+      options.site !== undefined &&
+      path.resolve(runtime.cwd, dirArgument) !== path.resolve(runtime.cwd, options.site)
+    ) {
       throw new UsageError(`give the folder once: DIR (${dirArgument}) and --site (${options.site}) differ`)
     }
     const dir = path.resolve(runtime.cwd, dirArgument ?? options.site ?? '.')
@@ -62,7 +69,7 @@ function formatReport(result: ScaffoldResult, cwd: string): string {
   ]
   const commandWidth = Math.max(...steps.map(([command]) => command.length))
   lines.push('', 'Next steps:', '  1. Edit herald.yml: site.url, site.title, email.from and email.postal_address at least.')
-  steps.forEach(([command, what], index) => lines.push(`  ${index + 2}. ${command.padEnd(commandWidth)}  ${what}`))
+  for (const [index, [command, what]] of steps.entries()) lines.push(`  ${index + 2}. ${command.padEnd(commandWidth)}  ${what}`)
   lines.push(
     '     The first run records the posts already there and mails nobody (--announce-latest N mails the newest N).',
     '     Without SMTP_URL, emails are written to outbox/ instead of being sent.',

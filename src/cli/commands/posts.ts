@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import { ExitCode } from '../../errors.js'
-import { publicationState } from '../../publishing/live.js'
-import type { PostCollection } from '../../posts/types.js'
-import { parseNow } from '../options.js'
-import { openSite, println, withCommonOptions, type CommonOptions, type CommandRegistry } from '../runtime.js'
 import { loadSitePosts } from '../../app/site-posts.js'
+import { ExitCode } from '../../errors.js'
+import type { PostCollection } from '../../posts/types.js'
+import { publicationState } from '../../publishing/live.js'
+import { parseNow } from '../options.js'
+import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
 /** One row of `herald posts --json`: stable keys for scripts. */
 export interface PostListing {
@@ -89,7 +89,11 @@ function formatTable(rows: readonly PostListing[]): string {
     truncate(row.tags.join(', '), 40),
   ])
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => [...cell[column]!].length)))
-  const line = (cell: string[]) => cell.map((text, column) => text + ' '.repeat(widths[column]! - [...text].length)).join('  ').trimEnd()
+  const line = (cell: string[]) =>
+    cell
+      .map((text, column) => text + ' '.repeat(widths[column]! - [...text].length))
+      .join('  ')
+      .trimEnd()
   const counts = new Map<string, number>()
   for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1)
   const summary = `${rows.length} posts: ${[...counts].map(([status, count]) => `${count} ${status}`).join(', ') || 'none'}`

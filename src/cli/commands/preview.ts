@@ -20,7 +20,8 @@ export function registerPreview(program: Command, registry: CommandRegistry): vo
     program
       .command('preview')
       .description(
-        'Render the next digest (what `herald run` would send) to an HTML file and print its subject, posts and recipient count. Sends nothing, changes nothing.',
+        'Render the next digest (what `herald run` would send) to an HTML file and print its subject, posts and recipient count. ' +
+          'Sends nothing, changes nothing.',
       )
       .option('--now <iso>', 'as of this moment')
       .option('--out <file>', 'where to write the HTML (default: <site>/.herald/preview.html)')

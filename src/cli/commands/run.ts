@@ -24,7 +24,9 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
     program
       .command('run')
       .description(
-        'What cron calls: build the feeds, find the posts no subscriber has been told about, make them an edition, queue it, and send it (unless --no-wait) before exiting. Exit 0 all sent, 4 some recipients failed permanently, 3 some posts skipped for errors, 1 other errors.',
+        'What cron calls: build the feeds, find the posts no subscriber has been told about, make them an edition, queue it, ' +
+          'and send it (unless --no-wait) before exiting. ' +
+          'Exit 0 all sent, 4 some recipients failed permanently, 3 some posts skipped for errors, 1 other errors.',
       )
       .option('--now <iso>', 'act as if it were this moment (a scheduled post is new once its date has passed)')
       .option('--no-wait', 'queue the edition and exit; `herald worker` processes send it')
@@ -39,7 +41,9 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
     const context = openSite(options, registry.runtime)
     const { logger } = context
     if (!context.config.email.postalAddress) {
-      logger.warn('email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer')
+      logger.warn(
+        'email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer',
+      )
     }
     const services = await openServices(context)
     try {
@@ -54,7 +58,10 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       const { feeds } = cycle.build
       const editionId = cycle.announce.edition?.editionId ?? null
       if (cycle.announce.edition) {
-        logger.info({ editionId, posts: cycle.announce.edition.feedIds }, `new edition ${editionId} with ${cycle.announce.edition.feedIds.length} post(s)`)
+        logger.info(
+          { editionId, posts: cycle.announce.edition.feedIds },
+          `new edition ${editionId} with ${cycle.announce.edition.feedIds.length} post(s)`,
+        )
       } else logger.info('no new posts to announce')
 
       let editions: Edition[] = []
@@ -91,8 +98,11 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
         (sum, edition) => ({ sent: sum.sent + edition.sent, failed: sum.failed + edition.failed, skipped: sum.skipped + edition.skipped }),
         { sent: 0, failed: 0, skipped: 0 },
       )
-      const failures = (await Promise.all(editions.filter((edition) => edition.failed > 0).map((edition) => services.editions.failures(edition.id)))).flat()
-      for (const failure of failures) println(registry.runtime, `failed: ${failure.email ?? failure.subscriberId}: ${failure.reply ?? 'unknown error'}`)
+      const failures = (
+        await Promise.all(editions.filter((edition) => edition.failed > 0).map((edition) => services.editions.failures(edition.id)))
+      ).flat()
+      for (const failure of failures)
+        println(registry.runtime, `failed: ${failure.email ?? failure.subscriberId}: ${failure.reply ?? 'unknown error'}`)
       const summary = {
         postsLive: cycle.posts.live,
         postsNew: cycle.announce.edition?.feedIds.length ?? 0,
@@ -112,9 +122,11 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
       }
       logger.info(
         summary,
-        `run: posts ${summary.postsLive} live, ${summary.postsNew} new${summary.postsSkipped ? `, ${summary.postsSkipped} skipped` : ''}; ` +
+        `run: posts ${summary.postsLive} live, ${summary.postsNew} new` +
+          `${summary.postsSkipped ? `, ${summary.postsSkipped} skipped` : ''}; ` +
           `feeds ${summary.feedsWritten} written, ${summary.feedsUnchanged} unchanged; edition ${editionId ?? 'none'}; ` +
-          `emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
+          `emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried` +
+          `${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
       )
       registry.exitCode =
         interrupted || feeds.failed.length > 0 || cycle.announce.refused

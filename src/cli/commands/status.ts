@@ -10,7 +10,9 @@ export function registerStatus(program: Command, registry: CommandRegistry): voi
   withCommonOptions(
     program
       .command('status')
-      .description('Show the last editions (posts, sent, failed, pending), the next scheduled post, queue counts and subscribers by status.')
+      .description(
+        'Show the last editions (posts, sent, failed, pending), the next scheduled post, queue counts and subscribers by status.',
+      )
       .option('--limit <n>', 'how many editions to show', '5')
       .option('--json', 'print JSON'),
   ).action(async (options: CommonOptions & { limit: string; json?: boolean }) => {
@@ -35,10 +37,18 @@ export function registerStatus(program: Command, registry: CommandRegistry): voi
       const next = status.nextScheduledPost
       println(runtime, `Next scheduled post: ${next ? `${next.date}  ${next.title}` : 'none'}`)
       const queues = Object.entries(status.queues).map(
-        ([name, counts]) => `${name} ${Object.entries(counts).map(([state, count]) => `${state}=${count}`).join(' ')}`,
+        ([name, counts]) =>
+          `${name} ${Object.entries(counts)
+            .map(([state, count]) => `${state}=${count}`)
+            .join(' ')}`,
       )
       println(runtime, `Queues: ${queues.join('; ')}`)
-      println(runtime, `Subscribers: ${Object.entries(status.subscribers).map(([state, count]) => `${state} ${count}`).join(', ')}`)
+      println(
+        runtime,
+        `Subscribers: ${Object.entries(status.subscribers)
+          .map(([state, count]) => `${state} ${count}`)
+          .join(', ')}`,
+      )
     } finally {
       await services.close()
     }

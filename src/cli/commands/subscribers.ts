@@ -8,7 +8,7 @@ import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
 import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
 import { parseChoice } from '../options.js'
-import { openSite, println, UsageError, withCommonOptions, type CommonOptions, type SiteContext, type CommandRegistry } from '../runtime.js'
+import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, UsageError, withCommonOptions } from '../runtime.js'
 
 /** One row of `herald subscribers list --json`: stable keys for scripts. */
 export interface SubscriberListing {
@@ -40,11 +40,17 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
     const context = openSite(options, runtime)
     const tags = options.tags === undefined ? undefined : splitTags(options.tags, ',')
     await withServices(context, async ({ subscriptions, subscribers: store }) => {
-      let result
+      let result: Awaited<ReturnType<typeof subscriptions.subscribe>>
       try {
-        result = await subscriptions.subscribe({ email, ...(tags ? { tags } : {}), confirmed: Boolean(options.confirmed), consent: { source: 'cli' } })
+        result = await subscriptions.subscribe({
+          email,
+          ...(tags ? { tags } : {}),
+          confirmed: Boolean(options.confirmed),
+          consent: { source: 'cli' },
+        })
       } catch (error) {
-        if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID') throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
+        if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID')
+          throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
         throw error
       }
       let { subscriber } = result
@@ -52,9 +58,13 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
         await store.setTags(subscriber.id, tags)
         subscriber = (await store.get(subscriber.id)) ?? subscriber
       }
-      const note = { created: 'added', activated: 'confirmed', pending: 'already pending', active: 'already active', resubscribed: 'subscribed again' }[
-        result.outcome
-      ]
+      const note = {
+        created: 'added',
+        activated: 'confirmed',
+        pending: 'already pending',
+        active: 'already active',
+        resubscribed: 'subscribed again',
+      }[result.outcome]
       if (result.confirmation === 'due') {
         const sent = await subscriptions.sendConfirmation(subscriber)
         println(runtime, `${subscriber.email}: ${note} (pending); confirmation email sent (${sent.response})`)
@@ -92,30 +102,29 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       else println(runtime, ['STATUS', 'EMAIL', 'TAGS', 'CREATED'].join('\t'))
       for (const status of statuses) {
         for await (const batch of store.stream(status)) {
-          const text = batch
-            .map((subscriber) =>
-              options.json
-                ? `${count++ === 0 ? '' : ','}\n  ${JSON.stringify(toListing(subscriber))}`
-                : (count++, [subscriber.status, subscriber.email, subscriber.tags.join(',') || '*', subscriber.createdAt].join('\t')) + '\n',
-            )
-            .join('')
-          runtime.stdout.write(text)
+          const rows = batch.map((subscriber, index) =>
+            options.json
+              ? `${count + index === 0 ? '' : ','}\n  ${JSON.stringify(toListing(subscriber))}`
+              : `${[subscriber.status, subscriber.email, subscriber.tags.join(',') || '*', subscriber.createdAt].join('\t')}\n`,
+          )
+          count += batch.length
+          runtime.stdout.write(rows.join(''))
         }
       }
       if (options.json) println(runtime, count === 0 ? ']' : '\n]')
     })
   })
 
-  withCommonOptions(
-    group.command('count').description('Count subscribers by status.').option('--json', 'print a JSON object'),
-  ).action(async (options: CommonOptions & { json?: boolean }) => {
-    const context = openSite(options, runtime)
-    await withServices(context, async ({ subscribers: store }) => {
-      const counts = await store.counts()
-      if (options.json) println(runtime, JSON.stringify(counts))
-      else for (const [status, count] of Object.entries(counts)) println(runtime, `${status.padEnd(13)}${count}`)
-    })
-  })
+  withCommonOptions(group.command('count').description('Count subscribers by status.').option('--json', 'print a JSON object')).action(
+    async (options: CommonOptions & { json?: boolean }) => {
+      const context = openSite(options, runtime)
+      await withServices(context, async ({ subscribers: store }) => {
+        const counts = await store.counts()
+        if (options.json) println(runtime, JSON.stringify(counts))
+        else for (const [status, count] of Object.entries(counts)) println(runtime, `${status.padEnd(13)}${count}`)
+      })
+    },
+  )
 
   withCommonOptions(
     group
@@ -132,7 +141,8 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       for (const problem of report.errors) runtime.stderr.write(`${file}:${problem.line}: ${problem.message}\n`)
       println(
         runtime,
-        `${file}: ${report.created} added, ${report.updated} updated, ${report.unchanged + report.refused.length} unchanged, ${report.errors.length} line${report.errors.length === 1 ? '' : 's'} with errors`,
+        `${file}: ${report.created} added, ${report.updated} updated, ${report.unchanged + report.refused.length} unchanged, ` +
+          `${report.errors.length} line${report.errors.length === 1 ? '' : 's'} with errors`,
       )
       if (report.errors.length > 0) registry.exitCode = ExitCode.failure
     })
@@ -177,7 +187,8 @@ async function findByEmail(store: SubscriberStore, email: string): Promise<Subsc
   try {
     subscriber = await store.getByEmail(email)
   } catch (error) {
-    if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID') throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
+    if (error instanceof HeraldError && error.code === 'SUBSCRIBER_INVALID')
+      throw new UsageError(`${JSON.stringify(email)}: ${error.message}`)
     throw error
   }
   if (!subscriber) throw new HeraldError('SUBSCRIBER_NOT_FOUND', `no subscriber with the address ${email}`)

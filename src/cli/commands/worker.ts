@@ -16,7 +16,8 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
     program
       .command('worker')
       .description(
-        'Long-running worker: sends queued editions (start several, on several machines, against one Redis). With "schedule:" in herald.yml it also runs the publish cycle on that cron pattern. Stops cleanly on SIGTERM/SIGINT.',
+        'Long-running worker: sends queued editions (start several, on several machines, against one Redis). ' +
+          'With "schedule:" in herald.yml it also runs the publish cycle on that cron pattern. Stops cleanly on SIGTERM/SIGINT.',
       )
       .option('--concurrency <n>', 'messages sent at once by this process (default: the SMTP pool size)', '5'),
   ).action(async (options: CommonOptions & { concurrency: string }) => {
@@ -41,7 +42,11 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
       })
       const queues = await services.queues()
       if (config.schedule) {
-        await queues.runs.upsertJobScheduler(RUN_SCHEDULER_ID, { pattern: config.schedule, tz: config.site.timezone }, { name: 'run', data: {} })
+        await queues.runs.upsertJobScheduler(
+          RUN_SCHEDULER_ID,
+          { pattern: config.schedule, tz: config.site.timezone },
+          { name: 'run', data: {} },
+        )
         logger.info(`scheduled runs: "${config.schedule}" (${config.site.timezone})`)
       } else {
         await queues.runs.removeJobScheduler(RUN_SCHEDULER_ID)
@@ -49,12 +54,19 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
       // Editions left open by a crashed run or worker are picked up again (queueing is idempotent).
       for (const editionId of await services.editions.openIds()) await enqueueEdition(queues, editionId)
       const workerId = (await services.locks()).workerId
-      println(registry.runtime, `herald: worker ${workerId} started (concurrency ${concurrency}${config.email.rateLimit ? `, ${config.email.rateLimit} msg/s` : ''})`)
+      println(
+        registry.runtime,
+        `herald: worker ${workerId} started ` +
+          `(concurrency ${concurrency}${config.email.rateLimit ? `, ${config.email.rateLimit} msg/s` : ''})`,
+      )
 
       const signal = await waitForStopSignal()
       logger.info(`${signal}: no new jobs; finishing the ones in flight`)
       await workers.close()
-      logger.info({ ...tally.counts }, `worker stopped: ${tally.counts.sent} sent, ${tally.counts.failed} failed, ${tally.counts.retried} retried`)
+      logger.info(
+        { ...tally.counts },
+        `worker stopped: ${tally.counts.sent} sent, ${tally.counts.failed} failed, ${tally.counts.retried} retried`,
+      )
       registry.exitCode = ExitCode.ok
     } finally {
       await services.close()

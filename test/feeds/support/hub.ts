@@ -29,9 +29,10 @@ export async function startHub(status = 204, delayMs = 0): Promise<{ url: string
   return {
     url: `http://127.0.0.1:${port}/hub`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }

@@ -6,7 +6,7 @@ import addFormatsModule from 'ajv-formats'
 import { XMLValidator } from 'fast-xml-parser'
 import { SaxesParser } from 'saxes'
 import { createLogger, type Logger } from '../../../src/log.js'
-import { SHARED } from '../../support/site.js'
+import { FIXTURES } from '../../support/site.js'
 
 /** An element of a parsed document: qualified name, attributes, child elements and its own text (CDATA included). */
 export interface XmlElement {
@@ -23,7 +23,8 @@ export function parseXml(xml: string): XmlElement {
   let root: XmlElement | null = null
   parser.on('opentag', (tag) => {
     const attributes: Record<string, string> = {}
-    for (const [name, attribute] of Object.entries(tag.attributes)) attributes[name] = typeof attribute === 'string' ? attribute : attribute.value
+    for (const [name, attribute] of Object.entries(tag.attributes))
+      attributes[name] = typeof attribute === 'string' ? attribute : attribute.value
     const element: XmlElement = { name: tag.name, attributes, children: [], text: '' }
     stack.at(-1)?.children.push(element)
     root ??= element
@@ -71,14 +72,18 @@ export function fastXmlVerdict(xml: string): true | string {
 let jsonFeedValidator: ValidateFunction | null = null
 
 /**
- * Validates against ../shared/specs/jsonfeed-1.1.schema.json. The schema is draft-04 (`id`, not `$id`), which
+ * Validates against test/fixtures/specs/jsonfeed-1.1.schema.json. The schema is draft-04 (`id`, not `$id`), which
  * Ajv 8 no longer reads; the two schema files use no keyword whose meaning changed since, so they are loaded
  * with `id` renamed and `$schema` dropped. The 1.1 schema refers to the 1.0 one as `feed-1`.
  */
 export function validateJsonFeed(document: unknown): string[] {
   if (!jsonFeedValidator) {
     const load = (file: string) => {
-      const { $schema: _schema, id, ...rest } = JSON.parse(readFileSync(path.join(SHARED, 'specs', file), 'utf8')) as Record<string, unknown>
+      const {
+        $schema: _schema,
+        id,
+        ...rest
+      } = JSON.parse(readFileSync(path.join(FIXTURES, 'specs', file), 'utf8')) as Record<string, unknown>
       return { $id: id, ...rest } as AnySchemaObject
     }
     const ajv = new Ajv({ allErrors: true, strictTypes: false, allowUnionTypes: true })

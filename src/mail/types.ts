@@ -1,0 +1,23 @@
+import type { MailMessage } from './message.js'
+
+/** What a transport reports for an accepted message. */
+export interface SendResult {
+  readonly messageId: string
+  /** The server's final reply (SMTP) or where the file went (outbox). */
+  readonly response: string
+  readonly accepted: readonly string[]
+  readonly rejected: readonly string[]
+}
+
+/**
+ * Every email Herald sends goes through one of these: pooled SMTP, or an outbox folder of `.eml` files.
+ * `send` rejects with `HeraldError('MAIL_INVALID')` for a message that must not be sent (header
+ * injection, bad recipient) and with the transport's error otherwise: see `classifySendError`.
+ */
+export interface MailTransport {
+  /** `smtp` or `outbox`, for logs and `herald status`. */
+  readonly kind: 'smtp' | 'outbox'
+  send(message: MailMessage): Promise<SendResult>
+  /** Closes pooled connections. Messages already handed to `send` finish first. */
+  close(): Promise<void>
+}
