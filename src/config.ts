@@ -176,8 +176,11 @@ export interface EmailConfig {
   readonly attempts: number
   /** First retry delay, doubled each attempt. Default 30 s: six attempts span ~15 min, past typical greylisting. */
   readonly backoffMs: number
-  /** Address for `mailto:` in List-Unsubscribe. Default: the From address. */
-  readonly unsubscribeMailto: string
+  /**
+   * Address for a `mailto:` in List-Unsubscribe, or null (the default): only offered when someone reads that mailbox,
+   * since a request mailed there would otherwise go unanswered.
+   */
+  readonly unsubscribeMailto: string | null
   /**
    * Most posts one edition may hold (0: no limit). Default 10. More at once usually means post ids changed
    * (new `site.url` or permalink pattern): `run` refuses instead of mailing the archive again.
@@ -286,7 +289,16 @@ export function parseConfig(source: string, siteDir: string, env: NodeJS.Process
       ...(line ? { line } : {}),
     })
   }
-  const parsed = rawSchema.safeParse(document.toJS() ?? {})
+  let value: unknown
+  try {
+    // herald.yml needs no aliases at all; a handful is allowed, a "billion laughs" bomb is refused (yaml's limit).
+    value = document.toJS({ maxAliasCount: 50 }) ?? {}
+  } catch (error) {
+    throw new HeraldError('CONFIG_INVALID', `not usable YAML: ${(error as Error).message}; write the values out instead of using aliases`, {
+      file: fileLabel,
+    })
+  }
+  const parsed = rawSchema.safeParse(value)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       let keyPath = issue.path.map(String)
@@ -348,7 +360,7 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       rateLimit: raw.email.rate_limit,
       attempts: raw.email.attempts,
       backoffMs: raw.email.backoff_ms,
-      unsubscribeMailto: raw.email.unsubscribe_mailto ?? extractAddress(from),
+      unsubscribeMailto: raw.email.unsubscribe_mailto ?? null,
       maxEditionPosts: raw.email.max_edition_posts,
       dkim: raw.email.dkim
         ? {

@@ -8,6 +8,7 @@ export type HeraldErrorCode =
   | 'USAGE'
   | 'SECRET_INVALID'
   | 'REDIS_UNAVAILABLE'
+  | 'SITE_CONFLICT'
   | 'SUBSCRIBER_INVALID'
   | 'SUBSCRIBER_NOT_FOUND'
   | 'CSV_INVALID'

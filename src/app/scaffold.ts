@@ -215,7 +215,7 @@ email:
   # First retry delay in milliseconds, doubled on each further attempt (6 attempts span ~15 minutes,
   # past usual greylisting). Default 30000.
   backoff_ms: 30000
-  # Address of the mailto: in List-Unsubscribe. Default: the From address.
+  # A mailbox someone reads, offered as a mailto: in List-Unsubscribe beside the one-click link. Default: none.
   # unsubscribe_mailto: unsubscribe@blog.example.org
   # Most posts one digest may hold; more new posts at once usually means post ids changed (a new site.url
   # or permalink), so "herald run" mails nobody and says so ("herald run --record-only" records them without

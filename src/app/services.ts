@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
 import { stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
@@ -7,11 +8,13 @@ import { EditionStore } from '../editions/store.js'
 import { HeraldError } from '../errors.js'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { openRedis, type RedisHandle } from '../infra/redis.js'
+import { claimSite, DATA_SCHEMA, recordSchema } from '../infra/site-record.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
 import { CycleStatsStore } from '../publishing/cycle-stats.js'
 import type { HeraldQueues } from '../queue/queues.js'
 import type { SendLocks } from '../queue/send-lock.js'
+import { migrateToAsciiDomainIds } from '../subscribers/migrate.js'
 import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
@@ -60,6 +63,13 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   const redis = await openRedis(config, logger)
   const prefix = config.env.prefix
   const connection = redis.redis
+  const keys = siteKeys(prefix)
+  try {
+    await prepareData(context, connection, keys)
+  } catch (error) {
+    await redis.close()
+    throw error
+  }
   let transport: MailTransport | undefined = overrides.transport
   let queues: Promise<HeraldQueues> | undefined
   let composer: Promise<DigestComposer> | undefined
@@ -77,7 +87,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   return {
     context,
     redis,
-    keys: siteKeys(prefix),
+    keys,
     announcements: new AnnouncementLedger({ redis: connection, prefix }),
     editions: new EditionStore({ redis: connection, prefix }),
     subscribers,
@@ -105,6 +115,25 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       await transport?.close()
       await redis.close()
     },
+  }
+}
+
+/** Checks that the data under the prefix is this site's, and brings its layout up to date (once, under a lock). */
+async function prepareData(context: AppContext, redis: Redis, keys: SiteKeys): Promise<void> {
+  const site = await claimSite(redis, keys, context.config.site.url, context.config.env.prefix)
+  if (site.schema >= DATA_SCHEMA) return
+  // Another process may be migrating: wait for it rather than migrate twice at once.
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if ((await redis.set(keys.migrationLock(), String(process.pid), 'PX', 120_000, 'NX')) === 'OK') break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  try {
+    if (Number(await redis.hget(keys.site(), 'schema')) >= DATA_SCHEMA) return
+    context.logger.info(`updating the data layout under "${context.config.env.prefix}" from version ${site.schema} to ${DATA_SCHEMA}`)
+    await migrateToAsciiDomainIds(redis, keys, context.logger)
+    await recordSchema(redis, keys)
+  } finally {
+    await redis.del(keys.migrationLock())
   }
 }
 

@@ -65,7 +65,8 @@ function reportError(error: unknown, runtime: CliRuntime): number {
       error.code === 'CONFIG_MISSING' ||
       error.code === 'USAGE' ||
       error.code === 'REDIS_UNAVAILABLE' ||
-      error.code === 'SECRET_INVALID'
+      error.code === 'SECRET_INVALID' ||
+      error.code === 'SITE_CONFLICT'
     return usage ? ExitCode.usage : ExitCode.failure
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error)

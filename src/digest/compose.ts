@@ -91,13 +91,19 @@ export class DigestComposer {
       text: joinSlots(digest.text, values, (value) => value),
       messageId: `<${editionId}.${recipient.subscriberId}@${this.fromDomain}>`,
       headers: {
-        'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${this.config.email.unsubscribeMailto}?subject=unsubscribe>`,
+        'List-Unsubscribe': this.listUnsubscribe(unsubscribeUrl),
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         'List-Id': this.listId,
         Precedence: 'bulk',
         'X-Herald-Edition': editionId,
       },
     }
+  }
+
+  /** RFC 2369 / 8058: the one-click URL, and a `mailto:` only when `email.unsubscribe_mailto` names a mailbox someone reads. */
+  private listUnsubscribe(unsubscribeUrl: string): string {
+    const mailto = this.config.email.unsubscribeMailto
+    return mailto ? `<${unsubscribeUrl}>, <mailto:${mailto}?subject=unsubscribe>` : `<${unsubscribeUrl}>`
   }
 
   /** The recipient's one-click unsubscribe URL (served by `herald serve`). */

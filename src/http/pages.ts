@@ -130,6 +130,23 @@ export function messagePage(site: PageSite, title: string, text: string, options
   return renderPage(site, title, `<h1>${esc(title)}</h1>\n<p>${esc(text)}</p>${link}`)
 }
 
+/**
+ * The confirmation page: one button that POSTs to the same URL. A GET confirms nothing, so a mail scanner that
+ * fetches every link in a message cannot subscribe an address nobody asked for.
+ */
+export function confirmPage(site: PageSite, token: string): string {
+  const words = site.words
+  return renderPage(
+    site,
+    words.confirmPageTitle,
+    `<h1>${esc(words.confirmPageTitle)}</h1>
+<p>${esc(fill(words.confirmPageQuestion, { site: site.title }))}</p>
+<form method="post" action="confirm?token=${esc(encodeURIComponent(token))}">
+<button type="submit">${esc(words.confirmButton)}</button>
+</form>`,
+  )
+}
+
 /** The unsubscribe page: one button that POSTs the RFC 8058 body to the same URL. */
 export function unsubscribePage(site: PageSite, token: string): string {
   const words = site.words

@@ -8,7 +8,7 @@ import type { TokenPurpose } from '../subscribers/tokens.js'
 import { type ServiceContext, wantsJson } from './context.js'
 import { HttpError } from './errors.js'
 import { list, readFields, single } from './forms.js'
-import { messagePage, subscribePage, unsubscribePage } from './pages.js'
+import { confirmPage, messagePage, subscribePage, unsubscribePage } from './pages.js'
 
 const HONEYPOT = 'website'
 const MAX_EMAIL_INPUT = 320
@@ -67,7 +67,15 @@ export function registerSubscriptionRoutes(app: FastifyInstance, context: Servic
     return checkEmail(request, reply)
   })
 
+  // GET (and HEAD) only show the page: link scanners fetch every URL in a message and must not confirm anything.
   app.get('/confirm', async (request: TokenRequest, reply) => {
+    const token = single({ token: request.query.token ?? '' }, 'token', words.linkInvalidText)
+    checkToken('confirm', token)
+    noStore(reply)
+    return html(reply, confirmPage(site, token))
+  })
+
+  app.post('/confirm', async (request: TokenRequest, reply) => {
     const id = checkToken('confirm', request.query.token)
     const result = await subscriptions.confirm(id)
     if (result.outcome === 'missing') throw invalidLink()

@@ -20,6 +20,9 @@ export interface Messages {
   readonly subscribeButton: string
   readonly checkEmailTitle: string
   readonly checkEmailText: string
+  readonly confirmPageTitle: string
+  readonly confirmPageQuestion: string
+  readonly serviceUnavailable: string
   readonly confirmedTitle: string
   readonly confirmedText: string
   readonly linkInvalidTitle: string
@@ -81,6 +84,9 @@ const en: Messages = {
   subscribeButton: 'Subscribe',
   checkEmailTitle: 'Check your email',
   checkEmailText: 'If the address is valid, a confirmation link is on its way. Follow it to start receiving posts.',
+  confirmPageTitle: 'Confirm your subscription',
+  confirmPageQuestion: 'Receive new posts from {site} by email?',
+  serviceUnavailable: 'The service is unavailable for a moment. Please try again in a minute.',
   confirmedTitle: 'Subscription confirmed',
   confirmedText: 'Thank you: new posts from {site} will reach you by email.',
   linkInvalidTitle: 'This link does not work',
@@ -133,6 +139,9 @@ const ru: Messages = {
   subscribeButton: 'Подписаться',
   checkEmailTitle: 'Проверьте почту',
   checkEmailText: 'Если адрес верный, на него отправлена ссылка для подтверждения. Перейдите по ней, чтобы начать получать записи.',
+  confirmPageTitle: 'Подтверждение подписки',
+  confirmPageQuestion: 'Получать новые записи «{site}» по почте?',
+  serviceUnavailable: 'Сервис ненадолго недоступен. Попробуйте через минуту.',
   confirmedTitle: 'Подписка подтверждена',
   confirmedText: 'Спасибо! Новые записи «{site}» будут приходить вам на почту.',
   linkInvalidTitle: 'Ссылка не работает',

@@ -6,8 +6,14 @@
 export interface SiteKeys {
   /** The hash-tagged prefix itself, e.g. `{herald}`. Also BullMQ's `prefix` option. */
   readonly root: string
+  /** Hash: whose data this is (the site's URL), the data's schema version, when it was first used. */
+  site(): string
+  /** String with a TTL: a data migration is running. */
+  migrationLock(): string
   /** Hash: one subscriber. */
   subscriber(subscriberId: string): string
+  /** A SCAN pattern matching every subscriber hash (data migrations). */
+  subscriberPattern(): string
   /** Sorted set (score 0): ids of the subscribers in one status. */
   subscribersInStatus(status: string): string
   /** String: set once the first run has recorded the archive as already announced. */
@@ -48,7 +54,10 @@ export function siteKeys(prefix: string): SiteKeys {
   const key = (...parts: string[]) => [root, ...parts].join(':')
   return Object.freeze({
     root,
+    site: () => key('site'),
+    migrationLock: () => key('migrating'),
     subscriber: (subscriberId: string) => key('subscriber', subscriberId),
+    subscriberPattern: () => key('subscriber', '*'),
     subscribersInStatus: (status: string) => key('subscribers', status),
     ledgerInitialised: () => key('ledger', 'initialised'),
     announcedPosts: () => key('ledger', 'announced'),

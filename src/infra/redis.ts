@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
@@ -93,7 +93,12 @@ async function quit(redis: Redis): Promise<void> {
 /** A private redis-server on a Unix socket in the site's state folder; null when `redis-server` is not installed. */
 async function startPrivateRedis(stateDir: string, logger: Logger): Promise<RedisHandle | null> {
   const dir = path.join(stateDir, 'redis')
-  await mkdir(dir, { recursive: true })
+  // The data is the subscriber list and the send ledger: readable by this user only.
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await chmod(dir, 0o700)
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    await chmod(path.join(dir, entry.name), entry.isDirectory() ? 0o700 : 0o600).catch(() => {})
+  }
   // Unix socket paths are limited to ~104 bytes; a deep site folder gets a short path in the temp folder instead.
   let socket = path.join(dir, 'redis.sock')
   if (Buffer.byteLength(socket) > 100)
@@ -114,9 +119,13 @@ async function startPrivateRedis(stateDir: string, logger: Logger): Promise<Redi
 
   let child: ChildProcess
   try {
+    // Through a shell only to set the umask, so the files redis-server creates (append-only file, log) are 0600.
     child = spawn(
-      'redis-server',
+      '/bin/sh',
       [
+        '-c',
+        'umask 077 && exec redis-server "$@"',
+        'redis-server',
         '--port',
         '0',
         '--unixsocket',

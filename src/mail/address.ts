@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { domainToASCII, domainToUnicode } from 'node:url'
 import { HeraldError } from '../errors.js'
 
 /** RFC 5321 limits: 64 octets of local part, 254 for the whole forward-path address. */
@@ -15,9 +16,14 @@ const DOMAIN_LABEL = /^(?!-)[\p{L}\p{N}-]{1,63}(?<!-)$/u
 
 /** A validated, normalised email address and the subscriber id derived from it. */
 export interface NormalisedAddress {
-  /** As stored and mailed: trimmed, NFC, domain lower-cased, local part's case kept. */
+  /** As stored and shown: trimmed, NFC, local part's case kept, domain in its Unicode form, lower-cased. */
   readonly email: string
-  /** Identity: the whole address lower-cased. `Ann@X.org` and `ann@x.org` are one subscriber. */
+  /** For the SMTP envelope: the same with the domain in its ASCII (punycode) form. */
+  readonly ascii: string
+  /**
+   * Identity: the local part lower-cased and the domain's ASCII form. `Ann@X.org` and `ann@x.org` are one subscriber,
+   * and so are `user@пример.испытание` and `user@xn--e1afmkfd.xn--80akhbyknj4f` (IDNA: one domain, two spellings).
+   */
   readonly key: string
   /** {@link subscriberIdFor} of `key`. */
   readonly id: string
@@ -33,9 +39,21 @@ export function normaliseEmail(input: string): NormalisedAddress {
   if (reason) throw new HeraldError('SUBSCRIBER_INVALID', reason, { field: 'email' })
   const trimmed = input.trim().normalize('NFC')
   const at = trimmed.lastIndexOf('@')
-  const email = `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`
-  const key = email.toLowerCase()
-  return { email, key, id: subscriberIdFor(key) }
+  const local = trimmed.slice(0, at)
+  const { ascii, unicode } = domainForms(trimmed.slice(at + 1))!
+  const key = `${local.toLowerCase()}@${ascii}`
+  return { email: `${local}@${unicode}`, ascii: `${local}@${ascii}`, key, id: subscriberIdFor(key) }
+}
+
+/**
+ * The two spellings of a domain (UTS #46 through Node's URL parser): ASCII for identity and the envelope, Unicode for
+ * people. Null when the domain has no valid ASCII form. A Unicode form that does not map back is not offered.
+ */
+function domainForms(domain: string): { ascii: string; unicode: string } | null {
+  const ascii = domainToASCII(domain)
+  if (!ascii) return null
+  const unicode = domainToUnicode(ascii)
+  return { ascii, unicode: unicode && domainToASCII(unicode) === ascii ? unicode : ascii }
 }
 
 /** Whether `input` is an address Herald accepts (see {@link normaliseEmail}). */
@@ -60,6 +78,10 @@ function problemWith(input: string): string | null {
   }
   const labels = domain.split('.')
   if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label))) return 'expected a domain such as example.org after "@"'
+  const forms = domainForms(domain)
+  if (!forms || forms.ascii.length > 253 || !forms.ascii.split('.').every((label) => /^[a-z0-9_-]{1,63}$/.test(label))) {
+    return 'expected a domain such as example.org after "@"'
+  }
   if (/^\d+$/.test(labels[labels.length - 1]!)) return 'expected a domain name, not an IP address, after "@"'
   return null
 }

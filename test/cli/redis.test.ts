@@ -23,6 +23,14 @@ describe('finding a Redis', () => {
       const second = await openRedis(config, silentLogger(), { defaultUrl: NOTHING_THERE })
       expect(await second.redis.get('{herald}:probe')).toBe('kept')
       await second.close()
+
+      // The subscriber list lives there: the folder is 0700 and every file in it 0600.
+      const { readdir, stat } = await import('node:fs/promises')
+      const dir = path.join(site, '.herald', 'redis')
+      expect((await stat(dir)).mode & 0o777).toBe(0o700)
+      const files = await readdir(dir)
+      expect(files).toContain('redis.log')
+      for (const file of files) expect((await stat(path.join(dir, file))).mode & 0o077, file).toBe(0)
     } finally {
       await rm(site, { recursive: true, force: true })
     }

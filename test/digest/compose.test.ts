@@ -104,13 +104,24 @@ describe('DigestComposer', () => {
     expect(message.html).toContain('1 Street')
     expect(message.messageId).toBe(`<e1.${'ab'.repeat(16)}@blog.example.org>`)
     expect(message.headers).toMatchObject({
-      'List-Unsubscribe': `<${url}>, <mailto:news@blog.example.org?subject=unsubscribe>`,
+      'List-Unsubscribe': `<${url}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': 'Test Blog <digest.blog.example.org>',
       Precedence: 'bulk',
     })
     const other = compose.personalise(digest, { subscriberId: 'cd'.repeat(16), email: 'bob@example.org' }, 'e1')
     expect(other.html).not.toContain(url)
+  })
+
+  it('offers a mailto: unsubscribe only when email.unsubscribe_mailto names a mailbox', async () => {
+    const withMailto = parseConfig(siteConfig('email:\n  unsubscribe_mailto: leave@blog.example.org'), outbox, {})
+    const compose = await composer(withMailto)
+    const message = compose.personalise(
+      await compose.compile([snapshot('a')]),
+      { subscriberId: 'ab'.repeat(16), email: 'a@example.org' },
+      'e1',
+    )
+    expect(message.headers?.['List-Unsubscribe']).toMatch(/^<https:\/\/[^>]+>, <mailto:leave@blog\.example\.org\?subject=unsubscribe>$/)
   })
 
   it('escapes per-recipient values for HTML and leaves them plain in text', async () => {

@@ -120,7 +120,7 @@ describe('herald run: new posts reach every subscriber exactly once', () => {
       }
       const listUnsubscribe = list.unsubscribe
       expect(listUnsubscribe.url).toMatch(/^https:\/\/news\.example\.org\/unsubscribe\?token=/)
-      expect(listUnsubscribe.mail).toBe('news@blog.example.org?subject=unsubscribe')
+      expect(listUnsubscribe.mail).toBeUndefined() // no mailto: unless email.unsubscribe_mailto names a mailbox someone reads
       expect(list['unsubscribe-post'].name).toBe('List-Unsubscribe=One-Click')
       expect(mail.headers.get('precedence')).toBe('bulk')
       expect(list.id?.id, mine[0]!.raw.toString().split('\r\n\r\n')[0]).toBe('digest.blog.example.org')

@@ -70,12 +70,19 @@ describe('POST /subscribe → email → GET /confirm', () => {
     const link = confirmLink(mail!.parsed.text)
     expect(link.startsWith('https://blog.example.org/confirm?token=')).toBe(true)
 
-    const confirmed = await fetch(onServer(link))
+    // Opening the link (or a mail scanner fetching it, GET or HEAD) shows a page with a button and changes nothing.
+    const page = await fetch(onServer(link))
+    expect(page.status).toBe(200)
+    expect(await page.text()).toMatch(/<form method="post" action="confirm\?token=[^"]+">[\s\S]*Confirm my subscription/)
+    expect((await fetch(onServer(link), { method: 'HEAD' })).status).toBe(200)
+    expect((await service.store.getByEmail('reader@example.org'))?.status).toBe('pending')
+
+    const confirmed = await fetch(onServer(link), { method: 'POST' })
     expect(confirmed.status).toBe(200)
     expect(await confirmed.text()).toContain('Subscription confirmed')
     expect((await service.store.getByEmail('reader@example.org'))?.status).toBe('active')
-    // Following the link again (a mail scanner, a second click) is fine.
-    expect((await fetch(onServer(link))).status).toBe(200)
+    // Confirming again (a second click) is fine.
+    expect((await fetch(onServer(link), { method: 'POST' })).status).toBe(200)
   })
 
   it('answers JSON requests with JSON', async () => {
@@ -178,7 +185,7 @@ describe('rate limit', () => {
   })
 })
 
-describe('GET /confirm', () => {
+describe('/confirm', () => {
   it('refuses missing, forged, tampered and cross-purpose tokens with one answer', async () => {
     const { subscriber } = await service.store.subscribe({ email: 'ann@example.org', consent: { source: 'cli' } })
     const good = service.tokens.confirmToken(subscriber.id)
@@ -193,9 +200,11 @@ describe('GET /confirm', () => {
       `${id}.${(parseInt(issued, 36) - 100).toString(36)}.${mac}`,
       service.tokens.unsubscribeToken(subscriber.id),
     ]) {
-      const response = await fetch(url(`confirm?token=${encodeURIComponent(token)}`))
-      expect(response.status, token).toBe(400)
-      answers.add(await response.text())
+      for (const method of ['GET', 'POST']) {
+        const response = await fetch(url(`confirm?token=${encodeURIComponent(token)}`), { method })
+        expect(response.status, `${method} ${token}`).toBe(400)
+        answers.add(await response.text())
+      }
     }
     expect(answers.size).toBe(1)
     expect([...answers][0]).toContain('This link does not work')
@@ -209,8 +218,9 @@ describe('GET /confirm', () => {
     const { subscriber } = await service.store.subscribe({ email: 'ann@example.org', consent: { source: 'cli' } })
     const token = service.tokens.confirmToken(subscriber.id)
     service.setNow('2030-01-09T00:00:00Z')
-    const response = await fetch(url(`confirm?token=${token}`))
+    const response = await fetch(url(`confirm?token=${token}`), { method: 'POST' })
     expect(response.status).toBe(410)
+    expect((await fetch(url(`confirm?token=${token}`))).status).toBe(410)
     const html = await response.text()
     expect(html).toContain('This confirmation link has expired')
     expect(html).toContain('href="subscribe"')
@@ -221,7 +231,7 @@ describe('GET /confirm', () => {
     const { subscriber } = await service.store.subscribe({ email: 'ann@example.org', consent: { source: 'cli' } })
     const token = service.tokens.confirmToken(subscriber.id)
     await service.store.unsubscribe(subscriber.id)
-    const response = await fetch(url(`confirm?token=${token}`))
+    const response = await fetch(url(`confirm?token=${token}`), { method: 'POST' })
     expect(response.status).toBe(410)
     expect(await response.text()).toContain('can no longer be used')
     expect((await service.store.get(subscriber.id))?.status).toBe('unsubscribed')
@@ -231,7 +241,7 @@ describe('GET /confirm', () => {
     const { subscriber } = await service.store.subscribe({ email: 'ann@example.org', consent: { source: 'cli' } })
     const token = service.tokens.confirmToken(subscriber.id)
     await service.store.remove(subscriber.id)
-    expect((await fetch(url(`confirm?token=${token}`))).status).toBe(400)
+    expect((await fetch(url(`confirm?token=${token}`), { method: 'POST' })).status).toBe(400)
   })
 })
 

@@ -42,6 +42,17 @@ describe('normaliseEmail', () => {
     expect(() => normaliseEmail(input)).toThrow(expect.objectContaining({ code: 'SUBSCRIBER_INVALID' }))
   })
 
+  it('treats the Unicode and the punycode spelling of a domain as one mailbox (IDNA), keeping the local part as written', () => {
+    const unicode = normaliseEmail('User@Пример.Испытание')
+    const punycode = normaliseEmail('user@xn--e1afmkfd.xn--80akhbyknj4f')
+    expect(unicode.id).toBe(punycode.id)
+    expect(unicode.email).toBe('User@пример.испытание')
+    expect(punycode.email).toBe('user@пример.испытание')
+    expect(unicode.ascii).toBe('User@xn--e1afmkfd.xn--80akhbyknj4f')
+    expect(normaliseEmail('a@bücher.example').key).toBe('a@xn--bcher-kva.example')
+    expect(isValidEmail('a@xn--zz.example')).toBe(false)
+  })
+
   it('accepts plus addressing and Unicode mailboxes', () => {
     expect(normaliseEmail('ann+blog@example.org').email).toBe('ann+blog@example.org')
     expect(normaliseEmail('анна@пример.рф').email).toBe('анна@пример.рф')
