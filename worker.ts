@@ -15,5 +15,6 @@ const exitCode = await main(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   interactive: Boolean(process.stderr.isTTY),
+  exit: (code) => process.exit(code),
 })
 process.exitCode = exitCode

@@ -107,12 +107,16 @@ const rawSchema = z.strictObject({
         .optional(),
       reply_to: headerSafe('a Reply-To address').optional(),
       postal_address: text('a postal address').default(''),
+      transport: z.enum(['smtp', 'outbox'], { error: 'expected smtp or outbox' }).optional(),
       outbox: nonEmpty('a folder').default('outbox'),
       content: z.enum(['teaser', 'full'], { error: 'expected teaser or full' }).default('teaser'),
       subject: headerSafe('a subject pattern').default(''),
       rate_limit: z.number({ error: 'expected messages per second (a number, 0 for no limit)' }).min(0).default(0),
       attempts: positiveInt('the number of attempts per recipient').default(6),
       backoff_ms: positiveInt('the first retry delay in milliseconds').default(30_000),
+      message_timeout_s: positiveInt('seconds one message may take').default(120),
+      run_wait_s: z.number({ error: 'expected seconds (a whole number, 0: do not wait)' }).int().min(0).default(300),
+      breaker_failures: positiveInt('failures in a row that pause an edition').default(5),
       unsubscribe_mailto: headerSafe('an address for mailto: unsubscribe requests').optional(),
       max_edition_posts: z.number({ error: 'expected a whole number (0 for no limit)' }).int().min(0).default(10),
       dkim: z
@@ -164,7 +168,12 @@ export interface EmailConfig {
   readonly replyTo: string | null
   /** Shown in every email footer (anti-spam laws ask for it). Default empty, which `herald run` warns about. */
   readonly postalAddress: string
-  /** Absolute folder for `.eml` files when `SMTP_URL` is unset. Default `<site>/outbox`. */
+  /**
+   * How mail leaves: `smtp` (SMTP_URL), `outbox` (`.eml` files, nothing is sent), or null when neither was chosen —
+   * then every command that sends refuses to start. `SMTP_URL=outbox:` chooses the outbox too.
+   */
+  readonly transport: 'smtp' | 'outbox' | null
+  /** Absolute folder for `.eml` files of the outbox transport. Default `<site>/outbox`. */
   readonly outboxDir: string
   /** Teaser or full text in digests. Default teaser. */
   readonly content: 'teaser' | 'full'
@@ -176,6 +185,12 @@ export interface EmailConfig {
   readonly attempts: number
   /** First retry delay, doubled each attempt. Default 30 s: six attempts span ~15 min, past typical greylisting. */
   readonly backoffMs: number
+  /** Longest one message may take, connection and transaction included. Default 120 s. */
+  readonly messageTimeoutMs: number
+  /** Longest `herald run` waits for its sends before leaving the rest (retries) to the next run or a worker. Default 300 s. */
+  readonly runWaitMs: number
+  /** Failures in a row with the same reply, for different recipients, that pause an edition. Default 5. */
+  readonly breakerFailures: number
   /**
    * Address for a `mailto:` in List-Unsubscribe, or null (the default): only offered when someone reads that mailbox,
    * since a request mailed there would otherwise go unanswered.
@@ -226,7 +241,7 @@ export interface Config {
 export interface EnvConfig {
   /** `REDIS_URL`; null when unset (Herald then tries redis://127.0.0.1:6379 and may start a private server). */
   readonly redisUrl: string | null
-  /** `SMTP_URL`; null when unset (mail goes to the outbox folder). */
+  /** `SMTP_URL`; null when unset. `outbox:` chooses the outbox folder instead of a server. */
   readonly smtpUrl: string | null
   /** `HERALD_SECRET`; null when unset (a generated one is kept in `<site>/.herald/secret`). */
   readonly secret: string | null
@@ -354,12 +369,16 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       from,
       replyTo: raw.email.reply_to ?? null,
       postalAddress: raw.email.postal_address,
+      transport: env.smtpUrl === 'outbox:' ? 'outbox' : env.smtpUrl ? 'smtp' : (raw.email.transport ?? null),
       outboxDir: path.resolve(siteDir, raw.email.outbox),
       content: raw.email.content,
       subject: raw.email.subject,
       rateLimit: raw.email.rate_limit,
       attempts: raw.email.attempts,
       backoffMs: raw.email.backoff_ms,
+      messageTimeoutMs: raw.email.message_timeout_s * 1000,
+      runWaitMs: raw.email.run_wait_s * 1000,
+      breakerFailures: raw.email.breaker_failures,
       unsubscribeMailto: raw.email.unsubscribe_mailto ?? null,
       maxEditionPosts: raw.email.max_edition_posts,
       dkim: raw.email.dkim

@@ -11,9 +11,11 @@ export type HeraldErrorCode =
   | 'SITE_CONFLICT'
   | 'SUBSCRIBER_INVALID'
   | 'SUBSCRIBER_NOT_FOUND'
+  | 'EDITION_NOT_FOUND'
   | 'CSV_INVALID'
   | 'TEMPLATE_INVALID'
   | 'MAIL_INVALID'
+  | 'MAIL_UNAVAILABLE'
 
 /** Where a problem is: a file (relative to the site folder), a line in it, and/or a field. */
 export interface ErrorLocation {
@@ -56,4 +58,8 @@ export const ExitCode = {
   usage: 2,
   postErrors: 3,
   recipientsFailed: 4,
+  /** `run`: an edition is paused after a systemic mail failure (fix the cause, then run again). */
+  editionPaused: 5,
+  /** `run`: sends still pending (retries) when `email.run_wait_s` ran out; the next run or a worker sends them. */
+  sendsDeferred: 6,
 } as const

@@ -35,6 +35,7 @@ const nullTransport: MailTransport = {
       rejected: [],
     }
   },
+  async verify() {},
   async close() {},
 }
 const services = await openServices(context, { transport: nullTransport })

@@ -5,4 +5,9 @@ import type { Logger } from '../log.js'
 export interface AppContext {
   readonly config: Config
   readonly logger: Logger
+  /**
+   * Called when Redis has been unreachable for a while in the middle of a command (see `openServices`); a command
+   * line ends the process with a clear message, so nothing hangs. Absent: keep waiting (the web service answers 503).
+   */
+  readonly onRedisLost?: (message: string) => void
 }

@@ -1,8 +1,11 @@
 import type { BuildFeedsResult } from '../feeds/build.js'
-import { type AnnounceResult, announceNewPosts } from '../publishing/announce.js'
+import { transportFingerprint } from '../mail/transport.js'
+import { type AnnounceResult, announceNewPosts, previewNewPosts } from '../publishing/announce.js'
 import { livePosts } from '../publishing/live.js'
+import { CircuitBreaker } from '../queue/breaker.js'
 import { enqueueEdition } from '../queue/queues.js'
 import { buildSiteFeeds } from './build.js'
+import { verifyMailTransport } from './preflight.js'
 import type { SiteServices } from './services.js'
 import { loadAndReport, type PostCounts } from './site-posts.js'
 
@@ -11,8 +14,12 @@ export interface CycleResult {
   readonly posts: PostCounts
   readonly build: BuildFeedsResult
   readonly announce: AnnounceResult
-  /** Editions not finished yet (this run's and any left over by an earlier one), all queued now. */
+  /** Editions not finished yet and not paused (this run's and any left over by an earlier one), all queued now. */
   readonly openEditions: readonly string[]
+  /** Editions resumed because the mail configuration changed since they paused. */
+  readonly resumed: readonly string[]
+  /** Editions still paused (the configuration they paused under is unchanged). */
+  readonly paused: readonly string[]
 }
 
 /** Options for {@link runPublishCycle}. */
@@ -25,18 +32,29 @@ export interface PublishCycleOptions {
   readonly onProgress?: (done: number, total: number) => void
 }
 
-/** Builds the feeds, claims the new posts as an edition, and queues every open edition. Sends nothing itself. */
+/**
+ * Builds the feeds, checks that mail can leave (only when there is something to send), claims the new posts as an
+ * edition, resumes editions paused under a mail configuration that has since changed, and queues every open edition.
+ * Sends nothing itself. When mail cannot leave, nothing is claimed (`HeraldError('MAIL_UNAVAILABLE')`).
+ */
 export async function runPublishCycle(services: SiteServices, options: PublishCycleOptions): Promise<CycleResult> {
   const { context } = services
-  const { logger } = context
+  const { logger, config } = context
   const started = performance.now()
   const { collection, counts } = await loadAndReport(context, options.now, options.onProgress)
   const build = await buildSiteFeeds(context, collection.posts, options.now)
+  const live = livePosts(collection.posts, options.now)
+  const announceLatest = options.announceLatest !== undefined ? { announceLatest: options.announceLatest } : {}
+
+  const next = await previewNewPosts({ ledger: services.announcements, live, ...announceLatest })
+  const pending = await services.editions.openIds()
+  if (!options.recordOnly && (next.posts.length > 0 || pending.length > 0)) await verifyMailTransport(services)
+
   const announce = await announceNewPosts({
     ledger: services.announcements,
-    live: livePosts(collection.posts, options.now),
-    ...(options.announceLatest !== undefined ? { announceLatest: options.announceLatest } : {}),
-    maxPosts: context.config.email.maxEditionPosts,
+    live,
+    ...announceLatest,
+    maxPosts: config.email.maxEditionPosts,
     recordOnly: options.recordOnly ?? false,
   })
   if (announce.firstActivation)
@@ -49,8 +67,26 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
         'If they really are all new, raise email.max_edition_posts.',
     )
   }
+
+  // A paused edition waits for a fix: a run under another mail configuration is one, and continues it.
+  const fingerprint = transportFingerprint(config)
+  const resumed: string[] = []
+  const paused: string[] = []
+  const openEditions: string[] = []
+  for (const editionId of await services.editions.openIds()) {
+    const edition = await services.editions.get(editionId)
+    if (edition?.status === 'paused') {
+      if (edition.pausedConfig === fingerprint || !(await services.editions.resume(editionId))) {
+        paused.push(editionId)
+        continue
+      }
+      resumed.push(editionId)
+      logger.info({ editionId }, `edition ${editionId} resumed: the mail configuration changed since it paused (${edition.pausedReason})`)
+    }
+    openEditions.push(editionId)
+  }
+  if (resumed.length > 0) await new CircuitBreaker({ redis: services.redis.redis, prefix: config.env.prefix }).reset()
   // Editions left open by an earlier, interrupted run are queued again too: queueing is idempotent, nothing is lost.
-  const openEditions = await services.editions.openIds()
   if (openEditions.length > 0) {
     const queues = await services.queues()
     for (const editionId of openEditions) await enqueueEdition(queues, editionId)
@@ -65,5 +101,5 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
     postsScheduled: counts.scheduled,
     postsSkipped: counts.skipped,
   })
-  return { posts: counts, build, announce, openEditions }
+  return { posts: counts, build, announce, openEditions, resumed, paused }
 }

@@ -200,7 +200,11 @@ email:
   # reply_to: editor@blog.example.org
   # Postal address in every email footer (anti-spam laws such as CAN-SPAM ask for one). Default "".
   postal_address: ""
-  # Folder for .eml files when SMTP_URL is not set (nothing is really sent then). Default outbox.
+  # How mail leaves: smtp (the server in the SMTP_URL environment variable) or outbox (.eml files in the
+  # folder below: nothing is really sent). SMTP_URL wins when set. Default: none, and then "herald run" refuses
+  # to send rather than guess.
+  # transport: smtp
+  # Folder for .eml files of the outbox transport. Default outbox.
   outbox: outbox
   # What a digest holds of each post: teaser (up to TEASER_END, with a read-more button) or full.
   # Default teaser.
@@ -215,6 +219,14 @@ email:
   # First retry delay in milliseconds, doubled on each further attempt (6 attempts span ~15 minutes,
   # past usual greylisting). Default 30000.
   backoff_ms: 30000
+  # Longest one message may take, connection and the whole SMTP transaction included. Default 120.
+  message_timeout_s: 120
+  # Longest "herald run" waits for its emails; retries still pending then are left to the next run or a
+  # worker (the run says how many and when). 0 = queue and exit. Default 300.
+  run_wait_s: 300
+  # Failures in a row with the same server reply, for different recipients, that pause an edition instead of
+  # failing the whole list (authentication, relay and TLS refusals pause it at once). Default 5.
+  breaker_failures: 5
   # A mailbox someone reads, offered as a mailto: in List-Unsubscribe beside the one-click link. Default: none.
   # unsubscribe_mailto: unsubscribe@blog.example.org
   # Most posts one digest may hold; more new posts at once usually means post ids changed (a new site.url

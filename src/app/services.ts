@@ -7,7 +7,7 @@ import { AnnouncementLedger } from '../editions/announcements.js'
 import { EditionStore } from '../editions/store.js'
 import { HeraldError } from '../errors.js'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
-import { openRedis, type RedisHandle } from '../infra/redis.js'
+import { openRedis, type RedisHandle, watchConnection } from '../infra/redis.js'
 import { claimSite, DATA_SCHEMA, recordSchema } from '../infra/site-record.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
@@ -52,7 +52,12 @@ export const DKIM_SIGNED_HEADERS =
 export interface ServiceOverrides {
   /** Used instead of the SMTP pool or outbox of the configuration. */
   readonly transport?: MailTransport
+  /** Longest a Redis command may wait (the web service: answer within seconds even when Redis is away). */
+  readonly redisCommandTimeoutMs?: number
 }
+
+/** How long a command line waits for a Redis that went away before it gives up (exit 1). */
+export const REDIS_GRACE_MS = 60_000
 
 /** Opens the site's services. Close them with `close()`; nothing is left running. */
 export async function openServices(context: AppContext, overrides: ServiceOverrides = {}): Promise<SiteServices> {
@@ -60,7 +65,12 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   const dkim = await loadDkim(context)
   const secret = await resolveSecret({ envSecret: config.env.secret, stateDir: stateDir(config.siteDir), logger })
   const tokens = new TokenSigner({ secret, confirmTtlDays: config.confirmTtlDays })
-  const redis = await openRedis(config, logger)
+  const redis = await openRedis(
+    config,
+    logger,
+    overrides.redisCommandTimeoutMs ? { commandTimeoutMs: overrides.redisCommandTimeoutMs } : {},
+  )
+  const stopWatching = context.onRedisLost ? watchConnection(redis, REDIS_GRACE_MS, context.onRedisLost) : () => {}
   const prefix = config.env.prefix
   const connection = redis.redis
   const keys = siteKeys(prefix)
@@ -82,6 +92,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       return openTransport().kind
     },
     send: (message) => openTransport().send(message),
+    verify: () => openTransport().verify(),
     close: async () => {},
   }
   return {
@@ -110,6 +121,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       return locks
     },
     async close() {
+      stopWatching()
       await (await locks)?.stop()
       await (await queues)?.close()
       await transport?.close()

@@ -16,6 +16,8 @@ export interface SiteStatus {
     pending: number
     retried: number
     possibleDuplicates: number
+    /** Why a paused edition paused: the server's reply and what to check. */
+    pausedReason: string | null
   }>
   nextScheduledPost: { title: string; date: string; file: string } | null
   queues: Record<string, Record<string, number>>
@@ -48,6 +50,7 @@ export async function collectStatus(services: SiteServices, options: { limit: nu
       pending: Math.max(0, edition.expected - edition.sent - edition.failed - edition.skipped),
       retried: edition.retried,
       possibleDuplicates: edition.possibleDuplicates,
+      pausedReason: edition.pausedReason,
     })),
     nextScheduledPost: next ? { title: next.title, date: next.date.iso, file: next.file } : null,
     queues: { editions: editionsQueue, sends: sendsQueue },

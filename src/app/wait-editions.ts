@@ -14,7 +14,7 @@ export interface WaitOptions {
   readonly requeueEveryMs?: number
 }
 
-/** Polls the editions until every one is done (or the signal fires), reporting progress. */
+/** Polls the editions until every one is done or paused (or the signal fires), reporting progress. */
 export async function waitForEditions(editions: EditionStore, ids: readonly string[], options: WaitOptions = {}): Promise<Edition[]> {
   let lastProgress = { finished: -1, at: Date.now() }
   for (;;) {
@@ -28,7 +28,8 @@ export async function waitForEditions(editions: EditionStore, ids: readonly stri
       await options.requeue()
     }
     options.onProgress?.(finished, expected)
-    if (current.every((edition) => edition.status === 'done') || options.signal?.aborted) return current
+    // A paused edition waits for a fix, not for time: stop waiting for it.
+    if (current.every((edition) => edition.status !== 'open') || options.signal?.aborted) return current
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200))
   }
 }

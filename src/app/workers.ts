@@ -1,5 +1,8 @@
 import type { Processor } from 'bullmq'
 import type { Logger } from '../log.js'
+import { adviceFor, type SendFailure } from '../mail/errors.js'
+import { transportFingerprint } from '../mail/transport.js'
+import { CircuitBreaker } from '../queue/breaker.js'
 import { createFanoutProcessor } from '../queue/fanout-job.js'
 import { sendJobOptions } from '../queue/queues.js'
 import { createSendProcessor, type SendObserver } from '../queue/send-job.js'
@@ -55,6 +58,9 @@ export async function startSiteWorkers(services: SiteServices, options: SiteWork
       composer,
       transport: services.transport(),
       locks,
+      breaker: new CircuitBreaker({ redis: services.redis.redis, prefix: config.env.prefix, threshold: config.email.breakerFailures }),
+      pause: (failure) => pauseOpenEditions(services, failure, logger),
+      backoffMs: config.email.backoffMs,
       logger,
       ...(options.tally ? { observer: options.tally } : {}),
     }),
@@ -67,5 +73,28 @@ export async function startSiteWorkers(services: SiteServices, options: SiteWork
       await workers.close()
       await locks.stop()
     },
+  }
+}
+
+/** Why an edition paused, as `herald status` and the log show it: the server's reply and what to check. */
+export function pauseReason(failure: SendFailure): string {
+  const command = failure.command && failure.command !== 'CONN' ? ` at ${failure.command}` : ''
+  return `the mail server answered${command}: "${failure.reply.replace(/\s+/g, ' ').slice(0, 300)}" (${adviceFor(failure)})`
+}
+
+/**
+ * A systemic failure is the site's, not one edition's: every open edition pauses, and each process says so once for
+ * each edition it paused (one clear line with the reply and what to check, never one per recipient).
+ */
+export async function pauseOpenEditions(services: SiteServices, failure: SendFailure, logger: Logger): Promise<void> {
+  const reason = pauseReason(failure)
+  const fingerprint = transportFingerprint(services.context.config)
+  for (const editionId of await services.editions.openIds()) {
+    if ((await services.editions.pause(editionId, reason, fingerprint)) !== 'paused') continue
+    logger.error(
+      { editionId, reply: failure.reply, code: failure.code },
+      `edition ${editionId} paused: ${reason}. Nothing more is sent and no subscriber was changed; once fixed, ` +
+        `"herald run" continues it (after a configuration change) or "herald editions resume ${editionId}" does.`,
+    )
   }
 }

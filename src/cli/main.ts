@@ -15,8 +15,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   worker: async () => (await import('./commands/worker.js')).registerWorker,
   preview: async () => (await import('./commands/preview.js')).registerPreview,
   status: async () => (await import('./commands/status.js')).registerStatus,
+  editions: async () => (await import('./commands/editions.js')).registerEditions,
   subscribers: async () => (await import('./commands/subscribers.js')).registerSubscribers,
   serve: async () => (await import('./commands/serve.js')).registerServe,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
   init: async () => (await import('./commands/init.js')).registerInit,
 }
 
@@ -66,7 +68,8 @@ function reportError(error: unknown, runtime: CliRuntime): number {
       error.code === 'USAGE' ||
       error.code === 'REDIS_UNAVAILABLE' ||
       error.code === 'SECRET_INVALID' ||
-      error.code === 'SITE_CONFLICT'
+      error.code === 'SITE_CONFLICT' ||
+      error.code === 'MAIL_UNAVAILABLE'
     return usage ? ExitCode.usage : ExitCode.failure
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error)

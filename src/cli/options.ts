@@ -2,12 +2,13 @@ import { UsageError } from './runtime.js'
 
 /** Every option value parser of the command line, so a mistake reads the same whatever the command. */
 
-/** `--now ISO`; the real clock when absent. */
-export function parseNow(value: string | undefined): Date {
+/** A moment given as ISO 8601 (`--now`, `--bounced-since`); the real clock when absent. */
+export function parseNow(value: string | undefined, flag = '--now'): Date {
   if (value === undefined) return new Date()
   const date = new Date(value)
-  if (Number.isNaN(date.getTime()))
-    throw new UsageError(`--now: cannot read ${JSON.stringify(value)} as a date; use ISO 8601 such as 2030-01-01T00:00:00Z`)
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError(`${flag}: cannot read ${JSON.stringify(value)} as a date; use ISO 8601 such as 2030-01-01T00:00:00Z`)
+  }
   return date
 }
 

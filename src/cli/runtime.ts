@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander'
 import type { AppContext } from '../app/context.js'
 import { loadConfig } from '../config.js'
+import { ExitCode } from '../errors.js'
 import { createLogger, type Verbosity } from '../log.js'
 
 /** What a command may touch of the outside world; tests pass their own. */
@@ -11,6 +12,11 @@ export interface CliRuntime {
   readonly cwd: string
   /** Whether stdout/stderr are terminals (progress bars, readable logs). */
   readonly interactive: boolean
+  /**
+   * Ends the process at once (the real command line passes `process.exit`). Used only when waiting longer would be
+   * a hang: Redis gone for a minute in the middle of a command. Tests leave it out.
+   */
+  readonly exit?: (code: number) => never
 }
 
 /** Options every command accepts. */
@@ -47,7 +53,13 @@ export function verbosityOf(options: CommonOptions): Verbosity {
 export function openSite(options: CommonOptions, runtime: CliRuntime): SiteContext {
   const logger = createLogger({ verbosity: verbosityOf(options), destination: runtime.stderr, pretty: runtime.interactive })
   const config = loadConfig(options.site ?? runtime.cwd, runtime.env)
-  return { config, logger, runtime }
+  const exit = runtime.exit
+  if (!exit) return { config, logger, runtime }
+  const onRedisLost = (message: string) => {
+    runtime.stderr.write(`herald: ${message}\n`)
+    exit(ExitCode.failure)
+  }
+  return { config, logger, runtime, onRedisLost }
 }
 
 /** Writes a line to the command's standard output. */

@@ -9,8 +9,16 @@ export interface Edition {
   readonly createdAt: Date
   readonly completedAt: Date | null
   readonly postCount: number
-  /** `open` until every queued recipient has a final outcome; then `done`. */
-  readonly status: 'open' | 'done'
+  /**
+   * `open` until every queued recipient has a final outcome; then `done`. `paused` after a systemic failure (the mail
+   * server refused the sender, the login, TLS …): nothing is sent until it is resumed.
+   */
+  readonly status: 'open' | 'paused' | 'done'
+  /** Why it is paused: the server's reply and what to check. */
+  readonly pausedReason: string | null
+  readonly pausedAt: Date | null
+  /** Fingerprint of the mail configuration it paused under (a run with another one resumes it). */
+  readonly pausedConfig: string | null
   /** `pending` until the fan-out has queued every matching subscriber. */
   readonly fanout: 'pending' | 'done'
   /** Recipients queued (subscribers whose tags matched). */
@@ -48,6 +56,10 @@ export interface SendRecord {
   readonly possibleDuplicate?: boolean
   /** A retry after a failure without any SMTP reply (timeout, reset): the message may have been accepted. */
   readonly uncertain?: boolean
+  /** When a `retrying` recipient's next attempt is due (ISO time). */
+  readonly nextAttemptAt?: string
+  /** Queued again by `herald editions retry-failed` after a failure. */
+  readonly retriedFailure?: boolean
 }
 
 const QUEUE_RECIPIENTS = loadLuaScript(new URL('./lua/queue-recipients.lua', import.meta.url), reply.integer)
@@ -57,6 +69,9 @@ const SET_PROGRESS = loadLuaScript(new URL('./lua/set-send-progress.lua', import
 })
 const SET_FINAL = loadLuaScript(new URL('./lua/set-send-final.lua', import.meta.url), reply.integer)
 const FINISH_FANOUT = loadLuaScript(new URL('./lua/finish-fanout.lua', import.meta.url), reply.integer)
+const PAUSE = loadLuaScript(new URL('./lua/pause-edition.lua', import.meta.url), reply.integer)
+const RESUME = loadLuaScript(new URL('./lua/resume-edition.lua', import.meta.url), reply.integer)
+const RETRY_FAILED = loadLuaScript(new URL('./lua/retry-failed.lua', import.meta.url), reply.integer)
 
 /** Options for {@link EditionStore}. */
 export interface EditionStoreOptions {
@@ -91,7 +106,10 @@ export class EditionStore {
       createdAt: new Date(number('createdAt')),
       completedAt: fields.completedAt ? new Date(fields.completedAt) : null,
       postCount: number('postCount'),
-      status: fields.status === 'done' ? 'done' : 'open',
+      status: fields.status === 'done' ? 'done' : fields.status === 'paused' ? 'paused' : 'open',
+      pausedReason: fields.pausedReason || null,
+      pausedAt: fields.pausedAt ? new Date(fields.pausedAt) : null,
+      pausedConfig: fields.pausedConfig || null,
       fanout: fields.fanout === 'done' ? 'done' : 'pending',
       expected: number('expected'),
       sent: number('sent'),
@@ -180,14 +198,12 @@ export class EditionStore {
 
   /** Records a final outcome, once: false when the recipient already had one (nothing is counted twice). */
   async setFinal(id: string, subscriberId: string, record: SendRecord & { state: 'sent' | 'failed' | 'skipped' }): Promise<boolean> {
-    const result = await runLua(this.redis, SET_FINAL, this.sendKeys(id), [
-      id,
-      this.now().toISOString(),
-      subscriberId,
-      JSON.stringify(record),
-      record.state,
-      record.possibleDuplicate ? '1' : '0',
-    ])
+    const result = await runLua(
+      this.redis,
+      SET_FINAL,
+      [...this.sendKeys(id), this.keys.breaker()],
+      [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state, record.possibleDuplicate ? '1' : '0'],
+    )
     return result === 1
   }
 
@@ -201,6 +217,14 @@ export class EditionStore {
       for (let index = 0; index < flat.length; index += 2) batch.push([flat[index]!, JSON.parse(flat[index + 1]!) as SendRecord])
       if (batch.length > 0) yield batch
     } while (cursor !== '0')
+  }
+
+  /** The failures of several editions (those that have any). */
+  async failuresOf(
+    editions: ReadonlyArray<Pick<Edition, 'id' | 'failed'>>,
+  ): Promise<Array<{ subscriberId: string; email: string | null; reply: string | null }>> {
+    const lists = await Promise.all(editions.filter((edition) => edition.failed > 0).map((edition) => this.failures(edition.id)))
+    return lists.flat()
   }
 
   /** Recipients whose send failed for good, with the server's reply. */
@@ -228,6 +252,33 @@ export class EditionStore {
 
   private sendKeys(id: string): string[] {
     return [this.editionKey(id), this.openKey(), this.sendsKey(id), this.keys.sendTotals()]
+  }
+
+  /** Whether an edition is paused (checked before every send). */
+  async isPaused(id: string): Promise<boolean> {
+    return (await this.redis.hget(this.editionKey(id), 'status')) === 'paused'
+  }
+
+  /** Pauses an edition still sending. `paused`: this call paused it; `already`: it was; `done`: nothing left to pause. */
+  async pause(id: string, reason: string, configFingerprint: string): Promise<'paused' | 'already' | 'done'> {
+    const result = await runLua(this.redis, PAUSE, [this.editionKey(id)], [reason, this.now().toISOString(), configFingerprint])
+    return result === 1 ? 'paused' : result === 0 ? 'already' : 'done'
+  }
+
+  /** Resumes a paused edition; false when it was not paused. Queue it again (`enqueueEdition`) to send the rest. */
+  async resume(id: string): Promise<boolean> {
+    return (await runLua(this.redis, RESUME, [this.editionKey(id)], [this.now().toISOString()])) === 1
+  }
+
+  /** Queues again every recipient whose send failed (never one already sent); returns how many. */
+  async retryFailed(id: string): Promise<number> {
+    const now = this.now()
+    return runLua(
+      this.redis,
+      RETRY_FAILED,
+      [this.editionKey(id), this.openKey(), this.sendsKey(id)],
+      [id, now.toISOString(), now.getTime()],
+    )
   }
 
   /** Send outcomes over all editions (sent, failed, skipped, retried, possible_duplicate): the `/metrics` counters. */

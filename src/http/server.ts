@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { Registry } from 'prom-client'
 import { messagesFor } from '../i18n/messages.js'
 import { siteKeys } from '../infra/keys.js'
+import { isRedisUnavailable } from '../infra/redis.js'
 import { type ServerOptions, type ServiceContext, wantsJson } from './context.js'
 import { HttpError } from './errors.js'
 import { registerFeedRoutes } from './feeds.js'
@@ -103,6 +104,9 @@ function sendError(context: ServiceContext, error: FastifyError | HttpError, req
   let httpError: HttpError
   if (error instanceof HttpError) {
     httpError = error
+  } else if (isRedisUnavailable(error)) {
+    context.options.logger.warn({ path: request.routeOptions.url }, `answered 503: Redis does not answer (${(error as Error).message})`)
+    httpError = new HttpError(503, words.serviceUnavailable, { headers: { 'Retry-After': '30' } })
   } else {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status === 500)

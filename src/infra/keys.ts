@@ -38,6 +38,8 @@ export interface SiteKeys {
   workerHeartbeat(workerId: string): string
   /** What {@link SiteKeys.workerHeartbeat} starts with (the lock script checks a holder's heartbeat). */
   workerHeartbeatPrefix(): string
+  /** Hash with a TTL: the circuit breaker's count of identical failures in a row. */
+  breaker(): string
   /** Hash: site-wide send outcome counters (`/metrics`). */
   sendTotals(): string
   /** Hash: what the last publish cycle did (`/metrics`). */
@@ -70,6 +72,7 @@ export function siteKeys(prefix: string): SiteKeys {
     sendLock: (editionId: string, subscriberId: string) => key('lock', 'send', editionId, subscriberId),
     workerHeartbeat: (workerId: string) => key('worker', workerId),
     workerHeartbeatPrefix: () => key('worker', ''),
+    breaker: () => key('breaker'),
     sendTotals: () => key('stats', 'sends'),
     lastCycle: () => key('stats', 'cycle'),
     confirmationSent: (subscriberId: string) => key('confirm-sent', subscriberId),

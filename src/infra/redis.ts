@@ -29,6 +29,11 @@ export interface OpenRedisOptions {
   readonly defaultUrl?: string
   /** Site state folder, where a private server keeps its data. Default `<site>/.herald`. */
   readonly stateDir?: string
+  /**
+   * Longest any command may wait for an answer, queued while Redis is away included (the web service: a request must
+   * be answered, with a 503 if need be, within seconds). Default none: commands wait for Redis to come back.
+   */
+  readonly commandTimeoutMs?: number
 }
 
 /**
@@ -42,10 +47,12 @@ export async function openRedis(config: Config, logger: Logger, options: OpenRed
   const redis = await tryConnect(url, 3000, logger)
   if (redis) {
     logger.debug({ redis: redactUrl(url) }, 'connected to Redis')
+    if (options.commandTimeoutMs) redis.options.commandTimeout = options.commandTimeoutMs
     return { redis, url, close: () => quit(redis) }
   }
   if (config.env.redisUrl === null) {
     const privateServer = await startPrivateRedis(options.stateDir ?? path.join(config.siteDir, '.herald'), logger)
+    if (privateServer && options.commandTimeoutMs) privateServer.redis.options.commandTimeout = options.commandTimeoutMs
     if (privateServer) return privateServer
   }
   throw new HeraldError('REDIS_UNAVAILABLE', `no Redis answers at ${redactUrl(url)}: ${HOW_TO_GET_REDIS}`, { field: 'REDIS_URL' })
@@ -79,6 +86,50 @@ export async function tryConnect(target: string | { path: string }, timeoutMs = 
     redis.disconnect()
     return null
   }
+}
+
+/**
+ * Calls `onLost` when the connection has been down for `graceMs` without coming back (a command waiting on Redis must
+ * not wait forever). Returns a function that stops watching.
+ */
+export function watchConnection(handle: RedisHandle, graceMs: number, onLost: (message: string) => void): () => void {
+  const { redis } = handle
+  let timer: NodeJS.Timeout | undefined
+  let lastError = ''
+  const down = () => {
+    timer ??= setTimeout(() => {
+      onLost(
+        `lost the connection to Redis at ${redactUrl(handle.url)} for ${Math.round(graceMs / 1000)} s` +
+          `${lastError ? ` (${lastError})` : ''}; nothing recorded is lost: run the command again when Redis is back`,
+      )
+    }, graceMs)
+  }
+  const up = () => {
+    clearTimeout(timer)
+    timer = undefined
+  }
+  const error = (cause: Error) => {
+    lastError = cause.message
+  }
+  redis.on('close', down)
+  redis.on('reconnecting', down)
+  redis.on('ready', up)
+  redis.on('error', error)
+  return () => {
+    up()
+    redis.off('close', down)
+    redis.off('reconnecting', down)
+    redis.off('ready', up)
+    redis.off('error', error)
+  }
+}
+
+/** Whether an error means Redis did not answer (down, restarting, too slow), rather than a bug. */
+export function isRedisUnavailable(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : ''
+  const unavailable =
+    /Command timed out|Connection is closed|enableOfflineQueue|ECONNREFUSED|ECONNRESET|Reached the max retries|isn't writeable/i
+  return unavailable.test(message)
 }
 
 /** Hides the password in a Redis URL for logs and messages. */

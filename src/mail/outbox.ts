@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import nodemailer, { type DKIMOptions } from 'nodemailer'
 import { writeFileAtomically } from '../infra/atomic-file.js'
@@ -33,6 +35,13 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
       const file = path.join(options.dir, outboxFileName(info.messageId))
       await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
       return { messageId: info.messageId, response: `written to ${file}`, accepted: [message.to], rejected: [] }
+    },
+    async verify() {
+      // The folder exists (or can be made) and takes a file: the checks a send would need.
+      await mkdir(options.dir, { recursive: true })
+      const probe = path.join(options.dir, `.herald-check-${randomBytes(4).toString('hex')}`)
+      await writeFile(probe, '', { mode: 0o600 })
+      await rm(probe, { force: true })
     },
     async close() {
       composer.close()

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import nodemailer, { type DKIMOptions } from 'nodemailer'
 import type { Logger } from '../log.js'
 import { assertSendable, type MailMessage, toNodemailer } from './message.js'
@@ -5,43 +6,127 @@ import type { MailTransport, SendResult } from './types.js'
 
 /** Options for {@link createSmtpTransport}. */
 export interface SmtpTransportOptions {
-  /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`; query parameters are nodemailer options. */
+  /**
+   * `smtp://user:pass@host:587` (STARTTLS, required unless the host is this machine or `?requireTLS=false`) or
+   * `smtps://…:465`; other query parameters are nodemailer options.
+   */
   readonly url: string
   readonly logger: Logger
   /** Most connections in the pool. Default 5. */
   readonly maxConnections?: number
   /** Messages per connection before it is recycled. Default 100. */
   readonly maxMessages?: number
+  /**
+   * Longest one message may take, connection and the whole transaction included; a server that trickles bytes cannot
+   * extend it. Default 2 minutes.
+   */
+  readonly deadlineMs?: number
   readonly dkim?: DKIMOptions
 }
 
+/** What a send's progress plugin records: whether the whole body went to the server (the final dot follows). */
+interface BodyProgress {
+  bodySent: boolean
+}
+
+const LOOPBACK = new Set(['localhost', 'localhost.localdomain', '::1', '[::1]'])
+
+/** Loopback hosts (this machine) may speak plain SMTP; anything that crosses a network must use TLS. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '')
+  if (LOOPBACK.has(host.toLowerCase())) return true
+  if (isIP(bare) === 4) return bare.startsWith('127.')
+  return bare === '::1'
+}
+
 /**
- * Pooled SMTP through nodemailer. Timeouts are shorter than nodemailer's minutes-long defaults
- * so a stuck server shows up as a transient failure.
+ * The nodemailer options for an `SMTP_URL`: `smtp://` to any host but this machine requires STARTTLS unless the URL
+ * says `requireTLS=false`, so a password never crosses a network in clear text by accident.
+ */
+export function smtpUrlOptions(url: string): { url: string; requireTLS: boolean } {
+  const parsed = new URL(url)
+  const optOut = parsed.searchParams.get('requireTLS')
+  const requireTLS = parsed.protocol === 'smtp:' && optOut !== 'false' && !isLoopbackHost(parsed.hostname)
+  if (optOut !== null) parsed.searchParams.delete('requireTLS')
+  return { url: parsed.toString(), requireTLS }
+}
+
+/**
+ * Pooled SMTP through nodemailer. Every message has a hard deadline (`AbortSignal`) that closes only its own
+ * connection; timeouts are shorter than nodemailer's minutes-long defaults. A failed send's error says whether the
+ * whole body had gone out (`bodySent`), which is what tells a possible duplicate from a safe retry.
  */
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
+  const { url, requireTLS } = smtpUrlOptions(options.url)
+  const deadlineMs = options.deadlineMs ?? 120_000
   const transporter = nodemailer.createTransport({
-    url: options.url,
+    url,
     pool: true,
     maxConnections: options.maxConnections ?? 5,
     maxMessages: options.maxMessages ?? 100,
     connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
+    greetingTimeout: 15_000,
     socketTimeout: 60_000,
+    // When a deadline gives up on a connection, drop it at once instead of waiting for a polite close.
+    socketCloseTimeout: 0,
+    ...(requireTLS ? { requireTLS: true } : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
     ...(options.dkim ? { dkim: options.dkim } : {}),
+  })
+  // The stream the connection reads is the one createReadStream() returns, after DKIM: its 'end' means every byte of
+  // the body was handed to the DATA stream, which then writes the final dot.
+  transporter.use('stream', (mail, done) => {
+    const progress = (mail.data as { heraldProgress?: BodyProgress }).heraldProgress
+    if (progress) {
+      const node = mail.message
+      const original = node.createReadStream.bind(node)
+      node.createReadStream = (...args: Parameters<typeof original>) => {
+        const stream = original(...args)
+        progress.bodySent = false
+        stream.once('end', () => {
+          progress.bodySent = true
+        })
+        return stream
+      }
+    }
+    done()
   })
   return {
     kind: 'smtp',
     async send(message: MailMessage): Promise<SendResult> {
       assertSendable(message)
-      const info = await transporter.sendMail(toNodemailer(message))
-      return {
-        messageId: info.messageId,
-        response: info.response,
-        accepted: addresses(info.accepted),
-        rejected: addresses(info.rejected),
+      const heraldProgress: BodyProgress = { bodySent: false }
+      try {
+        const info = await transporter.sendMail({
+          ...toNodemailer(message),
+          signal: AbortSignal.timeout(deadlineMs),
+          heraldProgress,
+        } as never)
+        return {
+          messageId: info.messageId,
+          response: info.response,
+          accepted: addresses(info.accepted),
+          rejected: addresses(info.rejected),
+        }
+      } catch (error) {
+        if (typeof error === 'object' && error !== null) Object.assign(error, { bodySent: heraldProgress.bodySent })
+        throw error
+      }
+    },
+    async verify() {
+      // Connect, TLS and login once, within the same deadline a message gets (verify has no signal of its own).
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`no answer within ${deadlineMs / 1000} s`), { code: 'ETIMEDOUT' })),
+          deadlineMs,
+        )
+      })
+      try {
+        await Promise.race([transporter.verify(), deadline])
+      } finally {
+        clearTimeout(timer)
       }
     },
     async close() {

@@ -18,6 +18,11 @@ export interface MailTransport {
   /** `smtp` or `outbox`, for logs and `herald status`. */
   readonly kind: 'smtp' | 'outbox'
   send(message: MailMessage): Promise<SendResult>
+  /**
+   * Checks once that mail can go out (SMTP: connect, TLS, login; outbox: the folder is writable), rejecting with the
+   * same errors `send` would (classify them with `classifySendError`).
+   */
+  verify(): Promise<void>
   /** Closes pooled connections. Messages already handed to `send` finish first. */
   close(): Promise<void>
 }

@@ -55,8 +55,14 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
       await job.moveToDelayed(Date.now() + 1000, token)
       throw new DelayedError()
     }
+    if (edition.status === 'paused') {
+      // Resuming queues the edition again; the fan-out goes on from its cursor then.
+      logger.info({ editionId }, 'edition is paused: fan-out waits for it to resume')
+      return { queued: 0, repaired: 0 }
+    }
     if (edition.fanout !== 'done') {
       for await (const batch of subscribers.streamActive({ batchSize, after: edition.fanoutCursor })) {
+        if (await editions.isPaused(editionId)) return { queued, repaired: 0 }
         const recipients = batch
           .filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0)
           .map((subscriber) => subscriber.id)

@@ -3,19 +3,23 @@ import type { CompiledDigest, DigestComposer } from '../digest/compose.js'
 import { type PostSnapshot, postsForSubscriber } from '../editions/snapshot.js'
 import { type EditionStore, FINAL_SEND_STATES } from '../editions/store.js'
 import type { Logger } from '../log.js'
-import { classifySendError } from '../mail/errors.js'
+import { classifySendError, type SendFailure } from '../mail/errors.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
 import type { SubscriberStore } from '../subscribers/store.js'
+import type { CircuitBreaker } from './breaker.js'
 import type { SendJobData } from './queues.js'
 import type { SendLocks } from './send-lock.js'
 
-/** What a send job ended with (also the job's return value). */
-export type SendOutcome = 'sent' | 'skipped' | 'already-done'
+/** What a send job ended with (also the job's return value). `paused`: nothing sent, the edition is paused. */
+export type SendOutcome = 'sent' | 'skipped' | 'already-done' | 'paused'
 
 /** Counts kept by whoever runs the processor (e.g. `/metrics`). */
 export interface SendObserver {
   outcome(outcome: 'sent' | 'failed' | 'skipped' | 'retried' | 'possible_duplicate'): void
 }
+
+/** Pauses the site's open editions after a systemic failure (the wiring passes the one that knows the config). */
+export type PauseEditions = (failure: SendFailure, editionId: string) => Promise<void>
 
 /** Everything a send job needs; nothing is created here. */
 export interface SendProcessorOptions {
@@ -24,8 +28,12 @@ export interface SendProcessorOptions {
   readonly composer: DigestComposer
   readonly transport: MailTransport
   readonly locks: SendLocks
+  readonly breaker: CircuitBreaker
+  readonly pause: PauseEditions
   readonly logger: Logger
   readonly observer?: SendObserver
+  /** First retry delay (`email.backoff_ms`), for the `nextAttemptAt` the ledger shows. Default 30 s. */
+  readonly backoffMs?: number
   /** How long to put a job back when another live worker holds its lock. Default 5 s. */
   readonly busyDelayMs?: number
   readonly now?: () => Date
@@ -36,9 +44,12 @@ export interface SendProcessorOptions {
  * sent is never mailed again (retries, stalls, duplicate jobs); two executions never overlap (lock); the
  * only window left is the server accepting the message and this process dying before it records that
  * (docs/reliability.md), and a retry after such a crash is counted as a possible duplicate.
+ *
+ * Blame goes to the right party (mail/errors.ts): a systemic failure, or the same failure for recipient after
+ * recipient (the circuit breaker), pauses the edition and leaves the recipient queued, never failed or bounced.
  */
 export function createSendProcessor(options: SendProcessorOptions): (job: Job<SendJobData>, token?: string) => Promise<SendOutcome> {
-  const { editions, subscribers, composer, transport, locks, logger } = options
+  const { editions, subscribers, composer, transport, locks, logger, breaker } = options
   const now = options.now ?? (() => new Date())
   const cache = new DigestCache(editions, composer)
 
@@ -46,6 +57,8 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
     const { editionId, subscriberId } = job.data
     const existing = await editions.sendRecord(editionId, subscriberId)
     if (existing && FINAL_SEND_STATES.includes(existing.state)) return 'already-done'
+    // A paused edition sends nothing; its recipients stay queued and get new jobs when it resumes.
+    if (await editions.isPaused(editionId)) return 'paused'
 
     const lock = await locks.acquire(editionId, subscriberId)
     if (!lock.acquired) {
@@ -56,7 +69,7 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
     try {
       const attempt = job.attemptsMade + 1
       const subscriber = await subscribers.get(subscriberId)
-      if (subscriber?.status !== 'active') {
+      if (!subscriber || subscriber.status !== 'active') {
         return await skip(editionId, subscriberId, subscriber ? `subscriber is ${subscriber.status}` : 'subscriber was removed')
       }
       const posts = postsForSubscriber(await cache.posts(editionId), subscriber.tags)
@@ -72,8 +85,8 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
       })
       if (progress.final) return 'already-done'
       // A record left in `sending` means an earlier attempt died while talking to the server, and an `uncertain`
-      // retry means the connection broke without a reply: either may have been delivered. We send again (a lost
-      // digest is worse than a duplicate) and say so.
+      // retry means the connection broke without a reply after the whole message went out: either may have been
+      // delivered. We send again (a lost digest is worse than a duplicate), with the same Message-ID, and say so.
       const possibleDuplicate = progress.previous?.state === 'sending' || progress.previous?.uncertain === true
       if (possibleDuplicate) {
         logger.warn(
@@ -89,33 +102,37 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
       } catch (error) {
         const failure = classifySendError(error)
         const lastAttempt = attempt >= (job.opts.attempts ?? 1)
-        const uncertain = failure.outcomeUnknown
+        const base = { at: now().toISOString(), attempt, email: subscriber.email, reply: failure.reply, code: failure.code }
+        const recipientFault = failure.scope === 'recipient' && failure.kind === 'permanent'
+        // Bounces are judged one by one; everything else also counts towards the breaker (the same reply, again and again).
+        const tripped = !recipientFault && (failure.scope === 'systemic' || (await breaker.failure(failure.reply, subscriberId)))
+        if (failure.scope === 'systemic' || tripped) {
+          // Not this recipient's fault: back to queued (resent on resume), the edition pauses.
+          await editions.setProgress(editionId, subscriberId, {
+            state: 'queued',
+            ...base,
+            ...(possibleDuplicate || failure.outcomeUnknown ? { uncertain: true } : {}),
+          })
+          await options.pause(tripped && failure.scope !== 'systemic' ? { ...failure, scope: 'systemic' } : failure, editionId)
+          return 'paused'
+        }
         if (failure.kind === 'transient' && !lastAttempt) {
+          const delay = (options.backoffMs ?? 30_000) * 2 ** (attempt - 1)
           await editions.setProgress(editionId, subscriberId, {
             state: 'retrying',
-            at: now().toISOString(),
-            attempt,
-            email: subscriber.email,
-            reply: failure.reply,
-            code: failure.code,
-            ...(uncertain || possibleDuplicate ? { uncertain: true } : {}),
+            ...base,
+            nextAttemptAt: new Date(now().getTime() + delay).toISOString(),
+            ...(failure.outcomeUnknown || possibleDuplicate ? { uncertain: true } : {}),
           })
           options.observer?.outcome('retried')
-          logger.info({ editionId, email: subscriber.email, attempt, reply: failure.reply }, 'temporary failure; will retry')
+          logger.info({ editionId, subscriberId, attempt, reply: failure.reply }, 'temporary failure; will retry')
           throw error
         }
         // Bounce first: once the outcome is final no later attempt would come back to record it.
         if (failure.bounce) await subscribers.markBounced(subscriberId, failure.reply)
-        await editions.setFinal(editionId, subscriberId, {
-          state: 'failed',
-          at: now().toISOString(),
-          attempt,
-          email: subscriber.email,
-          reply: failure.reply,
-          code: failure.code,
-        })
+        await editions.setFinal(editionId, subscriberId, { state: 'failed', ...base })
         options.observer?.outcome('failed')
-        logger.warn({ editionId, email: subscriber.email, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')
+        logger.warn({ editionId, subscriberId, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')
         throw new UnrecoverableError(`${subscriber.email}: ${failure.reply}`)
       }
       await editions.setFinal(editionId, subscriberId, {

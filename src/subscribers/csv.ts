@@ -28,6 +28,8 @@ export const CSV_COLUMNS = [
   'consent_at',
   'consent_ip',
   'consent_user_agent',
+  'reactivated_at',
+  'reactivated_by',
 ] as const
 type Column = (typeof CSV_COLUMNS)[number]
 
@@ -178,6 +180,8 @@ function toRow(subscriber: Subscriber): Record<Column, string> {
     consent_at: subscriber.consent.at,
     consent_ip: subscriber.consent.ip ?? '',
     consent_user_agent: subscriber.consent.userAgent ?? '',
+    reactivated_at: subscriber.reactivatedAt ?? '',
+    reactivated_by: subscriber.reactivatedBy ?? '',
   }
 }
 
@@ -225,6 +229,8 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
     unsubscribedAt: values.get('unsubscribed_at') ?? null,
     bouncedAt: values.get('bounced_at') ?? null,
     bounceReason: values.get('bounce_reason') ?? null,
+    reactivatedAt: values.get('reactivated_at') || null,
+    reactivatedBy: values.get('reactivated_by') || null,
     consent: {
       ...(consentSource ? { source: consentSource as ConsentSource } : {}),
       ...(values.get('consent_at') ? { at: values.get('consent_at')! } : {}),

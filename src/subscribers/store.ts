@@ -38,8 +38,11 @@ export interface Subscriber {
   readonly confirmedAt: string | null
   readonly unsubscribedAt: string | null
   readonly bouncedAt: string | null
-  /** The server's reply for the hard bounce. */
+  /** The server's reply for the hard bounce (kept after a reactivation, as history). */
   readonly bounceReason: string | null
+  /** When an operator undid a bounce (`herald subscribers reactivate`), and who. */
+  readonly reactivatedAt: string | null
+  readonly reactivatedBy: string | null
   readonly consent: Consent
 }
 
@@ -72,6 +75,8 @@ export interface SubscriberRecord {
   unsubscribedAt?: string | null
   bouncedAt?: string | null
   bounceReason?: string | null
+  reactivatedAt?: string | null
+  reactivatedBy?: string | null
   consent?: Partial<Consent> | null
 }
 
@@ -184,6 +189,14 @@ export class SubscriberStore {
       return true
     }
     return (await this.redis.set(key, '1', 'EX', seconds, 'NX')) === 'OK'
+  }
+
+  /**
+   * bounced → active, for a bounce that was a mistake (a misconfigured mail server, not a dead address). The original
+   * consent record is kept; who reactivated and when is noted, and the bounce stays as history.
+   */
+  reactivate(id: string, by: string): Promise<TransitionResult> {
+    return this.transition(id, ['bounced'], 'active', { reactivatedAt: this.timestamp(), reactivatedBy: clean(by, 200) })
   }
 
   /** Deletes a subscriber entirely (not the same as unsubscribing: nothing is kept). True when it existed. */
@@ -310,6 +323,8 @@ export class SubscriberStore {
       unsubscribedAt: stamp(record.unsubscribedAt, 'unsubscribed_at', status === 'unsubscribed'),
       bouncedAt: stamp(record.bouncedAt, 'bounced_at', status === 'bounced'),
       bounceReason: clean(record.bounceReason ?? '', MAX_REASON),
+      reactivatedAt: time(record.reactivatedAt, 'reactivated_at') ?? '',
+      reactivatedBy: clean(record.reactivatedBy ?? '', 200),
       consentSource: source,
       consentAt,
       consentIp: clean(record.consent?.ip ?? '', 100),
@@ -371,6 +386,8 @@ function toSubscriber(id: string, hash: Record<string, string> | null | undefine
     unsubscribedAt: orNull(hash.unsubscribedAt),
     bouncedAt: orNull(hash.bouncedAt),
     bounceReason: orNull(hash.bounceReason),
+    reactivatedAt: orNull(hash.reactivatedAt),
+    reactivatedBy: orNull(hash.reactivatedBy),
     consent: {
       source: (hash.consentSource as ConsentSource) || 'cli',
       at: hash.consentAt || hash.createdAt || '',

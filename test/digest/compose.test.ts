@@ -15,6 +15,7 @@ import { EditionStore } from '../../src/editions/store.js'
 import { silentLogger } from '../../src/log.js'
 import { loadTemplate } from '../../src/mail/render.js'
 import { createTransport } from '../../src/mail/transport.js'
+import { CircuitBreaker } from '../../src/queue/breaker.js'
 import type { SendJobData } from '../../src/queue/queues.js'
 import { createSendProcessor } from '../../src/queue/send-job.js'
 import { SendLocks } from '../../src/queue/send-lock.js'
@@ -50,9 +51,13 @@ beforeEach(async () => {
   outbox = await mkdtemp(path.join(tmpdir(), 'herald-compose-'))
   config = parseConfig(
     siteConfig(
-      ['email:', '  from: "Blog <news@blog.example.org>"', '  postal_address: "1 Street"', `  outbox: ${JSON.stringify(outbox)}`].join(
-        '\n',
-      ),
+      [
+        'email:',
+        '  from: "Blog <news@blog.example.org>"',
+        '  postal_address: "1 Street"',
+        '  transport: outbox',
+        `  outbox: ${JSON.stringify(outbox)}`,
+      ].join('\n'),
     ),
     outbox,
     {},
@@ -217,7 +222,11 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
     const transport = createTransport({ config, logger: silentLogger() })
     const locks = new SendLocks({ redis: redis.redis, prefix })
     await locks.start()
-    const send = createSendProcessor({ editions, subscribers, composer: compose, transport, locks, logger: silentLogger() })
+    const breaker = new CircuitBreaker({ redis: redis.redis, prefix })
+    const pause = async () => {
+      throw new Error('nothing here should pause')
+    }
+    const send = createSendProcessor({ editions, subscribers, composer: compose, transport, locks, breaker, pause, logger: silentLogger() })
     for (const subscriberId of ids) {
       const job = {
         data: { editionId: claimed!.editionId, subscriberId },

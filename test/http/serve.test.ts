@@ -17,7 +17,7 @@ describe('herald serve', () => {
       'posts/later.rst': post({ title: 'Later', slug: 'later', date: '2999-01-01 10:00:00 UTC', tags: 'future-secret' }),
     })
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/herald.js'), 'serve', '--port', '0', '--site', site], {
-      env: { PATH: process.env.PATH, REDIS_URL: test.url, HERALD_PREFIX: test.prefix },
+      env: { PATH: process.env.PATH, REDIS_URL: test.url, HERALD_PREFIX: test.prefix, SMTP_URL: 'outbox:' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config.js'
 import { HeraldError } from '../../src/errors.js'
 import { silentLogger } from '../../src/log.js'
-import { classifySendError } from '../../src/mail/errors.js'
+import { classifySendError, enhancedStatus } from '../../src/mail/errors.js'
 import type { MailMessage } from '../../src/mail/message.js'
 import { createOutboxTransport, outboxFileName } from '../../src/mail/outbox.js'
-import { createSmtpTransport } from '../../src/mail/smtp.js'
+import { createSmtpTransport, smtpUrlOptions } from '../../src/mail/smtp.js'
 import { createTransport } from '../../src/mail/transport.js'
 import { siteConfig } from '../support/site.js'
 import { type SmtpSink, startSmtpSink } from '../support/smtp.js'
@@ -60,14 +60,18 @@ describe('SMTP transport', () => {
       const permanent = await transport.send(message({ to: 'gone@example.org' })).catch((error: unknown) => error)
       expect(classifySendError(permanent)).toEqual({
         kind: 'permanent',
+        scope: 'recipient',
         bounce: true,
         code: 550,
+        enhanced: '5.1.1',
+        command: 'RCPT TO',
         reply: expect.stringContaining('no such user'),
         outcomeUnknown: false,
       })
       const transient = await transport.send(message({ to: 'later@example.org' })).catch((error: unknown) => error)
       expect(classifySendError(transient)).toMatchObject({
         kind: 'transient',
+        scope: 'recipient',
         bounce: false,
         code: 451,
         reply: expect.stringContaining('try again later'),
@@ -89,26 +93,95 @@ describe('SMTP transport', () => {
   })
 })
 
-describe('classifySendError', () => {
-  it('says the outcome is unknown when an established connection broke without a reply', () => {
-    const timeout = Object.assign(new Error('Timeout'), { code: 'ETIMEDOUT', command: 'DATA' })
-    expect(classifySendError(timeout)).toMatchObject({ kind: 'transient', code: null, outcomeUnknown: true })
-    const greylisted = Object.assign(new Error('451 later'), { responseCode: 451, response: '451 later', command: 'RCPT TO' })
-    expect(classifySendError(greylisted)).toMatchObject({ kind: 'transient', outcomeUnknown: false })
-  })
+describe('classifySendError: blame the right party (RFC 3463 enhanced codes and the command that failed)', () => {
+  const smtp = (command: string, code: number, response: string, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(response), {
+      code: command === 'DATA' ? 'EMESSAGE' : 'EENVELOPE',
+      command,
+      responseCode: code,
+      response,
+      ...extra,
+    })
 
   it.each([
-    [{ code: 'EAUTH', responseCode: 535, response: '535 bad credentials' }, 'transient', false],
-    [{ code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 spam', command: 'DATA' }, 'permanent', false],
-    [{ code: 'EMESSAGE', responseCode: 550, response: '550 5.1.1 user unknown', command: 'DATA' }, 'permanent', true],
-    [{ code: 'EMESSAGE', responseCode: 552, response: '552 5.2.2 mailbox full', command: 'DATA' }, 'permanent', false],
-    [{ code: 'EPROTOCOL', responseCode: 503, response: '503 bad sequence' }, 'transient', false],
-    [{ code: 'ETIMEDOUT' }, 'transient', false],
-    [new Error('something odd'), 'transient', false],
-    [new HeraldError('MAIL_INVALID', 'bad', { field: 'to' }), 'permanent', true],
-    [new HeraldError('MAIL_INVALID', 'bad', { field: 'subject' }), 'permanent', false],
-  ])('%j → %s', (error, kind, bounce) => {
-    expect(classifySendError(error)).toMatchObject({ kind, bounce })
+    // Recipient-specific permanent failures at RCPT bounce that recipient, and only those.
+    [smtp('RCPT TO', 550, '550 5.1.1 <a@x.org>: User unknown'), 'permanent', 'recipient', true],
+    [smtp('RCPT TO', 551, '551 5.1.6 user has moved'), 'permanent', 'recipient', true],
+    [smtp('RCPT TO', 553, '553 5.1.3 bad address syntax'), 'permanent', 'recipient', true],
+    [smtp('RCPT TO', 550, '550 5.2.1 mailbox disabled'), 'permanent', 'recipient', true],
+    [smtp('RCPT TO', 550, '550 no such mailbox here'), 'permanent', 'recipient', true],
+    // A full mailbox or a routing problem fails the send but does not bounce the subscriber.
+    [smtp('RCPT TO', 552, '552 5.2.2 mailbox full'), 'permanent', 'message', false],
+    [smtp('RCPT TO', 554, '554 no'), 'permanent', 'message', false],
+    // Relay, policy and sender refusals are systemic wherever they come, with or without an enhanced code.
+    [smtp('RCPT TO', 554, '554 5.7.1 <a@x.org>: Relay access denied'), 'permanent', 'systemic', false],
+    [smtp('RCPT TO', 550, '550 Relaying denied'), 'permanent', 'systemic', false],
+    [smtp('RCPT TO', 550, '550 5.1.8 <noreply@x.org>: Sender address rejected: Domain not found'), 'permanent', 'systemic', false],
+    [smtp('MAIL FROM', 553, '553 5.1.8 <noreply@example.org>: Sender address rejected'), 'permanent', 'systemic', false],
+    [smtp('MAIL FROM', 530, '530 5.7.0 Authentication required'), 'permanent', 'systemic', false],
+    [smtp('MAIL FROM', 550, '550 not allowed'), 'permanent', 'systemic', false],
+    [
+      Object.assign(new Error('Invalid login'), { code: 'EAUTH', command: 'AUTH PLAIN', responseCode: 535, response: '535 5.7.8 bad' }),
+      'permanent',
+      'systemic',
+      false,
+    ],
+    [
+      Object.assign(new Error('STARTTLS'), { code: 'ETLS', command: 'STARTTLS', responseCode: 502, response: '502 no' }),
+      'permanent',
+      'systemic',
+      false,
+    ],
+    [
+      Object.assign(new Error('self signed'), { code: 'ESOCKET', command: 'CONN', originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+      'permanent',
+      'systemic',
+      false,
+    ],
+    [smtp('DATA', 554, '554 5.7.1 Message rejected as spam'), 'permanent', 'systemic', false],
+    // Verdicts on the message after the final dot.
+    [smtp('DATA', 550, '550 5.1.1 user unknown'), 'permanent', 'message', false],
+    [smtp('DATA', 552, '552 5.3.4 message too big'), 'permanent', 'message', false],
+    [smtp('DATA', 451, '451 4.3.0 queue file write error'), 'transient', 'message', false],
+    // Temporary refusals are retried; a greylisting 4.7.1 is not a policy failure.
+    [smtp('RCPT TO', 450, '450 4.7.1 <a@x.org>: Recipient address rejected: Greylisted'), 'transient', 'recipient', false],
+    [
+      Object.assign(new Error('greeting'), { code: 'EPROTOCOL', command: 'CONN', responseCode: 421, response: '421 4.3.2 busy' }),
+      'transient',
+      'connection',
+      false,
+    ],
+    [
+      Object.assign(new Error('refused'), { code: 'ESOCKET', command: 'CONN', originalCode: 'ECONNREFUSED' }),
+      'transient',
+      'connection',
+      false,
+    ],
+    // The local outbox: the disk, never the recipient.
+    [Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 'transient', 'systemic', false],
+    [Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }), 'transient', 'systemic', false],
+    [new HeraldError('MAIL_INVALID', 'bad', { field: 'to' }), 'permanent', 'recipient', true],
+    [new HeraldError('MAIL_INVALID', 'bad', { field: 'subject' }), 'permanent', 'systemic', false],
+  ])('%s → %s %s, bounce %s', (error, kind, scope, bounce) => {
+    expect(classifySendError(error)).toMatchObject({ kind, scope, bounce })
+  })
+
+  it('says the outcome is unknown only when the whole body went out and no verdict came back', () => {
+    const afterDot = Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN', bodySent: true })
+    expect(classifySendError(afterDot)).toMatchObject({ kind: 'transient', scope: 'connection', outcomeUnknown: true })
+    const timeout = Object.assign(new Error('Timeout'), { code: 'ETIMEDOUT', command: 'CONN', bodySent: true })
+    expect(classifySendError(timeout)).toMatchObject({ outcomeUnknown: true })
+    const beforeData = Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION', command: 'CONN', bodySent: false })
+    expect(classifySendError(beforeData)).toMatchObject({ outcomeUnknown: false })
+    // A server that answered (even after the dot) left nothing unknown.
+    expect(classifySendError(smtp('DATA', 451, '451 later', { bodySent: true }))).toMatchObject({ outcomeUnknown: false })
+  })
+
+  it('reads enhanced status codes only when their class agrees with the reply code', () => {
+    expect(enhancedStatus('550 5.1.1 <a@b.c>: no', 550)).toBe('5.1.1')
+    expect(enhancedStatus('550-5.1.1 The email account that you tried to reach does not exist', 550)).toBe('5.1.1')
+    expect(enhancedStatus('451 5.1.1 odd', 451)).toBeNull()
+    expect(enhancedStatus('550 version 2.0.1 of something', 550)).toBeNull()
   })
 })
 
@@ -156,14 +229,50 @@ describe('outbox transport', () => {
     expect(outboxFileName('<a/b\\c@x.org>')).toBe('a_b_c@x.org.eml')
   })
 
-  it('is what createTransport picks without SMTP_URL, and SMTP with it', async () => {
+  it('is chosen explicitly: SMTP_URL=outbox: or email.transport: outbox; SMTP_URL wins over the file', async () => {
     const site = await mkdtemp(path.join(tmpdir(), 'herald-site-'))
-    const outbox = createTransport({ config: parseConfig(siteConfig(), site, {}), logger: silentLogger() })
+    const outbox = createTransport({ config: parseConfig(siteConfig(), site, { SMTP_URL: 'outbox:' }), logger: silentLogger() })
     expect(outbox.kind).toBe('outbox')
+    await outbox.verify()
     await outbox.send(message())
-    expect((await readdir(path.join(site, 'outbox'))).length).toBe(1)
-    const smtp = createTransport({ config: parseConfig(siteConfig(), site, { SMTP_URL: sink.url }), logger: silentLogger() })
+    expect((await readdir(path.join(site, 'outbox'))).filter((name) => name.endsWith('.eml')).length).toBe(1)
+    const chosenInFile = parseConfig(siteConfig('email:\n  transport: outbox'), site, {})
+    expect(createTransport({ config: chosenInFile, logger: silentLogger() }).kind).toBe('outbox')
+    const smtp = createTransport({
+      config: parseConfig(siteConfig('email:\n  transport: outbox'), site, { SMTP_URL: sink.url }),
+      logger: silentLogger(),
+    })
     expect(smtp.kind).toBe('smtp')
     await smtp.close()
+  })
+
+  it('writes .eml files readable by their owner only', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'herald-outbox-'))
+    const transport = createOutboxTransport({ dir })
+    await transport.send(message({ messageId: '<mode@blog.example.org>' }))
+    const { stat } = await import('node:fs/promises')
+    expect((await stat(path.join(dir, 'mode@blog.example.org.eml'))).mode & 0o777).toBe(0o600)
+  })
+})
+
+describe('choosing a transport', () => {
+  it('refuses to guess: with neither SMTP_URL nor email.transport, nothing can be sent (and says how to choose)', async () => {
+    const site = await mkdtemp(path.join(tmpdir(), 'herald-site-'))
+    expect(() => createTransport({ config: parseConfig(siteConfig(), site, {}), logger: silentLogger() })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_MISSING', message: expect.stringMatching(/SMTP_URL=outbox: or email.transport: outbox/) }),
+    )
+    expect(() =>
+      createTransport({ config: parseConfig(siteConfig('email:\n  transport: smtp'), site, {}), logger: silentLogger() }),
+    ).toThrow(/email.transport is smtp but SMTP_URL is not set/)
+  })
+
+  it('requires STARTTLS for smtp:// beyond this machine unless ?requireTLS=false says otherwise', () => {
+    expect(smtpUrlOptions('smtp://user:pw@mail.example.org:587')).toEqual({ url: 'smtp://user:pw@mail.example.org:587', requireTLS: true })
+    expect(smtpUrlOptions('smtp://relay.internal:25?requireTLS=false').requireTLS).toBe(false)
+    expect(smtpUrlOptions('smtp://relay.internal:25?requireTLS=false').url).not.toContain('requireTLS')
+    expect(smtpUrlOptions('smtp://127.0.0.1:2525').requireTLS).toBe(false)
+    expect(smtpUrlOptions('smtp://localhost:25').requireTLS).toBe(false)
+    expect(smtpUrlOptions('smtp://[::1]:25').requireTLS).toBe(false)
+    expect(smtpUrlOptions('smtps://mail.example.org:465').requireTLS).toBe(false)
   })
 })

@@ -13,7 +13,7 @@ let env: NodeJS.ProcessEnv
 beforeEach(async () => {
   test = await useTestRedis('cli')
   site = await makeSite({})
-  env = { HERALD_PREFIX: test.prefix, REDIS_URL: test.url, HERALD_SECRET: 's'.repeat(48) }
+  env = { HERALD_PREFIX: test.prefix, REDIS_URL: test.url, HERALD_SECRET: 's'.repeat(48), SMTP_URL: 'outbox:' }
 })
 afterEach(() => test.cleanup())
 
@@ -63,7 +63,17 @@ describe('herald subscribers', () => {
     expect(missing.stderr).toMatch(/no subscriber with the address/)
   })
 
-  it('sends the pending confirmation to the outbox when SMTP_URL is unset', async () => {
+  it('refuses to add a pending subscriber when no mail transport is chosen, storing nothing', async () => {
+    delete env.SMTP_URL
+    const refused = await herald('subscribers', 'add', 'bob@example.org')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('no mail transport is set: set SMTP_URL')
+    expect(JSON.parse((await herald('subscribers', 'count', '--json')).stdout)).toMatchObject({ total: 0 })
+    // Vouching for consent needs no email: that still works.
+    expect((await herald('subscribers', 'add', 'ann@example.org', '--confirmed')).code).toBe(0)
+  })
+
+  it('writes the pending confirmation into the outbox folder when the outbox is chosen (SMTP_URL=outbox:)', async () => {
     await herald('subscribers', 'add', 'bob@example.org')
     const outbox = path.join(site, 'outbox')
     const files = (await readdir(outbox)).filter((name) => name.endsWith('.eml'))

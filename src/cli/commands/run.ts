@@ -1,15 +1,15 @@
 import type { Command } from 'commander'
+import { deliverEditions } from '../../app/deliver.js'
 import { runPublishCycle } from '../../app/publish-cycle.js'
 import { openServices } from '../../app/services.js'
-import { waitForEditions } from '../../app/wait-editions.js'
-import { SendTally, startSiteWorkers } from '../../app/workers.js'
+import { SendTally } from '../../app/workers.js'
 import type { Edition } from '../../editions/store.js'
 import { ExitCode } from '../../errors.js'
 import { onStopSignal } from '../../infra/signals.js'
-import { enqueueEdition } from '../../queue/queues.js'
 import { parseNow, parseWholeNumber } from '../options.js'
 import { createProgress } from '../progress.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
+import { printDeliveryOutcome } from './delivery-output.js'
 
 interface RunOptions extends CommonOptions {
   now?: string
@@ -24,9 +24,10 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
     program
       .command('run')
       .description(
-        'What cron calls: build the feeds, find the posts no subscriber has been told about, make them an edition, queue it, ' +
-          'and send it (unless --no-wait) before exiting. ' +
-          'Exit 0 all sent, 4 some recipients failed permanently, 3 some posts skipped for errors, 1 other errors.',
+        'What cron calls: build the feeds, find the posts no subscriber has been told about, make them an edition, queue it, and ' +
+          'send it (unless --no-wait) before exiting. Exit 0 all sent, 1 other errors, 2 configuration (no mail transport, SMTP ' +
+          'refused the login), 3 some posts skipped for errors, 4 some recipients failed permanently, 5 an edition is paused ' +
+          '(systemic mail failure), 6 retries still pending after email.run_wait_s.',
       )
       .option('--now <iso>', 'act as if it were this moment (a scheduled post is new once its date has passed)')
       .option('--no-wait', 'queue the edition and exit; `herald worker` processes send it')
@@ -39,8 +40,8 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
     const announceLatest = options.announceLatest === undefined ? undefined : parseWholeNumber('--announce-latest', options.announceLatest)
     const concurrency = parseWholeNumber('--concurrency', options.concurrency ?? '5', 1)
     const context = openSite(options, registry.runtime)
-    const { logger } = context
-    if (!context.config.email.postalAddress) {
+    const { logger, config } = context
+    if (!config.email.postalAddress) {
       logger.warn(
         'email.postal_address is empty: anti-spam laws (CAN-SPAM, GDPR notices) ask for a postal address in every bulk email footer',
       )
@@ -64,45 +65,46 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
         )
       } else logger.info('no new posts to announce')
 
-      let editions: Edition[] = []
+      let editions: readonly Edition[] = []
+      let paused: readonly Edition[] = []
+      let deferred = 0
       const tally = new SendTally()
       let interrupted = false
       if (options.wait && cycle.openEditions.length > 0) {
-        const workers = await startSiteWorkers(services, { concurrency, tally })
         const stop = new AbortController()
         const removeHandlers = onStopSignal((signal) => {
           logger.warn(`${signal}: finishing the messages in flight, then stopping (run again to continue; nothing is lost)`)
           interrupted = true
           stop.abort()
         })
+        const sendProgress = createProgress(registry.runtime, 'emails')
         try {
-          const sendProgress = createProgress(registry.runtime, 'emails')
-          const queues = await services.queues()
-          editions = await waitForEditions(services.editions, cycle.openEditions, {
+          const report = await deliverEditions(services, cycle.openEditions, {
+            concurrency,
+            tally,
+            waitMs: config.email.runWaitMs,
             signal: stop.signal,
             onProgress: sendProgress.update,
-            // A job lost to a crash elsewhere, or failed for good, would leave its edition open forever: re-queueing
-            // is idempotent and revives such jobs (the fan-out then repairs the recipients it finds unfinished).
-            requeue: async () => {
-              for (const id of await services.editions.openIds()) if (cycle.openEditions.includes(id)) await enqueueEdition(queues, id)
-            },
           })
-          sendProgress.stop()
+          editions = report.editions
+          paused = report.paused
+          deferred = report.deferred.count
+          printDeliveryOutcome(registry.runtime, logger, report, await services.editions.failuresOf(report.editions))
         } finally {
+          sendProgress.stop()
           removeHandlers()
-          await workers.close()
         }
+      }
+      const stillPaused = [...new Set([...cycle.paused, ...paused.map((edition) => edition.id)])]
+      for (const id of cycle.paused) {
+        const edition = await services.editions.get(id)
+        println(registry.runtime, `paused: edition ${id}: ${edition?.pausedReason ?? 'unknown reason'}; fix it, then run again`)
       }
 
       const totals = editions.reduce(
         (sum, edition) => ({ sent: sum.sent + edition.sent, failed: sum.failed + edition.failed, skipped: sum.skipped + edition.skipped }),
         { sent: 0, failed: 0, skipped: 0 },
       )
-      const failures = (
-        await Promise.all(editions.filter((edition) => edition.failed > 0).map((edition) => services.editions.failures(edition.id)))
-      ).flat()
-      for (const failure of failures)
-        println(registry.runtime, `failed: ${failure.email ?? failure.subscriberId}: ${failure.reply ?? 'unknown error'}`)
       const summary = {
         postsLive: cycle.posts.live,
         postsNew: cycle.announce.edition?.feedIds.length ?? 0,
@@ -113,9 +115,11 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
         feedsFailed: feeds.failed.length,
         edition: editionId,
         editionsProcessed: editions.length,
+        editionsPaused: stillPaused.length,
         sent: totals.sent,
         failed: totals.failed,
         skipped: totals.skipped,
+        deferred,
         retried: tally.counts.retried,
         possibleDuplicates: tally.counts.possible_duplicate,
         durationMs: Math.round(performance.now() - started),
@@ -126,16 +130,21 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
           `${summary.postsSkipped ? `, ${summary.postsSkipped} skipped` : ''}; ` +
           `feeds ${summary.feedsWritten} written, ${summary.feedsUnchanged} unchanged; edition ${editionId ?? 'none'}; ` +
           `emails ${summary.sent} sent, ${summary.failed} failed, ${summary.retried} retried` +
+          `${deferred ? `, ${deferred} deferred` : ''}${stillPaused.length ? `, ${stillPaused.length} edition(s) PAUSED` : ''}` +
           `${options.wait ? '' : ' (queued: --no-wait)'}; ${summary.durationMs} ms`,
       )
       registry.exitCode =
         interrupted || feeds.failed.length > 0 || cycle.announce.refused
           ? ExitCode.failure
-          : totals.failed > 0
-            ? ExitCode.recipientsFailed
-            : cycle.posts.skipped > 0
-              ? ExitCode.postErrors
-              : ExitCode.ok
+          : stillPaused.length > 0
+            ? ExitCode.editionPaused
+            : totals.failed > 0
+              ? ExitCode.recipientsFailed
+              : deferred > 0
+                ? ExitCode.sendsDeferred
+                : cycle.posts.skipped > 0
+                  ? ExitCode.postErrors
+                  : ExitCode.ok
     } finally {
       await services.close()
     }

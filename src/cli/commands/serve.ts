@@ -26,9 +26,10 @@ export function registerServe(program: Command, registry: CommandRegistry): void
       ),
   ).action(async (options: ServeOptions) => {
     const port = parseWholeNumber('--port', options.port, 0, 65535)
-    const context = openSite(options, registry.runtime)
+    const { onRedisLost: _exitWhenRedisIsLost, ...context } = openSite(options, registry.runtime)
     const { config, logger, runtime } = context
-    const services = await openServices(context)
+    // A web service stays up when Redis goes away: every request is answered within seconds (503 where it needs Redis).
+    const services = await openServices(context, { redisCommandTimeoutMs: 1500 })
     try {
       const metrics = createMetricsRegistry()
       registerSubscriberMetrics(metrics, services.subscribers, logger)

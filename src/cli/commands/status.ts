@@ -28,11 +28,12 @@ export function registerStatus(program: Command, registry: CommandRegistry): voi
       for (const edition of status.editions) {
         println(
           runtime,
-          `  ${edition.id}  ${edition.createdAt}  ${edition.posts} post(s)  ${edition.status.padEnd(4)}  ` +
+          `  ${edition.id}  ${edition.createdAt}  ${edition.posts} post(s)  ${edition.status.padEnd(6)}  ` +
             `sent ${edition.sent}, failed ${edition.failed}, skipped ${edition.skipped}, pending ${edition.pending}` +
             (edition.retried ? `, retried ${edition.retried}` : '') +
             (edition.possibleDuplicates ? `, possible duplicates ${edition.possibleDuplicates}` : ''),
         )
+        if (edition.pausedReason) println(runtime, `    PAUSED: ${edition.pausedReason}`)
       }
       const next = status.nextScheduledPost
       println(runtime, `Next scheduled post: ${next ? `${next.date}  ${next.title}` : 'none'}`)

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs'
+import { userInfo } from 'node:os'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { openServices, type SiteServices } from '../../app/services.js'
@@ -7,7 +8,7 @@ import { atomicWriteStream } from '../../infra/atomic-file.js'
 import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
 import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
-import { parseChoice } from '../options.js'
+import { parseChoice, parseNow } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, UsageError, withCommonOptions } from '../runtime.js'
 
 /** One row of `herald subscribers list --json`: stable keys for scripts. */
@@ -22,6 +23,8 @@ export interface SubscriberListing {
   unsubscribed: string | null
   bounced: string | null
   bounceReason: string | null
+  reactivatedAt: string | null
+  reactivatedBy: string | null
   consent: { source: string; at: string; ip: string | null; userAgent: string | null }
 }
 
@@ -39,7 +42,9 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   ).action(async (email: string, options: CommonOptions & { tags?: string; confirmed?: boolean }) => {
     const context = openSite(options, runtime)
     const tags = options.tags === undefined ? undefined : splitTags(options.tags, ',')
-    await withServices(context, async ({ subscriptions, subscribers: store }) => {
+    await withServices(context, async ({ subscriptions, subscribers: store, transport }) => {
+      // A pending subscriber needs its confirmation email: refuse before storing anything when mail cannot leave.
+      if (!options.confirmed) transport()
       let result: Awaited<ReturnType<typeof subscriptions.subscribe>>
       try {
         result = await subscriptions.subscribe({
@@ -73,6 +78,42 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       } else {
         println(runtime, `${subscriber.email}: ${note} (${subscriber.status})`)
       }
+    })
+  })
+
+  withCommonOptions(
+    group
+      .command('reactivate')
+      .description(
+        'Undo mistaken bounces (a misconfigured mail server, not dead addresses): bounced → active, consent kept, who and when noted.',
+      )
+      .argument('[emails...]', 'addresses to reactivate')
+      .option('--bounced-since <date>', 'every subscriber bounced at or after this moment (ISO 8601), e.g. since a bad deployment')
+      .option('--by <name>', 'who reactivates (noted on each subscriber); default: the user running the command'),
+  ).action(async (emails: string[], options: CommonOptions & { bouncedSince?: string; by?: string }) => {
+    if (emails.length === 0 && options.bouncedSince === undefined)
+      throw new UsageError('give the addresses to reactivate, or --bounced-since DATE')
+    const since = options.bouncedSince === undefined ? null : parseNow(options.bouncedSince, '--bounced-since')
+    const by = options.by ?? userInfo().username
+    const context = openSite(options, runtime)
+    await withServices(context, async ({ subscribers: store }) => {
+      const ids = new Set<string>()
+      for (const email of emails) ids.add((await findByEmail(store, email)).id)
+      if (since !== null) {
+        for await (const batch of store.stream('bounced')) {
+          for (const subscriber of batch)
+            if (subscriber.bouncedAt && Date.parse(subscriber.bouncedAt) >= since.getTime()) ids.add(subscriber.id)
+        }
+      }
+      let reactivated = 0
+      for (const id of ids) {
+        const subscriber = await store.get(id)
+        const result = await store.reactivate(id, by)
+        if (result.outcome === 'changed') reactivated++
+        const note = result.outcome === 'changed' ? 'active again' : `left as it is (${result.previous ?? 'removed'}, not bounced)`
+        println(runtime, `${subscriber?.email ?? id}: ${note}`)
+      }
+      println(runtime, `${reactivated} subscriber(s) reactivated by ${by}`)
     })
   })
 
@@ -211,6 +252,8 @@ function toListing(subscriber: Subscriber): SubscriberListing {
     unsubscribed: subscriber.unsubscribedAt,
     bounced: subscriber.bouncedAt,
     bounceReason: subscriber.bounceReason,
+    reactivatedAt: subscriber.reactivatedAt,
+    reactivatedBy: subscriber.reactivatedBy,
     consent: { ...subscriber.consent },
   }
 }

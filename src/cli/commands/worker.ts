@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { verifyMailTransport } from '../../app/preflight.js'
 import { runPublishCycle } from '../../app/publish-cycle.js'
 import { openServices } from '../../app/services.js'
 import { SendTally, startSiteWorkers } from '../../app/workers.js'
@@ -26,6 +27,8 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
     const { config, logger } = context
     const services = await openServices(context)
     try {
+      // A worker that cannot send would only fail or pause what it takes: refuse to start instead (exit 2).
+      await verifyMailTransport(services)
       const tally = new SendTally()
       const workers = await startSiteWorkers(services, {
         concurrency,

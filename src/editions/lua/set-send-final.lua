@@ -4,6 +4,7 @@
   KEYS[2] open editions (sorted set)
   KEYS[3] the edition's send ledger (hash)
   KEYS[4] site-wide send counters (hash)
+  KEYS[5] the site's circuit breaker (a message sent resets it)
   ARGV[1] edition id
   ARGV[2] now (ISO 8601)
   ARGV[3] subscriber id
@@ -24,5 +25,6 @@ if ARGV[6] == '1' then
   redis.call('HINCRBY', KEYS[1], 'possibleDuplicates', 1)
   redis.call('HINCRBY', KEYS[4], 'possible_duplicate', 1)
 end
+if ARGV[5] == 'sent' then redis.call('DEL', KEYS[5]) end
 maybeComplete(ARGV[1], ARGV[2])
 return 1

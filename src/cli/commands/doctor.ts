@@ -1,0 +1,26 @@
+import type { Command } from 'commander'
+import { diagnose } from '../../app/doctor.js'
+import { ExitCode } from '../../errors.js'
+import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
+
+export function registerDoctor(program: Command, registry: CommandRegistry): void {
+  withCommonOptions(
+    program
+      .command('doctor')
+      .description(
+        'Check what sending needs: Redis, the mail server (connect, TLS, login), the secret, the public URL (https), DKIM key and DNS. ' +
+          'Prints what is wrong and how to fix it; exit 1 when something fails.',
+      )
+      .option('--send-test <address>', 'also send a test message to this address'),
+  ).action(async (options: CommonOptions & { sendTest?: string }) => {
+    const context = openSite(options, registry.runtime)
+    const findings = await diagnose(context, { logger: context.logger, ...(options.sendTest ? { sendTestTo: options.sendTest } : {}) })
+    const width = Math.max(...findings.map((finding) => finding.check.length))
+    for (const finding of findings) {
+      const mark = finding.status === 'ok' ? 'ok  ' : finding.status === 'warn' ? 'warn' : 'FAIL'
+      println(registry.runtime, `${mark}  ${finding.check.padEnd(width)}  ${finding.detail}`)
+      if (finding.fix && finding.status !== 'ok') println(registry.runtime, `      ${' '.repeat(width)}  → ${finding.fix}`)
+    }
+    registry.exitCode = findings.some((finding) => finding.status === 'fail') ? ExitCode.failure : ExitCode.ok
+  })
+}
