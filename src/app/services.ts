@@ -106,7 +106,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     cycles: new CycleStatsStore({ redis: connection, prefix }),
     subscriptions: new Subscriptions({ config, store: subscribers, tokens, transport: lazyTransport, logger }),
     queues() {
-      queues ??= import('../queue/queues.js').then(({ openQueues }) => openQueues(connection, prefix))
+      queues ??= import('../queue/queues.js').then(({ openQueues }) => openQueues(connection, prefix, throttled(logger)))
       return queues
     },
     transport: openTransport,
@@ -127,6 +127,16 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       await transport?.close()
       await redis.close()
     },
+  }
+}
+
+/** A queue error reporter that says so at most every 10 s (Redis away means one error per command). */
+function throttled(logger: AppContext['logger']): (error: Error) => void {
+  let last = 0
+  return (error) => {
+    if (Date.now() - last < 10_000) return
+    last = Date.now()
+    logger.warn(`queue: ${error.message}`)
   }
 }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import nodemailer, { type DKIMOptions } from 'nodemailer'
+import SMTPConnection from 'nodemailer/lib/smtp-connection'
 import type { Logger } from '../log.js'
 import { assertSendable, type MailMessage, toNodemailer } from './message.js'
 import type { MailTransport, SendResult } from './types.js'
@@ -115,24 +116,58 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       }
     },
     async verify() {
-      // Connect, TLS and login once, within the same deadline a message gets (verify has no signal of its own).
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(
-          () => reject(Object.assign(new Error(`no answer within ${deadlineMs / 1000} s`), { code: 'ETIMEDOUT' })),
-          deadlineMs,
-        )
-      })
-      try {
-        await Promise.race([transporter.verify(), deadline])
-      } finally {
-        clearTimeout(timer)
-      }
+      await verifyConnection((transporter as unknown as { transporter: { options: PoolOptions } }).transporter.options, deadlineMs)
     },
     async close() {
       transporter.close()
     },
   }
+}
+
+type PoolOptions = ConstructorParameters<typeof SMTPConnection>[0] & {
+  auth?: { user?: string; pass?: string; type?: string; method?: string }
+  authMethod?: string
+}
+
+/**
+ * Connect, TLS and login once, as a send would, within `deadlineMs`: nodemailer's own verify() cannot be cancelled, and
+ * a server that trickles an endless greeting would keep it (and the process) alive.
+ */
+function verifyConnection(options: PoolOptions, deadlineMs: number): Promise<void> {
+  const connection = new SMTPConnection({ ...options })
+  return new Promise<void>((resolve, reject) => {
+    let settled = false
+    const finish = (error?: unknown) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (error) {
+        connection.close()
+        reject(error)
+      } else {
+        connection.quit()
+        resolve()
+      }
+    }
+    const timer = setTimeout(
+      () => finish(Object.assign(new Error(`no complete answer within ${deadlineMs / 1000} s`), { code: 'ETIMEDOUT', command: 'CONN' })),
+      deadlineMs,
+    )
+    connection.once('error', finish)
+    connection.once('end', () => finish(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION', command: 'CONN' })))
+    connection.connect((error) => {
+      if (error) return finish(error)
+      const auth = options.auth
+      if (!auth?.user && !auth?.pass) return finish()
+      const login = {
+        type: (auth.type ?? 'LOGIN').toUpperCase(),
+        user: auth.user ?? '',
+        credentials: { user: auth.user ?? '', pass: auth.pass ?? '' },
+        method: (auth.method ?? options.authMethod ?? '').toUpperCase() || false,
+      }
+      connection.login(login as never, (loginError) => finish(loginError ?? undefined))
+    })
+  })
 }
 
 function addresses(list: ReadonlyArray<string | { address: string }> | undefined): string[] {

@@ -45,8 +45,11 @@ export function sendJobOptions(config: Config): JobsOptions {
   }
 }
 
-/** Opens the site's queues on a shared connection (BullMQ duplicates it where it needs blocking commands). */
-export function openQueues(connection: ConnectionOptions, prefix: string): HeraldQueues {
+/**
+ * Opens the site's queues on a shared connection (BullMQ duplicates it where it needs blocking commands). `onError`
+ * hears about connection problems (Redis away); without a listener BullMQ would print each one to the console.
+ */
+export function openQueues(connection: ConnectionOptions, prefix: string, onError: (error: Error) => void = () => {}): HeraldQueues {
   const root = siteKeys(prefix).root
   const options = { connection, prefix: root }
   const editions = new Queue<EditionJobData>(QUEUE_NAMES.editions, {
@@ -60,6 +63,7 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Heral
   })
   const sends = new Queue<SendJobData>(QUEUE_NAMES.sends, options)
   const runs = new Queue(QUEUE_NAMES.runs, { ...options, defaultJobOptions: { removeOnComplete: 100, removeOnFail: 100 } })
+  for (const queue of [editions, sends, runs]) queue.on('error', onError)
   return {
     editions,
     sends,

@@ -74,7 +74,8 @@ describe('herald posts', () => {
   })
 
   it('every command has --help', async () => {
-    for (const command of ['posts', 'build', 'run', 'worker', 'preview', 'status', 'serve', 'init', 'subscribers', 'subscribers add']) {
+    const commands = ['posts', 'build', 'run', 'worker', 'preview', 'status', 'serve', 'init', 'doctor', 'subscribers', 'subscribers add']
+    for (const command of [...commands, 'subscribers reactivate', 'editions', 'editions resume', 'editions retry-failed']) {
       const result = await runHerald([...command.split(' '), '--help'], {})
       expect(result.code, command).toBe(0)
       expect(result.stdout, command).toContain('Usage: herald')
@@ -146,5 +147,22 @@ describe('herald build', () => {
     } finally {
       await rm(small, { recursive: true, force: true })
     }
+  })
+})
+
+describe('output into a pipe that closes early', () => {
+  it('herald posts | true ends quietly with exit 0 (EPIPE is not an error)', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const { REPO_ROOT } = await import('../support/site.js')
+    const shell = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; node --import tsx "${REPO_ROOT}/worker.ts" posts --site "${site}" --quiet | true; echo "exit=\${PIPESTATUS[0]}"`,
+      ],
+      { encoding: 'utf8', cwd: REPO_ROOT },
+    )
+    expect(shell.stdout.trim()).toBe('exit=0')
+    expect(shell.stderr).not.toMatch(/EPIPE|Error/)
   })
 })

@@ -104,6 +104,55 @@ describe('crashes and races', () => {
     expect(done!.possibleDuplicates).toBeGreaterThan(0)
   })
 
+  it('a paused edition, resumed, then its worker killed with SIGKILL and restarted: still exactly one email each', async () => {
+    const emails = await subscribeMany(60)
+    expect((await runHerald(['run', '--site', site], env)).code).toBe(0)
+    await writeFile(path.join(site, 'posts/new.rst'), post({ title: 'Paused news', slug: 'paused', date: '2024-01-01 10:00' }))
+    // The relay takes 15 messages, then refuses to relay (a quota, a credential that expired): the edition pauses.
+    let accepted = 0
+    sink.setPolicy(() => (accepted >= 15 ? { code: 554, message: '5.7.1 Relay access denied' } : undefined))
+    sink.setDataPolicy(() => {
+      accepted++
+      return 'accept'
+    })
+    const paused = await runHerald(['run', '--site', site], env)
+    expect(paused.code, paused.stderr).toBe(5)
+    const [edition] = await editions.recent(1)
+    expect(edition).toMatchObject({ status: 'paused', failed: 0 })
+    expect(edition!.sent).toBeGreaterThanOrEqual(15)
+
+    // Fixed; resumed (queued only), and a worker sends until it is killed in the middle.
+    sink.setPolicy(() => undefined)
+    expect((await runHerald(['editions', 'resume', edition!.id, '--no-wait', '--site', site], env)).code).toBe(0)
+    const first = spawnHerald(['worker', '--site', site, '--concurrency', '8'], env)
+    processes.push(first)
+    await until(() => sink.messages.length >= 35, 30_000, '35 messages')
+    sink.hold()
+    await until(
+      async () => (await editions.get(edition!.id))!.sent === sink.messages.length,
+      10_000,
+      'acknowledged messages to be recorded',
+    )
+    first.child.kill('SIGKILL')
+    expect(await first.exited).toBe('SIGKILL')
+    sink.discardHeld()
+    expect((await editions.get(edition!.id))!.status).toBe('open')
+
+    const second = spawnHerald(['worker', '--site', site], env)
+    processes.push(second)
+    await until(async () => (await editions.get(edition!.id))!.status === 'done', 60_000, 'the edition to complete after the restart')
+    second.child.kill('SIGTERM')
+    expect(await second.exited).toBe(0)
+    const counts = recipientsCount()
+    expect([...counts.keys()].sort()).toEqual(emails)
+    expect(
+      [...counts.values()].every((count) => count === 1),
+      JSON.stringify([...counts].filter(([, count]) => count !== 1)),
+    ).toBe(true)
+    expect(await editions.get(edition!.id)).toMatchObject({ status: 'done', sent: 60, failed: 0 })
+    for (const email of emails) expect((await store.getByEmail(email))?.status).toBe('active')
+  })
+
   it('two `herald run`s started at the same moment make one edition and one email per subscriber', async () => {
     const emails = await subscribeMany(25)
     expect((await runHerald(['run', '--site', site], env)).code).toBe(0)

@@ -13,6 +13,16 @@ export interface ReceivedMessage {
 /** Decides the reply to `RCPT TO` for an address: undefined accepts, otherwise `{ code, message }`. */
 export type RecipientPolicy = (address: string, attempt: number) => { code: number; message: string } | undefined
 
+/** Decides the reply to `MAIL FROM` for a sender: undefined accepts, otherwise `{ code, message }`. */
+export type SenderPolicy = (address: string) => { code: number; message: string } | undefined
+
+/**
+ * What happens after a message's final dot, for its (one) recipient and the how-many-th message to them this is:
+ * `accept` (250), `close` (the message is kept, then the connection drops without a reply: the client cannot know),
+ * `hang` (no reply ever; the message is not kept), or a reply `{ code, message }` refusing it.
+ */
+export type DataPolicy = (recipient: string, delivery: number) => 'accept' | 'close' | 'hang' | { code: number; message: string }
+
 /** A real SMTP server in this process (the `smtp-server` package), collecting what it is sent. */
 export interface SmtpSink {
   readonly port: number
@@ -21,6 +31,10 @@ export interface SmtpSink {
   /** `RCPT TO` attempts per address, accepted or not. */
   readonly attempts: Map<string, number>
   setPolicy(policy: RecipientPolicy): void
+  setSenderPolicy(policy: SenderPolicy): void
+  setDataPolicy(policy: DataPolicy): void
+  /** Messages received (after the final dot) per recipient, whatever the answer was (`close` ones included). */
+  received(recipient: string): number
   /**
    * Stops answering the end of DATA: messages keep arriving but get no reply (and are not counted) until
    * `discardHeld`. Lets a test kill a client while its messages are provably not accepted yet.
@@ -38,6 +52,9 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
   const messages: ReceivedMessage[] = []
   const attempts = new Map<string, number>()
   let policy: RecipientPolicy = () => undefined
+  let senderPolicy: SenderPolicy = () => undefined
+  let dataPolicy: DataPolicy = () => 'accept'
+  const deliveries = new Map<string, number>()
   let holding = false
   const held: Array<{ refuse: () => void }> = []
   const waiters: Array<{ count: number; resolve: (m: ReceivedMessage[]) => void }> = []
@@ -50,6 +67,11 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
     size: 50 * 1024 * 1024,
     onAuth(_auth, _session, callback) {
       callback(null, { user: 'test' })
+    },
+    onMailFrom(address, _session, callback) {
+      const verdict = senderPolicy(address.address.toLowerCase())
+      if (!verdict) return callback()
+      callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }))
     },
     onRcptTo(address, _session, callback) {
       const key = address.address.toLowerCase()
@@ -80,8 +102,23 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
           callback()
         }
         const refuse = () => callback(Object.assign(new Error('Service shutting down'), { responseCode: 421 }))
-        if (holding) held.push({ refuse })
-        else accept()
+        if (holding) return held.push({ refuse })
+        const recipient = envelopeTo[0] ?? ''
+        const delivery = (deliveries.get(recipient) ?? 0) + 1
+        const verdict = dataPolicy(recipient, delivery)
+        if (verdict === 'hang') return
+        deliveries.set(recipient, delivery)
+        if (verdict === 'accept') return accept()
+        if (verdict === 'close') {
+          // The server has the whole message and keeps it; the client never hears back.
+          messages.push({ raw, parsed, envelopeFrom, envelopeTo })
+          const connection = [
+            ...(server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections,
+          ].find((candidate) => candidate.session === session)
+          connection?._socket.destroy()
+          return
+        }
+        callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }))
       })
     },
     ...extra,
@@ -97,6 +134,15 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
     attempts,
     setPolicy(next) {
       policy = next
+    },
+    setSenderPolicy(next) {
+      senderPolicy = next
+    },
+    setDataPolicy(next) {
+      dataPolicy = next
+    },
+    received(recipient) {
+      return messages.filter((message) => message.envelopeTo.includes(recipient.toLowerCase())).length
     },
     hold() {
       holding = true
