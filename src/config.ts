@@ -110,6 +110,7 @@ const rawSchema = z.strictObject({
       transport: z.enum(['smtp', 'outbox'], { error: 'expected smtp or outbox' }).optional(),
       outbox: nonEmpty('a folder').default('outbox'),
       content: z.enum(['teaser', 'full'], { error: 'expected teaser or full' }).default('teaser'),
+      default_cadence: z.enum(['instant', 'daily', 'weekly'], { error: 'expected instant, daily or weekly' }).default('instant'),
       subject: headerSafe('a subject pattern').default(''),
       rate_limit: z.number({ error: 'expected messages per second (a number, 0 for no limit)' }).min(0).default(0),
       attempts: positiveInt('the number of attempts per recipient').default(6),
@@ -177,6 +178,8 @@ export interface EmailConfig {
   readonly outboxDir: string
   /** Teaser or full text in digests. Default teaser. */
   readonly content: 'teaser' | 'full'
+  /** Cadence of subscribers who do not choose one. Default instant. */
+  readonly defaultCadence: 'instant' | 'daily' | 'weekly'
   /** Subject for multi-post digests; `{count}` and `{site}` are replaced. Default from the site language. */
   readonly subject: string
   /** Messages per second across all workers; 0 = unlimited. Default 0. */
@@ -372,6 +375,7 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       transport: env.smtpUrl === 'outbox:' ? 'outbox' : env.smtpUrl ? 'smtp' : (raw.email.transport ?? null),
       outboxDir: path.resolve(siteDir, raw.email.outbox),
       content: raw.email.content,
+      defaultCadence: raw.email.default_cadence,
       subject: raw.email.subject,
       rateLimit: raw.email.rate_limit,
       attempts: raw.email.attempts,

@@ -209,6 +209,9 @@ email:
   # What a digest holds of each post: teaser (up to TEASER_END, with a read-more button) or full.
   # Default teaser.
   content: teaser
+  # How often a new subscriber hears from the blog unless they choose: instant (an email from each run with new
+  # posts), daily or weekly. Default instant.
+  default_cadence: instant
   # Subject of a digest of several posts; {count} and {site} are replaced. Default "": the language's
   # own ("{count} new posts on {site}"). A digest of one post is titled with that post.
   subject: ""

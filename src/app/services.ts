@@ -85,7 +85,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   let composer: Promise<DigestComposer> | undefined
   let locks: Promise<SendLocks> | undefined
   const openTransport = () => (transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) }))
-  const subscribers = new SubscriberStore({ redis: connection, prefix })
+  const subscribers = new SubscriberStore({ redis: connection, prefix, defaultCadence: config.email.defaultCadence })
   // The transport is only opened when a confirmation email is actually sent.
   const lazyTransport: MailTransport = {
     get kind() {

@@ -5,6 +5,8 @@ import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { HeraldError } from '../errors.js'
 import {
+  CADENCES,
+  type Cadence,
   type ConsentSource,
   SUBSCRIBER_STATUSES,
   type Subscriber,
@@ -216,13 +218,17 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
       field: 'status',
     })
   }
-  const cadence = values.get('cadence')
-  if (cadence && cadence !== 'instant')
-    throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected instant)`, { field: 'cadence' })
+  const cadence = values.get('cadence')?.toLowerCase() || undefined
+  if (cadence !== undefined && !(CADENCES as readonly string[]).includes(cadence)) {
+    throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected ${CADENCES.join(', ')})`, {
+      field: 'cadence',
+    })
+  }
   const consentSource = values.get('consent_source') || undefined
   return {
     email,
     ...(status !== undefined ? { status: status.toLowerCase() as SubscriberStatus } : {}),
+    ...(cadence !== undefined ? { cadence: cadence as Cadence } : {}),
     ...(values.has('tags') ? { tags: values.get('tags')!.split(CSV_TAG_SEPARATOR) } : {}),
     createdAt: values.get('created_at') ?? null,
     confirmedAt: values.get('confirmed_at') ?? null,

@@ -11,8 +11,10 @@ export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounce
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number]
 /** How consent was given. */
 export type ConsentSource = 'form' | 'import' | 'cli'
-/** When digests go out. Only `instant` (one digest per edition) exists so far. */
-export type Cadence = 'instant'
+/** How often a subscriber hears from the blog: an email from each run with new posts, or a daily or weekly digest. */
+export const CADENCES = ['instant', 'daily', 'weekly'] as const
+/** When digests go out for one subscriber. */
+export type Cadence = (typeof CADENCES)[number]
 
 /** Proof of consent, kept for anti-spam law (and exported with the subscriber). */
 export interface Consent {
@@ -68,6 +70,8 @@ export type ImportOutcome = 'created' | 'updated' | 'unchanged' | 'refused'
 export interface SubscriberRecord {
   email: string
   status?: SubscriberStatus
+  /** Undefined: keep an existing subscriber's cadence (and use the default for a new one). */
+  cadence?: Cadence
   /** Undefined: keep an existing subscriber's tags (and use none for a new one). */
   tags?: readonly string[]
   createdAt?: string | null
@@ -88,6 +92,8 @@ export interface SubscriberStoreOptions {
   readonly prefix: string
   /** Clock. Default: the real one. */
   readonly now?: () => Date
+  /** Cadence of new subscribers that do not choose one (`email.default_cadence`). Default `instant`. */
+  readonly defaultCadence?: Cadence
 }
 
 const SUBSCRIBE = loadLuaScript(
@@ -107,6 +113,7 @@ const IMPORT = loadLuaScript(
   reply.oneOf<ImportOutcome>('created', 'updated', 'unchanged', 'refused'),
 )
 const SET_TAGS = loadLuaScript(new URL('./lua/set-tags.lua', import.meta.url), reply.integer)
+const SET_FIELDS = loadLuaScript(new URL('./lua/set-fields.lua', import.meta.url), reply.integer)
 
 /** Default page size for {@link SubscriberStore.stream}. */
 export const DEFAULT_BATCH_SIZE = 500
@@ -126,6 +133,7 @@ export class SubscriberStore {
   private readonly redis: Redis
   private readonly keys: SiteKeys
   private readonly now: () => Date
+  private readonly defaultCadence: Cadence
 
   constructor(options: SubscriberStoreOptions) {
     if (!options?.redis) throw new TypeError('SubscriberStore needs a Redis connection (options.redis)')
@@ -133,6 +141,7 @@ export class SubscriberStore {
     this.redis = options.redis
     this.keys = siteKeys(options.prefix)
     this.now = options.now ?? (() => new Date())
+    this.defaultCadence = options.defaultCadence ?? 'instant'
   }
 
   /**
@@ -143,6 +152,8 @@ export class SubscriberStore {
   async subscribe(input: {
     email: string
     tags?: readonly string[]
+    /** Default: the store's default cadence (`email.default_cadence`). */
+    cadence?: Cadence
     confirmed?: boolean
     consent: { source: ConsentSource; ip?: string | null; userAgent?: string | null }
   }): Promise<{ subscriber: Subscriber; outcome: SubscribeOutcome }> {
@@ -157,6 +168,7 @@ export class SubscriberStore {
       input.consent.source,
       clean(input.consent.ip ?? '', 100),
       clean(input.consent.userAgent ?? '', MAX_USER_AGENT),
+      checkCadence(input.cadence ?? this.defaultCadence),
     ])
     const subscriber = await this.get(address.id)
     if (!subscriber) throw new HeraldError('SUBSCRIBER_NOT_FOUND', `${address.email} was removed while being subscribed`)
@@ -202,6 +214,19 @@ export class SubscriberStore {
   /** Deletes a subscriber entirely (not the same as unsubscribing: nothing is kept). True when it existed. */
   async remove(id: string): Promise<boolean> {
     return (await runLua(this.redis, REMOVE, this.scriptKeys(id), [id])) === 1
+  }
+
+  /**
+   * Changes what an existing subscriber receives: the tag filter and/or the cadence (the preferences page, an operator).
+   * False when there is no such subscriber.
+   */
+  async setPreferences(id: string, preferences: { tags?: readonly string[]; cadence?: Cadence }): Promise<boolean> {
+    if (!isSubscriberId(id)) return false
+    const fields: string[] = []
+    if (preferences.tags !== undefined) fields.push('tags', JSON.stringify(normaliseTags(preferences.tags)))
+    if (preferences.cadence !== undefined) fields.push('cadence', checkCadence(preferences.cadence))
+    if (fields.length === 0) return (await this.redis.exists(this.subscriberKey(id))) === 1
+    return (await runLua(this.redis, SET_FIELDS, [this.subscriberKey(id)], fields)) === 1
   }
 
   /** Replaces a subscriber's tag filter (operator command; the public form cannot do this). */
@@ -317,7 +342,7 @@ export class SubscriberStore {
       email: address.email,
       status,
       tags: JSON.stringify(normaliseTags(record.tags ?? [])),
-      cadence: 'instant',
+      cadence: checkCadence(record.cadence ?? this.defaultCadence),
       createdAt,
       confirmedAt: stamp(record.confirmedAt, 'confirmed_at', status === 'active'),
       unsubscribedAt: stamp(record.unsubscribedAt, 'unsubscribed_at', status === 'unsubscribed'),
@@ -380,7 +405,7 @@ function toSubscriber(id: string, hash: Record<string, string> | null | undefine
     email: hash.email,
     status: hash.status as SubscriberStatus,
     tags,
-    cadence: 'instant',
+    cadence: (CADENCES as readonly string[]).includes(hash.cadence ?? '') ? (hash.cadence as Cadence) : 'instant',
     createdAt: hash.createdAt ?? '',
     confirmedAt: orNull(hash.confirmedAt),
     unsubscribedAt: orNull(hash.unsubscribedAt),
@@ -412,4 +437,14 @@ function time(value: string | null | undefined, field: string): string | null {
   if (Number.isNaN(date.getTime()))
     throw new HeraldError('SUBSCRIBER_INVALID', `cannot read ${JSON.stringify(value)} as a date; use ISO 8601`, { field })
   return date.toISOString()
+}
+
+/** A cadence Herald knows, or `SUBSCRIBER_INVALID` naming the field. */
+function checkCadence(cadence: string): Cadence {
+  if (!(CADENCES as readonly string[]).includes(cadence)) {
+    throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected ${CADENCES.join(', ')})`, {
+      field: 'cadence',
+    })
+  }
+  return cadence as Cadence
 }

@@ -197,6 +197,19 @@ describe('SubscriberStore', () => {
     expect((await store.getByEmail('ann@example.org'))?.status).toBe('unsubscribed')
   })
 
+  it('keeps a cadence per subscriber: the default for new ones, a choice, a change of preferences', async () => {
+    const daily = new SubscriberStore({ redis: test.redis, prefix: test.prefix, defaultCadence: 'daily' })
+    expect((await daily.subscribe({ email: 'ann@example.org', consent: form })).subscriber.cadence).toBe('daily')
+    expect((await daily.subscribe({ email: 'bob@example.org', cadence: 'weekly', consent: form })).subscriber.cadence).toBe('weekly')
+    const ann = (await store.getByEmail('ann@example.org'))!
+    expect(await store.setPreferences(ann.id, { cadence: 'instant', tags: ['Rust'] })).toBe(true)
+    expect(await store.get(ann.id)).toMatchObject({ cadence: 'instant', tags: ['Rust'] })
+    expect(await store.setPreferences('0'.repeat(32), { cadence: 'daily' })).toBe(false)
+    await expect(store.setPreferences(ann.id, { cadence: 'hourly' as never })).rejects.toMatchObject({ code: 'SUBSCRIBER_INVALID' })
+    expect((await store.importRecord({ email: 'carol@example.org', cadence: 'weekly' })).outcome).toBe('created')
+    expect((await store.getByEmail('carol@example.org'))?.cadence).toBe('weekly')
+  })
+
   it('fails fast without its dependencies', () => {
     expect(() => new SubscriberStore({ prefix: 'x' } as never)).toThrow(/Redis/)
   })

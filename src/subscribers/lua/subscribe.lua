@@ -15,6 +15,7 @@
   ARGV[6] consent source
   ARGV[7] consent IP
   ARGV[8] consent user agent
+  ARGV[9] cadence of a new subscriber
   Returns: created | activated | pending | active | resubscribed
 ]]
 -- @include "includes/status-sets.lua"
@@ -26,7 +27,7 @@ end
 local confirmedAt = ''
 if target == 'active' then confirmedAt = now end
 if not current then
-  redis.call('HSET', KEYS[1], 'email', email, 'tags', tags, 'cadence', 'instant', 'createdAt', now, 'confirmedAt', confirmedAt,
+  redis.call('HSET', KEYS[1], 'email', email, 'tags', tags, 'cadence', ARGV[9], 'createdAt', now, 'confirmedAt', confirmedAt,
     'unsubscribedAt', '', 'bouncedAt', '', 'bounceReason', '')
   consent()
   move(id, nil, target)
