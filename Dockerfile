@@ -10,12 +10,24 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- deps: production dependencies only. tsx is one of them: Herald runs its TypeScript sources (no build step).
+# ---- build: the compiled JavaScript (dist/), so that start-up is Node's alone.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY patches/ ./patches/
+COPY scripts/build.mjs ./scripts/
+COPY tsconfig.json tsconfig.build.json worker.ts ./
+COPY src/ ./src/
+# `prepare` compiles into dist/ during `npm ci`.
+RUN npm ci --no-audit --no-fund
+
+# ---- deps: production dependencies only.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `postinstall: patch-package` patches rst-compiler during `npm ci`, so the patches must be there first.
 COPY patches/ ./patches/
+COPY scripts/build.mjs ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime
@@ -28,10 +40,11 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root, read-only for the user Herald runs as.
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json worker.ts ./
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 COPY bin/ ./bin/
-COPY src/ ./src/
 COPY templates/ ./templates/
+COPY patches/ ./patches/
 RUN chmod 0755 /app/bin/herald.js \
  && ln -s /app/bin/herald.js /usr/local/bin/herald \
  && mkdir -p /site \

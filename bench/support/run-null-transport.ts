@@ -35,6 +35,11 @@ const nullTransport: MailTransport = {
       rejected: [],
     }
   },
+  async sendRaw(message) {
+    lastAt = performance.now()
+    if (accepted++ === 0) firstAt = lastAt
+    return { messageId: message.messageId, response: '250 accepted (null transport)', accepted: [message.envelope.to], rejected: [] }
+  },
   async verify() {},
   async close() {},
 }

@@ -92,6 +92,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       return openTransport().kind
     },
     send: (message) => openTransport().send(message),
+    sendRaw: (message) => openTransport().sendRaw(message),
     verify: () => openTransport().verify(),
     close: async () => {},
   }

@@ -6,7 +6,7 @@ import { CircuitBreaker } from '../queue/breaker.js'
 import { createFanoutProcessor } from '../queue/fanout-job.js'
 import { sendJobOptions } from '../queue/queues.js'
 import { createSendProcessor, type SendObserver } from '../queue/send-job.js'
-import { type RunningWorkers, startWorkers } from '../queue/workers.js'
+import { type RunningWorkers, sendPlan, startWorkers } from '../queue/workers.js'
 import type { SiteServices } from './services.js'
 
 /** Counts of send outcomes seen by this process (summary line, /metrics). */
@@ -42,13 +42,13 @@ export async function startSiteWorkers(services: SiteServices, options: SiteWork
     logger,
     stallMs: config.env.stallMs,
     rateLimit: config.email.rateLimit,
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.tally ? { observer: options.tally } : {}),
     fanout: createFanoutProcessor({
       editions: services.editions,
       subscribers: services.subscribers,
       queues,
       sendOptions: sendJobOptions(config),
+      sendBatchSize: sendPlan(config.email.rateLimit).batchSize,
       logger,
       signal: stopping.signal,
     }),
@@ -61,6 +61,7 @@ export async function startSiteWorkers(services: SiteServices, options: SiteWork
       breaker: new CircuitBreaker({ redis: services.redis.redis, prefix: config.env.prefix, threshold: config.email.breakerFailures }),
       pause: (failure) => pauseOpenEditions(services, failure, logger),
       backoffMs: config.email.backoffMs,
+      concurrency: options.concurrency ?? 5,
       logger,
       ...(options.tally ? { observer: options.tally } : {}),
     }),

@@ -2,7 +2,9 @@ import { type Config, extractAddress } from '../config.js'
 import { digestOrder, type PostSnapshot } from '../editions/snapshot.js'
 import { escapeHtml } from '../html.js'
 import { fill, formatPostDate, messagesFor } from '../i18n/messages.js'
+import { normaliseEmail } from '../mail/address.js'
 import type { MailMessage } from '../mail/message.js'
+import { buildMessageTemplate, type RawMessage } from '../mail/mime-template.js'
 import { compileMjml, type EmailTemplate, fillTemplate, htmlToPlainText } from '../mail/render.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
 
@@ -23,6 +25,11 @@ export interface CompiledDigest {
   /** Alternating literal text and slot names: `[text, slot, text, slot, text]`. */
   readonly html: readonly (string | Slot)[]
   readonly text: readonly (string | Slot)[]
+}
+
+/** A digest built once for an edition; `render` makes one recipient's copy (the bytes and the envelope). */
+export interface DigestTemplate {
+  render(recipient: DigestRecipient): RawMessage
 }
 
 /** The recipient of one message. */
@@ -47,6 +54,7 @@ export class DigestComposer {
   private readonly config: Config
   private readonly template: EmailTemplate
   private readonly tokens: TokenSigner
+  private readonly fromAddress: string
   private readonly fromDomain: string
   private readonly listId: string
 
@@ -56,7 +64,8 @@ export class DigestComposer {
     this.config = options.config
     this.template = options.template
     this.tokens = options.tokens
-    this.fromDomain = extractAddress(options.config.email.from).split('@')[1] ?? new URL(options.config.site.url).hostname
+    this.fromAddress = extractAddress(options.config.email.from)
+    this.fromDomain = this.fromAddress.split('@')[1] ?? new URL(options.config.site.url).hostname
     this.listId = listId(options.config)
   }
 
@@ -96,6 +105,44 @@ export class DigestComposer {
         'List-Id': this.listId,
         Precedence: 'bulk',
         'X-Herald-Edition': editionId,
+      },
+    }
+  }
+
+  /**
+   * The digest of an edition as one message built once (`mail/mime-template.ts`): each recipient's copy differs only
+   * in To, Message-ID, the unsubscribe link and the address shown, and is made by substitution, never built again.
+   */
+  async messageTemplate(digest: CompiledDigest, editionId: string): Promise<DigestTemplate> {
+    const toParts = (parts: readonly (string | Slot)[]) => parts.map((part, index) => (index % 2 === 1 ? { slot: part } : part))
+    const message = await buildMessageTemplate({
+      from: this.config.email.from,
+      replyTo: this.config.email.replyTo,
+      subject: digest.subject,
+      headers: {
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'List-Id': this.listId,
+        Precedence: 'bulk',
+        'X-Herald-Edition': editionId,
+      },
+      html: toParts(digest.html),
+      text: toParts(digest.text),
+    })
+    const envelopeFrom = this.fromAddress
+    return {
+      render: (recipient) => {
+        const unsubscribeUrl = this.unsubscribeUrl(recipient.subscriberId)
+        const ascii = normaliseEmail(recipient.email).ascii
+        return message.render(
+          {
+            to: ascii,
+            messageId: `<${editionId}.${recipient.subscriberId}@${this.fromDomain}>`,
+            listUnsubscribe: this.listUnsubscribe(unsubscribeUrl),
+            html: { unsubscribeUrl: escapeHtml(unsubscribeUrl), email: escapeHtml(recipient.email) },
+            text: { unsubscribeUrl, email: recipient.email },
+          },
+          envelopeFrom,
+        )
       },
     }
   }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
-import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
+import { loadLuaScript, reply, runLua, runLuaMany } from '../infra/scripts.js'
 import type { PostSnapshot } from './snapshot.js'
 
 /** An edition's progress, as kept in Redis. */
@@ -194,6 +194,55 @@ export class EditionStore {
     ])
     if (result.kind === 'final') return { final: true, record: JSON.parse(result.record) as SendRecord }
     return { final: false, previous: result.record ? (JSON.parse(result.record) as SendRecord) : null }
+  }
+
+  /**
+   * What a batch of recipients' sends needs to know, in one round trip: whether the edition is paused, and each
+   * recipient's send record (null when there is none).
+   */
+  async readBatch(id: string, subscriberIds: readonly string[]): Promise<{ paused: boolean; records: Array<SendRecord | null> }> {
+    const pipeline = this.redis.pipeline()
+    pipeline.hget(this.editionKey(id), 'status')
+    pipeline.hmget(this.sendsKey(id), ...subscriberIds)
+    const [statusReply, recordsReply] = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>
+    const [statusError, status] = statusReply ?? [new Error('no reply'), null]
+    const [recordsError, values] = recordsReply ?? [new Error('no reply'), []]
+    if (statusError || recordsError) throw statusError ?? recordsError
+    return {
+      paused: status === 'paused',
+      records: (values as Array<string | null>).map((value) => (value ? (JSON.parse(value) as SendRecord) : null)),
+    }
+  }
+
+  /** {@link setProgress} for several recipients in one round trip, results in order. */
+  async setProgressMany(
+    id: string,
+    entries: ReadonlyArray<{ subscriberId: string; record: SendRecord }>,
+  ): Promise<Array<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }>> {
+    const now = this.now().toISOString()
+    const calls = entries.map((entry) => ({
+      keys: this.sendKeys(id),
+      args: [id, now, entry.subscriberId, JSON.stringify(entry.record), entry.record.state],
+    }))
+    const results = await runLuaMany(this.redis, SET_PROGRESS, calls)
+    return results.map((result) =>
+      result.kind === 'final'
+        ? { final: true, record: JSON.parse(result.record) as SendRecord }
+        : { final: false, previous: result.record ? (JSON.parse(result.record) as SendRecord) : null },
+    )
+  }
+
+  /** {@link setFinal} for several recipients in one round trip (the skips of a batch). */
+  async setFinalMany(
+    id: string,
+    entries: ReadonlyArray<{ subscriberId: string; record: SendRecord & { state: 'sent' | 'failed' | 'skipped' } }>,
+  ): Promise<boolean[]> {
+    const now = this.now().toISOString()
+    const calls = entries.map(({ subscriberId, record }) => ({
+      keys: [...this.sendKeys(id), this.keys.breaker()],
+      args: [id, now, subscriberId, JSON.stringify(record), record.state, record.possibleDuplicate ? '1' : '0'],
+    }))
+    return (await runLuaMany(this.redis, SET_FINAL, calls)).map((result) => result === 1)
   }
 
   /** Records a final outcome, once: false when the recipient already had one (nothing is counted twice). */

@@ -34,6 +34,8 @@ export interface SiteKeys {
   openEditions(): string
   /** String with a TTL: who is sending one recipient of one edition right now. */
   sendLock(editionId: string, subscriberId: string): string
+  /** What {@link SiteKeys.sendLock} of an edition starts with (the batch lock scripts derive each recipient's). */
+  sendLockPrefix(editionId: string): string
   /** String with a TTL: a worker's heartbeat. */
   workerHeartbeat(workerId: string): string
   /** What {@link SiteKeys.workerHeartbeat} starts with (the lock script checks a holder's heartbeat). */
@@ -70,6 +72,7 @@ export function siteKeys(prefix: string): SiteKeys {
     editions: () => key('editions'),
     openEditions: () => key('editions', 'open'),
     sendLock: (editionId: string, subscriberId: string) => key('lock', 'send', editionId, subscriberId),
+    sendLockPrefix: (editionId: string) => key('lock', 'send', editionId, ''),
     workerHeartbeat: (workerId: string) => key('worker', workerId),
     workerHeartbeatPrefix: () => key('worker', ''),
     breaker: () => key('breaker'),

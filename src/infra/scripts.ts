@@ -64,7 +64,38 @@ export async function runLua<Reply>(
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
 ): Promise<Reply> {
+  checkKeys(script, keys)
+  define(redis, script)
+  const command = (redis as unknown as Record<string, ScriptCommand>)[script.name]!
+  return script.parse(await command.call(redis, ...keys, ...args))
+}
+
+/** Runs a script several times in one round trip (a pipeline); replies in order, each checked. */
+export async function runLuaMany<Reply>(
+  redis: Redis,
+  script: LuaScript<Reply>,
+  calls: ReadonlyArray<{ readonly keys: readonly string[]; readonly args: ReadonlyArray<string | number> }>,
+): Promise<Reply[]> {
+  if (calls.length === 0) return []
+  define(redis, script)
+  const pipeline = redis.pipeline()
+  const queue = pipeline as unknown as Record<string, (...args: Array<string | number>) => unknown>
+  for (const call of calls) {
+    checkKeys(script, call.keys)
+    queue[script.name]!.call(pipeline, ...call.keys, ...call.args)
+  }
+  const replies = (await pipeline.exec()) ?? []
+  return replies.map(([error, value]) => {
+    if (error) throw error
+    return script.parse(value)
+  })
+}
+
+function checkKeys(script: LuaScript<unknown>, keys: readonly string[]): void {
   if (keys.length !== script.keyCount) throw new TypeError(`${script.name}: expected ${script.keyCount} keys, got ${keys.length}`)
+}
+
+function define(redis: Redis, script: LuaScript<unknown>): void {
   let names = defined.get(redis)
   if (!names) {
     names = new Set()
@@ -74,8 +105,6 @@ export async function runLua<Reply>(
     redis.defineCommand(script.name, { numberOfKeys: script.keyCount, lua: script.source })
     names.add(script.name)
   }
-  const command = (redis as unknown as Record<string, ScriptCommand>)[script.name]!
-  return script.parse(await command.call(redis, ...keys, ...args))
 }
 
 /** Reply checks for {@link loadLuaScript}: each throws a TypeError naming what it expected. */

@@ -4,6 +4,7 @@ import path from 'node:path'
 import nodemailer, { type DKIMOptions } from 'nodemailer'
 import { writeFileAtomically } from '../infra/atomic-file.js'
 import { assertSendable, type MailMessage, toNodemailer } from './message.js'
+import type { RawMessage } from './mime-template.js'
 import type { MailTransport, SendResult } from './types.js'
 
 /** Options for {@link createOutboxTransport}. */
@@ -35,6 +36,13 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
       const file = path.join(options.dir, outboxFileName(info.messageId))
       await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
       return { messageId: info.messageId, response: `written to ${file}`, accepted: [message.to], rejected: [] }
+    },
+    async sendRaw(message: RawMessage): Promise<SendResult> {
+      // Through nodemailer's stream transport all the same, so a configured DKIM key signs it.
+      const info = await composer.sendMail({ raw: message.raw, envelope: { from: message.envelope.from, to: [message.envelope.to] } })
+      const file = path.join(options.dir, outboxFileName(message.messageId))
+      await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
+      return { messageId: message.messageId, response: `written to ${file}`, accepted: [message.envelope.to], rejected: [] }
     },
     async verify() {
       // The folder exists (or can be made) and takes a file: the checks a send would need.

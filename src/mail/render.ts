@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { convert } from 'html-to-text'
 import mjml2html from 'mjml'
 import Mustache from 'mustache'
 import { HeraldError } from '../errors.js'
 import { escapeHtml } from '../html.js'
+import { PACKAGE_ROOT } from '../infra/paths.js'
 
 /** The repository's `templates/` folder: defaults for every email template. */
-export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates')
+export const BUILTIN_TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates')
 
 /** An MJML email template with Mustache placeholders. */
 export interface EmailTemplate {

@@ -3,6 +3,7 @@ import nodemailer, { type DKIMOptions } from 'nodemailer'
 import SMTPConnection from 'nodemailer/lib/smtp-connection'
 import type { Logger } from '../log.js'
 import { assertSendable, type MailMessage, toNodemailer } from './message.js'
+import type { RawMessage } from './mime-template.js'
 import type { MailTransport, SendResult } from './types.js'
 
 /** Options for {@link createSmtpTransport}. */
@@ -106,6 +107,27 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
         } as never)
         return {
           messageId: info.messageId,
+          response: info.response,
+          accepted: addresses(info.accepted),
+          rejected: addresses(info.rejected),
+        }
+      } catch (error) {
+        if (typeof error === 'object' && error !== null) Object.assign(error, { bodySent: heraldProgress.bodySent })
+        throw error
+      }
+    },
+    async sendRaw(message: RawMessage): Promise<SendResult> {
+      const heraldProgress: BodyProgress = { bodySent: false }
+      try {
+        const info = await transporter.sendMail({
+          raw: message.raw,
+          envelope: { from: message.envelope.from, to: [message.envelope.to] },
+          messageId: message.messageId,
+          signal: AbortSignal.timeout(deadlineMs),
+          heraldProgress,
+        } as never)
+        return {
+          messageId: message.messageId,
           response: info.response,
           accepted: addresses(info.accepted),
           rejected: addresses(info.rejected),

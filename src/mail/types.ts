@@ -1,4 +1,5 @@
 import type { MailMessage } from './message.js'
+import type { RawMessage } from './mime-template.js'
 
 /** What a transport reports for an accepted message. */
 export interface SendResult {
@@ -18,6 +19,8 @@ export interface MailTransport {
   /** `smtp` or `outbox`, for logs and `herald status`. */
   readonly kind: 'smtp' | 'outbox'
   send(message: MailMessage): Promise<SendResult>
+  /** Sends a message built beforehand (`mail/mime-template.ts`) as it is, to the envelope's recipient. */
+  sendRaw(message: RawMessage): Promise<SendResult>
   /**
    * Checks once that mail can go out (SMTP: connect, TLS, login; outbox: the folder is writable), rejecting with the
    * same errors `send` would (classify them with `classifySendError`).

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { Worker } from 'node:worker_threads'
-import { startTypeScriptWorker } from '../infra/threads.js'
+import { startModuleWorker } from '../infra/threads.js'
 import type { RstRenderer } from './load.js'
 import type { RenderedBody } from './types.js'
 
@@ -55,7 +55,7 @@ class Pool {
 
   constructor(size: number) {
     for (let index = 0; index < size; index++) {
-      const worker = startTypeScriptWorker(new URL('./render-worker.ts', import.meta.url))
+      const worker = startModuleWorker(new URL(`./render-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url))
       worker.on('message', (message: { id: number; result?: RenderedBody; error?: string }) => {
         const task = this.running.get(worker)
         this.running.delete(worker)

@@ -15,6 +15,7 @@ import type {
   SimpleNameResolver,
 } from 'rst-compiler'
 import { escapeHtml } from '../html.js'
+import { PACKAGE_ROOT } from '../infra/paths.js'
 import type { RstRenderer } from './load.js'
 import type { PostProblem, RenderedBody } from './types.js'
 
@@ -41,7 +42,7 @@ const TEASER_MARKER = /^[ \t]*<!--\s*(?:TEASER_END|END_TEASER)(?::\s*([\s\S]*?))
 // The patch applied to the engine on install (patches/, by patch-package): a changed patch changes the output.
 const PATCH_HASH = (() => {
   try {
-    const patch = readFileSync(new URL(`../../patches/rst-compiler+${ENGINE_VERSION}.patch`, import.meta.url))
+    const patch = readFileSync(path.join(PACKAGE_ROOT, 'patches', `rst-compiler+${ENGINE_VERSION}.patch`))
     return createHash('sha256').update(patch).digest('hex').slice(0, 12)
   } catch {
     return 'unpatched'

@@ -3,7 +3,7 @@ import { postsForSubscriber } from '../editions/snapshot.js'
 import type { EditionStore } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import type { SubscriberStore } from '../subscribers/store.js'
-import { type EditionJobData, ensureJobs, type HeraldQueues, sendJobId } from './queues.js'
+import { type EditionJobData, ensureJobs, type HeraldQueues, SEND_BATCH_SIZE, type SendJobData, sendJobId } from './queues.js'
 
 /** What the fan-out needs. */
 export interface FanoutOptions {
@@ -12,9 +12,11 @@ export interface FanoutOptions {
   readonly queues: HeraldQueues
   readonly sendOptions: JobsOptions
   readonly logger: Logger
-  /** Subscribers read (and send jobs added) per batch. Default 1000. */
+  /** Subscribers read per page. Default 1000. */
   readonly batchSize?: number
-  /** Pause adding while this many send jobs wait, so Redis memory stays flat however large the list. Default 20,000. */
+  /** Recipients per send job. Default {@link SEND_BATCH_SIZE}. */
+  readonly sendBatchSize?: number
+  /** Pause adding while this many recipients wait in send jobs, so Redis memory stays flat however large the list. Default 20,000. */
   readonly highWater?: number
   readonly sleep?: (ms: number) => Promise<void>
   /** Aborted when the worker shuts down: the fan-out stops at a batch boundary and resumes later from its cursor. */
@@ -36,7 +38,9 @@ export interface FanoutResult {
 export function createFanoutProcessor(options: FanoutOptions): (job: Job<EditionJobData>, token?: string) => Promise<FanoutResult> {
   const { editions, subscribers, queues, logger } = options
   const batchSize = options.batchSize ?? 1000
-  const highWater = options.highWater ?? 20_000
+  const sendBatchSize = options.sendBatchSize ?? SEND_BATCH_SIZE
+  // Waiting jobs are batches: the high-water mark is counted in recipients.
+  const highWaterJobs = Math.max(1, Math.ceil((options.highWater ?? 20_000) / sendBatchSize))
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
   return async (job, token) => {
@@ -66,7 +70,7 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
         const recipients = batch
           .filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0)
           .map((subscriber) => subscriber.id)
-        while ((await queues.sends.getWaitingCount()) > highWater) {
+        while ((await queues.sends.getWaitingCount()) > highWaterJobs) {
           if (options.signal?.aborted) await pauseForShutdown()
           await sleep(200)
         }
@@ -95,11 +99,15 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
 
     async function addSends(subscriberIds: readonly string[], repair = false): Promise<void> {
       if (subscriberIds.length === 0) return
-      const jobs = subscriberIds.map((subscriberId) => ({
-        name: 'send',
-        data: { editionId, subscriberId },
-        opts: { ...options.sendOptions, jobId: sendJobId(editionId, subscriberId) },
-      }))
+      const jobs: Array<{ name: string; data: SendJobData; opts: JobsOptions & { jobId: string } }> = []
+      for (let start = 0; start < subscriberIds.length; start += sendBatchSize) {
+        const batch = subscriberIds.slice(start, start + sendBatchSize)
+        jobs.push({
+          name: 'send',
+          data: { editionId, subscriberIds: batch },
+          opts: { ...options.sendOptions, jobId: sendJobId(editionId, batch) },
+        })
+      }
       // First pass: plain bulk add (fast). Repair: also revive jobs that failed without a final outcome.
       if (repair) await ensureJobs(queues.sends, jobs)
       else await queues.sends.addBulk(jobs)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq'
 import type { Config } from '../config.js'
 import { siteKeys } from '../infra/keys.js'
@@ -17,11 +18,17 @@ export interface EditionJobData {
   readonly editionId: string
 }
 
-/** Data of a send job: ids only; the handler reloads the subscriber and the edition. */
+/**
+ * Data of a send job: a batch of recipients of one edition, ids only; the handler reloads the subscribers and the
+ * edition. Each recipient keeps its own send-ledger record, lock and retry.
+ */
 export interface SendJobData {
   readonly editionId: string
-  readonly subscriberId: string
+  readonly subscriberIds: readonly string[]
 }
+
+/** Recipients per send job: enough to spread BullMQ's and Redis's work per job thinly, few enough to retry cheaply. */
+export const SEND_BATCH_SIZE = 50
 
 /** The three queues of one site. */
 export interface HeraldQueues {
@@ -33,7 +40,9 @@ export interface HeraldQueues {
 
 /** BullMQ job ids may not contain ':'; ours are made of hex ids and '-'. */
 export const editionJobId = (editionId: string) => `edition-${editionId}`
-export const sendJobId = (editionId: string, subscriberId: string) => `${editionId}-${subscriberId}`
+/** A batch's id comes from its recipients: the same batch added twice (a repaired fan-out) is one job. */
+export const sendJobId = (editionId: string, subscriberIds: readonly string[]) =>
+  `${editionId}-${createHash('sha1').update(subscriberIds.join(',')).digest('hex').slice(0, 20)}`
 
 /** Send job options: retries with exponential backoff for transient failures; the send ledger keeps the history. */
 export function sendJobOptions(config: Config): JobsOptions {

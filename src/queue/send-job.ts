@@ -1,17 +1,25 @@
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq'
-import type { CompiledDigest, DigestComposer } from '../digest/compose.js'
+import { DelayedError, type Job } from 'bullmq'
+import type { CompiledDigest, DigestComposer, DigestTemplate } from '../digest/compose.js'
 import { type PostSnapshot, postsForSubscriber } from '../editions/snapshot.js'
-import { type EditionStore, FINAL_SEND_STATES } from '../editions/store.js'
+import { type EditionStore, FINAL_SEND_STATES, type SendRecord } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import { classifySendError, type SendFailure } from '../mail/errors.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
-import type { SubscriberStore } from '../subscribers/store.js'
+import type { Subscriber, SubscriberStore } from '../subscribers/store.js'
 import type { CircuitBreaker } from './breaker.js'
 import type { SendJobData } from './queues.js'
 import type { SendLocks } from './send-lock.js'
 
-/** What a send job ended with (also the job's return value). `paused`: nothing sent, the edition is paused. */
-export type SendOutcome = 'sent' | 'skipped' | 'already-done' | 'paused'
+/** What a send job did with its recipients (also the job's return value). */
+export interface BatchOutcome {
+  readonly sent: number
+  readonly skipped: number
+  readonly failed: number
+  /** Recipients already final before this job (a retried or duplicate job). */
+  readonly alreadyDone: number
+  /** Nothing more was sent: the edition is (or got) paused. */
+  readonly paused: boolean
+}
 
 /** Counts kept by whoever runs the processor (e.g. `/metrics`). */
 export interface SendObserver {
@@ -32,139 +40,208 @@ export interface SendProcessorOptions {
   readonly pause: PauseEditions
   readonly logger: Logger
   readonly observer?: SendObserver
+  /** Messages in flight at once in this process, across all its jobs (the SMTP pool's size). Default 5. */
+  readonly concurrency?: number
   /** First retry delay (`email.backoff_ms`), for the `nextAttemptAt` the ledger shows. Default 30 s. */
   readonly backoffMs?: number
-  /** How long to put a job back when another live worker holds its lock. Default 5 s. */
+  /** How long to put a job back when another live worker holds some of its recipients. Default 5 s. */
   readonly busyDelayMs?: number
   readonly now?: () => Date
 }
 
+type Final = SendRecord & { state: 'sent' | 'failed' | 'skipped' }
+
 /**
- * The send job handler. Exactly-once as far as an SMTP client can make it: a recipient already recorded as
- * sent is never mailed again (retries, stalls, duplicate jobs); two executions never overlap (lock); the
- * only window left is the server accepting the message and this process dying before it records that
- * (docs/reliability.md), and a retry after such a crash is counted as a possible duplicate.
+ * The send job handler: one job per batch of recipients of an edition (`SendJobData`), each recipient with its own
+ * send-ledger record, lock and retry. Exactly-once as far as an SMTP client can make it: a recipient already recorded
+ * as sent is never mailed again (retries, stalls, duplicate jobs); two executions never overlap (locks); the only
+ * window left is the server accepting a message and this process dying before it records that (docs/reliability.md),
+ * and a retry after such a crash is counted as a possible duplicate.
+ *
+ * Per batch: one round trip reads the records, one takes the locks, one reads the subscribers, one records the skips;
+ * per message: one marks it `sending`, one records its outcome right after the server's reply. Each message is a copy
+ * of the edition's digest built once (`DigestComposer.messageTemplate`), filled in by substitution.
  *
  * Blame goes to the right party (mail/errors.ts): a systemic failure, or the same failure for recipient after
  * recipient (the circuit breaker), pauses the edition and leaves the recipient queued, never failed or bounced.
  */
-export function createSendProcessor(options: SendProcessorOptions): (job: Job<SendJobData>, token?: string) => Promise<SendOutcome> {
-  const { editions, subscribers, composer, transport, locks, logger, breaker } = options
+export function createSendProcessor(options: SendProcessorOptions): (job: Job<SendJobData>, token?: string) => Promise<BatchOutcome> {
+  const { editions, subscribers, transport, locks, logger, breaker } = options
   const now = options.now ?? (() => new Date())
-  const cache = new DigestCache(editions, composer)
+  const cache = new DigestCache(editions, options.composer)
+  const limit = semaphore(options.concurrency ?? 5)
 
   return async (job, token) => {
-    const { editionId, subscriberId } = job.data
-    const existing = await editions.sendRecord(editionId, subscriberId)
-    if (existing && FINAL_SEND_STATES.includes(existing.state)) return 'already-done'
+    const { editionId, subscriberIds } = job.data
+    const attempt = job.attemptsMade + 1
+    const lastAttempt = attempt >= (job.opts.attempts ?? 1)
+    const counts = { sent: 0, skipped: 0, failed: 0, alreadyDone: 0 }
+    const batch = await editions.readBatch(editionId, subscriberIds)
     // A paused edition sends nothing; its recipients stay queued and get new jobs when it resumes.
-    if (await editions.isPaused(editionId)) return 'paused'
+    if (batch.paused) return { ...counts, paused: true }
+    const open = subscriberIds.filter((_, index) => {
+      const record = batch.records[index]
+      return !(record && FINAL_SEND_STATES.includes(record.state))
+    })
+    counts.alreadyDone = subscriberIds.length - open.length
+    if (open.length === 0) return { ...counts, paused: false }
 
-    const lock = await locks.acquire(editionId, subscriberId)
-    if (!lock.acquired) {
-      // Another live worker is in the middle of this very send: look again later without using up an attempt.
+    const { holder, taken } = await locks.acquireMany(editionId, open)
+    const mine = open.filter((id) => taken.has(id))
+    // Held by another live execution: that one sends them; this job looks again later, without using up an attempt.
+    const busy = open.length - mine.length
+    let paused = false
+    let retrying = 0
+    try {
+      const found = new Map((await subscribers.getMany(mine)).map((subscriber) => [subscriber.id, subscriber]))
+      const posts = await cache.posts(editionId)
+      const skips: Array<{ subscriberId: string; record: Final }> = []
+      const sends: Array<{ subscriber: Subscriber; posts: PostSnapshot[] }> = []
+      for (const id of mine) {
+        const subscriber = found.get(id)
+        const reason = !subscriber ? 'subscriber was removed' : subscriber.status !== 'active' ? `subscriber is ${subscriber.status}` : null
+        const matching = subscriber ? postsForSubscriber(posts, subscriber.tags) : []
+        if (reason !== null || !subscriber)
+          skips.push({ subscriberId: id, record: { state: 'skipped', at: now().toISOString(), reason: reason ?? '' } })
+        else if (matching.length === 0) {
+          skips.push({
+            subscriberId: id,
+            record: { state: 'skipped', at: now().toISOString(), reason: "no post matches the subscriber's tags" },
+          })
+        } else sends.push({ subscriber, posts: matching })
+      }
+      for (const recorded of await editions.setFinalMany(editionId, skips)) {
+        if (recorded) {
+          counts.skipped++
+          options.observer?.outcome('skipped')
+        }
+      }
+
+      const sendOne = async ({ subscriber, posts: matching }: { subscriber: Subscriber; posts: PostSnapshot[] }) => {
+        // Another recipient's systemic failure paused the edition: the rest stay queued for the resume.
+        if (paused) return
+        const template = await cache.template(editionId, matching)
+        const message = template.render({ subscriberId: subscriber.id, email: subscriber.email })
+        const progress = await editions.setProgress(editionId, subscriber.id, {
+          state: 'sending',
+          at: now().toISOString(),
+          attempt,
+          worker: locks.workerId,
+          email: subscriber.email,
+        })
+        if (progress.final) return
+        // A record left in `sending` means an earlier attempt died while talking to the server, and an `uncertain`
+        // retry means the connection broke without a reply after the whole message went out: either may have been
+        // delivered. We send again (a lost digest is worse than a duplicate), with the same Message-ID, and say so.
+        const possibleDuplicate = progress.previous?.state === 'sending' || progress.previous?.uncertain === true
+        if (possibleDuplicate) {
+          logger.warn(
+            { editionId, subscriberId: subscriber.id, previousWorker: progress.previous?.worker },
+            'resending after an interrupted attempt: the recipient may get this digest twice',
+          )
+          options.observer?.outcome('possible_duplicate')
+        }
+        let result: SendResult
+        try {
+          result = await transport.sendRaw(message)
+        } catch (error) {
+          const outcome = await failed(editionId, subscriber, classifySendError(error), { attempt, lastAttempt, possibleDuplicate })
+          if (outcome === 'paused') paused = true
+          if (outcome === 'retrying') retrying++
+          if (outcome === 'failed') counts.failed++
+          return
+        }
+        // The record is the very next thing after the server's reply (docs/reliability.md, "the one window").
+        await editions.setFinal(editionId, subscriber.id, {
+          state: 'sent',
+          at: now().toISOString(),
+          attempt,
+          email: subscriber.email,
+          messageId: result.messageId,
+          reply: result.response,
+          ...(possibleDuplicate ? { possibleDuplicate } : {}),
+        })
+        counts.sent++
+        options.observer?.outcome('sent')
+      }
+      await Promise.all(sends.map((send) => limit(() => sendOne(send))))
+    } finally {
+      await locks.releaseMany(editionId, mine, holder)
+    }
+    if (busy > 0 && !paused) {
       await job.moveToDelayed(now().getTime() + (options.busyDelayMs ?? 5000), token)
       throw new DelayedError()
     }
-    try {
-      const attempt = job.attemptsMade + 1
-      const subscriber = await subscribers.get(subscriberId)
-      if (!subscriber || subscriber.status !== 'active') {
-        return await skip(editionId, subscriberId, subscriber ? `subscriber is ${subscriber.status}` : 'subscriber was removed')
-      }
-      const posts = postsForSubscriber(await cache.posts(editionId), subscriber.tags)
-      if (posts.length === 0) return await skip(editionId, subscriberId, "no post matches the subscriber's tags")
-      const message = composer.personalise(await cache.compiled(editionId, posts), { subscriberId, email: subscriber.email }, editionId)
-
-      const progress = await editions.setProgress(editionId, subscriberId, {
-        state: 'sending',
-        at: now().toISOString(),
-        attempt,
-        worker: locks.workerId,
-        email: subscriber.email,
-      })
-      if (progress.final) return 'already-done'
-      // A record left in `sending` means an earlier attempt died while talking to the server, and an `uncertain`
-      // retry means the connection broke without a reply after the whole message went out: either may have been
-      // delivered. We send again (a lost digest is worse than a duplicate), with the same Message-ID, and say so.
-      const possibleDuplicate = progress.previous?.state === 'sending' || progress.previous?.uncertain === true
-      if (possibleDuplicate) {
-        logger.warn(
-          { editionId, subscriberId, previousWorker: progress.previous?.worker },
-          'resending after an interrupted attempt: the recipient may get this digest twice',
-        )
-        options.observer?.outcome('possible_duplicate')
-      }
-
-      let result: SendResult
-      try {
-        result = await transport.send(message)
-      } catch (error) {
-        const failure = classifySendError(error)
-        const lastAttempt = attempt >= (job.opts.attempts ?? 1)
-        const base = { at: now().toISOString(), attempt, email: subscriber.email, reply: failure.reply, code: failure.code }
-        const recipientFault = failure.scope === 'recipient' && failure.kind === 'permanent'
-        // Bounces are judged one by one; everything else also counts towards the breaker (the same reply, again and again).
-        const tripped = !recipientFault && (failure.scope === 'systemic' || (await breaker.failure(failure.reply, subscriberId)))
-        if (failure.scope === 'systemic' || tripped) {
-          // Not this recipient's fault: back to queued (resent on resume), the edition pauses.
-          await editions.setProgress(editionId, subscriberId, {
-            state: 'queued',
-            ...base,
-            ...(possibleDuplicate || failure.outcomeUnknown ? { uncertain: true } : {}),
-          })
-          await options.pause(tripped && failure.scope !== 'systemic' ? { ...failure, scope: 'systemic' } : failure, editionId)
-          return 'paused'
-        }
-        if (failure.kind === 'transient' && !lastAttempt) {
-          const delay = (options.backoffMs ?? 30_000) * 2 ** (attempt - 1)
-          await editions.setProgress(editionId, subscriberId, {
-            state: 'retrying',
-            ...base,
-            nextAttemptAt: new Date(now().getTime() + delay).toISOString(),
-            ...(failure.outcomeUnknown || possibleDuplicate ? { uncertain: true } : {}),
-          })
-          options.observer?.outcome('retried')
-          logger.info({ editionId, subscriberId, attempt, reply: failure.reply }, 'temporary failure; will retry')
-          throw error
-        }
-        // Bounce first: once the outcome is final no later attempt would come back to record it.
-        if (failure.bounce) await subscribers.markBounced(subscriberId, failure.reply)
-        await editions.setFinal(editionId, subscriberId, { state: 'failed', ...base })
-        options.observer?.outcome('failed')
-        logger.warn({ editionId, subscriberId, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')
-        throw new UnrecoverableError(`${subscriber.email}: ${failure.reply}`)
-      }
-      await editions.setFinal(editionId, subscriberId, {
-        state: 'sent',
-        at: now().toISOString(),
-        attempt,
-        email: subscriber.email,
-        messageId: result.messageId,
-        reply: result.response,
-        ...(possibleDuplicate ? { possibleDuplicate } : {}),
-      })
-      options.observer?.outcome('sent')
-      return 'sent'
-    } finally {
-      await locks.release(editionId, subscriberId, lock.holder)
-    }
+    // Temporary failures: BullMQ retries the job with backoff; the recipients already final are skipped then.
+    if (retrying > 0) throw new Error(`${retrying} recipient(s) of this batch will be retried`)
+    return { ...counts, paused }
   }
 
-  async function skip(editionId: string, subscriberId: string, reason: string): Promise<SendOutcome> {
-    await editions.setFinal(editionId, subscriberId, { state: 'skipped', at: now().toISOString(), reason })
-    options.observer?.outcome('skipped')
-    return 'skipped'
+  /** Records a failed send; what happens next: retried with the job, failed for good, or the edition paused. */
+  async function failed(
+    editionId: string,
+    subscriber: Subscriber,
+    failure: SendFailure,
+    context: { attempt: number; lastAttempt: boolean; possibleDuplicate: boolean },
+  ): Promise<'paused' | 'retrying' | 'failed'> {
+    const { attempt } = context
+    const base = { at: now().toISOString(), attempt, email: subscriber.email, reply: failure.reply, code: failure.code }
+    const uncertain = failure.outcomeUnknown || context.possibleDuplicate ? { uncertain: true } : {}
+    const recipientFault = failure.scope === 'recipient' && failure.kind === 'permanent'
+    // Bounces are judged one by one; everything else also counts towards the breaker (the same reply, again and again).
+    const tripped = !recipientFault && (failure.scope === 'systemic' || (await breaker.failure(failure.reply, subscriber.id)))
+    if (failure.scope === 'systemic' || tripped) {
+      // Not this recipient's fault: back to queued (resent on resume), the edition pauses.
+      await editions.setProgress(editionId, subscriber.id, { state: 'queued', ...base, ...uncertain })
+      await options.pause(tripped && failure.scope !== 'systemic' ? { ...failure, scope: 'systemic' } : failure, editionId)
+      return 'paused'
+    }
+    if (failure.kind === 'transient' && !context.lastAttempt) {
+      const delay = (options.backoffMs ?? 30_000) * 2 ** (attempt - 1)
+      await editions.setProgress(editionId, subscriber.id, {
+        state: 'retrying',
+        ...base,
+        nextAttemptAt: new Date(now().getTime() + delay).toISOString(),
+        ...uncertain,
+      })
+      options.observer?.outcome('retried')
+      logger.info({ editionId, subscriberId: subscriber.id, attempt, reply: failure.reply }, 'temporary failure; will retry')
+      return 'retrying'
+    }
+    // Bounce first: once the outcome is final no later attempt would come back to record it.
+    if (failure.bounce) await subscribers.markBounced(subscriber.id, failure.reply)
+    await editions.setFinal(editionId, subscriber.id, { state: 'failed', ...base })
+    options.observer?.outcome('failed')
+    logger.warn({ editionId, subscriberId: subscriber.id, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')
+    return 'failed'
+  }
+}
+
+/** A process-wide limit on messages in flight: the per-message deadline must not run while a send waits for a slot. */
+function semaphore(size: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0
+  const waiting: Array<() => void> = []
+  return async (task) => {
+    if (active >= size) await new Promise<void>((resolve) => waiting.push(resolve))
+    active++
+    try {
+      return await task()
+    } finally {
+      active--
+      waiting.shift()?.()
+    }
   }
 }
 
 /**
- * Edition posts and compiled digests, per process. Compiling is the expensive part (MJML): once per
- * distinct post list (subscribers with tag filters may get a subset), never per recipient.
+ * Edition posts, compiled digests and message templates, per process. Compiling (MJML) and building the message
+ * are the expensive parts: once per distinct post list of an edition (subscribers with tag filters may get a subset),
+ * never per recipient.
  */
 class DigestCache {
   private readonly postsByEdition = new Map<string, Promise<PostSnapshot[]>>()
   private readonly compiledByList = new Map<string, Promise<CompiledDigest>>()
+  private readonly templatesByList = new Map<string, Promise<DigestTemplate>>()
 
   constructor(
     private readonly editions: EditionStore,
@@ -176,13 +253,24 @@ class DigestCache {
   }
 
   compiled(editionId: string, posts: readonly PostSnapshot[]): Promise<CompiledDigest> {
-    const key = `${editionId}\n${posts
-      .map((post) => post.feedId)
-      .sort()
-      .join('\n')}`
-    return remember(this.compiledByList, key, () => this.composer.compile(posts), 64)
+    return remember(this.compiledByList, listKey(editionId, posts), () => this.composer.compile(posts), 64)
+  }
+
+  template(editionId: string, posts: readonly PostSnapshot[]): Promise<DigestTemplate> {
+    return remember(
+      this.templatesByList,
+      listKey(editionId, posts),
+      async () => this.composer.messageTemplate(await this.compiled(editionId, posts), editionId),
+      64,
+    )
   }
 }
+
+const listKey = (editionId: string, posts: readonly PostSnapshot[]) =>
+  `${editionId}\n${posts
+    .map((post) => post.feedId)
+    .sort()
+    .join('\n')}`
 
 /** Memoises a promise in a bounded map (oldest entry dropped); a rejected promise is forgotten so it can be retried. */
 function remember<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>, limit: number): Promise<T> {

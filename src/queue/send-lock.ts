@@ -6,6 +6,11 @@ import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 
 const ACQUIRE = loadLuaScript(new URL('./lua/acquire-send-lock.lua', import.meta.url), reply.nullable(reply.string))
 const RELEASE = loadLuaScript(new URL('./lua/release-send-lock.lua', import.meta.url), reply.integer)
+const ACQUIRE_MANY = loadLuaScript(new URL('./lua/acquire-send-locks.lua', import.meta.url), (value) => {
+  if (!Array.isArray(value)) throw new TypeError(`acquire-send-locks: expected a list, got ${JSON.stringify(value)}`)
+  return value.map((entry) => (entry === null ? null : reply.string(entry)))
+})
+const RELEASE_MANY = loadLuaScript(new URL('./lua/release-send-locks.lua', import.meta.url), reply.integer)
 
 /** Options for {@link SendLocks}. */
 export interface SendLocksOptions {
@@ -72,6 +77,33 @@ export class SendLocks {
     )
     if (previous === null) return { acquired: false }
     return { acquired: true, holder, previousHolder: previous === '' ? null : previous }
+  }
+
+  /**
+   * Takes the locks of several recipients of one edition in one round trip, under one holder. Returns the ids it took
+   * (with the dead worker's execution it took over from, if any); the others are held by a live execution.
+   */
+  async acquireMany(editionId: string, subscriberIds: readonly string[]): Promise<{ holder: string; taken: Map<string, string | null> }> {
+    const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
+    const taken = new Map<string, string | null>()
+    if (subscriberIds.length === 0) return { holder, taken }
+    const previous = await runLua(
+      this.redis,
+      ACQUIRE_MANY,
+      [this.keys.sendLockPrefix(editionId), this.keys.workerHeartbeatPrefix()],
+      [holder, this.lockMs, ...subscriberIds],
+    )
+    subscriberIds.forEach((id, index) => {
+      const before = previous[index]
+      if (before !== null && before !== undefined) taken.set(id, before === '' ? null : before)
+    })
+    return { holder, taken }
+  }
+
+  /** Releases locks taken by `acquireMany` (each only if `holder` still holds it). */
+  async releaseMany(editionId: string, subscriberIds: readonly string[], holder: string): Promise<void> {
+    if (subscriberIds.length === 0) return
+    await runLua(this.redis, RELEASE_MANY, [this.keys.sendLockPrefix(editionId)], [holder, ...subscriberIds])
   }
 
   /** Releases a lock taken by `acquire` (only if `holder` still holds it). */

@@ -42,7 +42,9 @@ describe('Dockerfile', () => {
   })
 
   it('installs production dependencies with npm ci --omit=dev after copying the lockfile and patches/ (postinstall: patch-package)', () => {
-    const install = instructions.findIndex((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args))
+    const install = instructions.findIndex(
+      (instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(instruction.args),
+    )
     expect(install).toBeGreaterThan(-1)
     expect(instructions[install]!.args).toMatch(/--omit=dev\b/)
     expect(packageJson.scripts.postinstall).toMatch(/patch-package/)
@@ -63,6 +65,21 @@ describe('Dockerfile', () => {
           instruction.keyword === 'COPY' && instruction.args.includes(`--from=${stageName}`) && instruction.args.includes('node_modules'),
       ),
     ).toBe(true)
+  })
+
+  it('ships the compiled JavaScript, built in a stage of its own', () => {
+    const built = final.find((instruction) => instruction.keyword === 'COPY' && /--from=\S+ \/app\/dist \.\/dist/.test(instruction.args))
+    expect(built, 'COPY --from=<build> /app/dist ./dist').toBeDefined()
+    const buildStage = /--from=(\S+)/.exec(built!.args)![1]
+    const from = instructions.find(
+      (instruction) => instruction.keyword === 'FROM' && new RegExp(`\\bAS\\s+${buildStage}\\b`, 'i').test(instruction.args),
+    )
+    const stage = inStage(from!.stage)
+    expect(stage.some((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args))).toBe(true)
+    expect(packageJson.scripts.prepare).toMatch(/scripts\/build\.mjs/)
+    // What the compiled code reads beside itself at run time is in the image too.
+    for (const needed of ['templates/', 'patches/', 'bin/'])
+      expect(final.some((instruction) => instruction.keyword === 'COPY' && instruction.args.startsWith(needed))).toBe(true)
   })
 
   it('runs as a non-root user, under tini, with herald as the entry point', () => {

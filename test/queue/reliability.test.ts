@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/log.js'
 import { createFanoutProcessor } from '../../src/queue/fanout-job.js'
 import { type EditionJobData, ensureJobs, type HeraldQueues, openQueues, sendJobId } from '../../src/queue/queues.js'
 import { SendLocks } from '../../src/queue/send-lock.js'
-import { rateLimiter } from '../../src/queue/workers.js'
+import { sendPlan } from '../../src/queue/workers.js'
 import { SubscriberStore } from '../../src/subscribers/store.js'
 import { type TestRedis, useTestRedis } from '../support/redis.js'
 import { siteConfig } from '../support/site.js'
@@ -88,7 +88,9 @@ describe('fan-out', () => {
 
     const result = await fanout(fakeJob({ editionId }))
     expect(result.repaired).toBe(3)
-    for (const id of ids) expect(await queues.sends.getJob(sendJobId(editionId, id)), id).toBeTruthy()
+    const queued = (await queues.sends.getJobs(['waiting', 'delayed', 'prioritized'])).flatMap((job) => job.data.subscriberIds)
+    expect([...new Set(queued)].sort()).toEqual([...ids].sort())
+    expect(await queues.sends.getJob(sendJobId(editionId, [...ids].sort()))).toBeTruthy()
     expect(await editions.get(editionId)).toMatchObject({ expected: 3, fanout: 'done' })
   })
 
@@ -102,6 +104,7 @@ describe('fan-out', () => {
       sendOptions: {},
       logger: silentLogger(),
       batchSize: 2,
+      sendBatchSize: 1,
       highWater: 1,
       signal: stopping.signal,
       sleep: async () => stopping.abort(),
@@ -138,9 +141,11 @@ describe('re-queueing', () => {
 })
 
 describe('rate limit', () => {
-  it('keeps fractional rates (0.2 msg/s is one message per 5 s, not one per second)', () => {
-    expect(rateLimiter(0.2)).toEqual({ max: 1, duration: 5000 })
-    expect(rateLimiter(50)).toEqual({ max: 50, duration: 1000 })
+  it('batches recipients to the rate and keeps fractional rates (0.2 msg/s is one message per 5 s, not one per second)', () => {
+    expect(sendPlan(0)).toEqual({ batchSize: 50, limiter: null })
+    expect(sendPlan(0.2)).toEqual({ batchSize: 1, limiter: { max: 1, duration: 5000 } })
+    expect(sendPlan(10)).toEqual({ batchSize: 10, limiter: { max: 1, duration: 1000 } })
+    expect(sendPlan(200)).toEqual({ batchSize: 50, limiter: { max: 1, duration: 250 } })
   })
 })
 
