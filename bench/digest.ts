@@ -18,6 +18,7 @@ import { deleteKeys } from '../test/support/redis.js'
 import { writeGeneratedSite } from './generate.js'
 import type { SinkReply, SinkRequest, SinkStats } from './smtp-sink.js'
 import {
+  buildDist,
   CpuSampler,
   expectExit,
   formatSpread,
@@ -49,6 +50,7 @@ const RATIO_TARGET = 0.9
 const RSS_TARGET_MB = 250
 
 // --- the sink, in its own process -------------------------------------------------------------------------------
+buildDist()
 const sink = await startSink()
 console.log(`SMTP sink: smtp://127.0.0.1:${sink.port} (pid ${sink.child.pid}, smtp-server, counts and discards)`)
 
@@ -95,7 +97,7 @@ for (const subscribers of sizes) {
       const result = expectExit(
         await runMeasured(
           [
-            'worker.ts',
+            'bin/herald.js',
             'run',
             '--site',
             siteDir,
@@ -105,6 +107,7 @@ for (const subscribers of sizes) {
             ...(values.concurrency ? ['--concurrency', values.concurrency] : []),
           ],
           {
+            tsx: false,
             env: {
               SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
               HERALD_PREFIX: prefix,

@@ -1,6 +1,9 @@
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../src/config.js'
-import { siteConfig } from './support/site.js'
+import { loadConfig } from '../src/config-load.js'
+import { parseConfig } from '../src/config-parse.js'
+import { makeSite, siteConfig } from './support/site.js'
 
 describe('herald.yml', () => {
   it('refuses a YAML alias bomb ("billion laughs") with a message instead of running out of memory', () => {
@@ -37,5 +40,28 @@ describe('herald.yml', () => {
     )
     expect(() => parseConfig(siteConfig('email:\n  from: "a@b.org, c@d.org"'), '/tmp', {})).toThrow(/email.from: expected one address/)
     expect(() => parseConfig(siteConfig('email:\n  from: "no address here"'), '/tmp', {})).toThrow(/email.from: expected one address/)
+  })
+
+  it('keeps validated settings between commands, never the environment, and notices every change to herald.yml', async () => {
+    const site = await makeSite({}, siteConfig('email:\n  attempts: 3'))
+    try {
+      const cacheFile = path.join(site, '.herald', 'cache', 'config.json')
+      const first = await loadConfig(site, { SMTP_URL: 'smtp://user:secret@mail.example.org:587', HERALD_SECRET: 'sesame' })
+      expect(first.email.attempts).toBe(3)
+      const cached = await readFile(cacheFile, 'utf8')
+      expect(cached).not.toMatch(/secret|sesame|mail\.example\.org/)
+      const second = await loadConfig(site, {})
+      expect(second.email.attempts).toBe(3)
+      expect(second.env.smtpUrl).toBeNull()
+      await writeFile(path.join(site, 'herald.yml'), siteConfig('email:\n  attempts: 4'))
+      expect((await loadConfig(site, {})).email.attempts).toBe(4)
+      await writeFile(path.join(site, 'herald.yml'), siteConfig('email:\n  attempts: many'))
+      await expect(loadConfig(site, {})).rejects.toThrow(/herald\.yml:\d+: email\.attempts/)
+      await writeFile(cacheFile, '{ not json')
+      await writeFile(path.join(site, 'herald.yml'), siteConfig('email:\n  attempts: 5'))
+      expect((await loadConfig(site, {})).email.attempts).toBe(5)
+    } finally {
+      await rm(site, { recursive: true, force: true })
+    }
   })
 })

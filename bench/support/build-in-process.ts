@@ -8,7 +8,7 @@ const imported = performance.now()
 
 const siteDir = process.argv[2]
 if (!siteDir) throw new Error('usage: build-in-process.ts <site dir>')
-const context = openSite(
+const context = await openSite(
   { site: siteDir, quiet: true },
   { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false },
 )

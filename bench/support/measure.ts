@@ -1,5 +1,5 @@
 // Shared by the benches: run a child process and measure it (wall time, peak RSS), summarise numbers and CPU profiles.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,11 @@ import type { Redis } from 'ioredis'
 /** The repository root (where `worker.ts` and `node_modules` are). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const PROBE = path.join(ROOT, 'bench', 'support', 'probe.mjs')
+
+/** Compiles dist/ from the current sources, so the benchmarks measure what ships (`bin/herald.js`). */
+export function buildDist(): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'ignore' })
+}
 
 /** What bench/support/probe.mjs reports from inside a child at its exit. */
 export interface ProbeReport {

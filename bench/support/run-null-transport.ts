@@ -15,7 +15,7 @@ const { SendTally, startSiteWorkers } = await import('../../src/app/workers.js')
 const { waitForEditions } = await import('../../src/app/wait-editions.js')
 const { assertSendable } = await import('../../src/mail/message.js')
 
-const context = openSite(
+const context = await openSite(
   { site: siteDir, quiet: true },
   { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), interactive: false },
 )

@@ -1,12 +1,11 @@
 import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
-import { type BuildFeedsResult, buildFeeds } from '../feeds/build.js'
-import { FileFeedManifest } from '../feeds/manifest.js'
+import type { BuildFeedsResult } from '../feeds/build.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
 import type { Post } from '../posts/types.js'
 import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
 import type { AppContext } from './context.js'
-import { loadAndReport, type PostCounts } from './site-posts.js'
+import type { PostCounts } from './site-posts.js'
 
 /** What `herald build` did. */
 export interface SiteBuild {
@@ -42,6 +41,8 @@ export async function buildSite(
     }
   }
   const started = performance.now()
+  // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
+  const { loadAndReport } = await import('./site-posts.js')
   const { collection, counts } = await loadAndReport(context, now, onProgress)
   const loaded = performance.now()
   const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
@@ -59,6 +60,7 @@ export async function buildSiteFeeds(
   now: Date,
   config: Config = context.config,
 ): Promise<BuildFeedsResult> {
+  const [{ buildFeeds }, { FileFeedManifest }] = await Promise.all([import('../feeds/build.js'), import('../feeds/manifest.js')])
   const manifest = await FileFeedManifest.open(path.join(stateDir(config.siteDir), 'cache', 'feeds.json'))
   const result = await buildFeeds({ config, posts, now, logger: context.logger, manifest })
   await manifest.save().catch((error: Error) => context.logger.warn(`could not save the feed manifest: ${error.message}`))

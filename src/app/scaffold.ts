@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { CONFIG_FILE, parseConfig } from '../config.js'
+import { CONFIG_FILE } from '../config.js'
+import { parseConfig } from '../config-parse.js'
 import { HeraldError } from '../errors.js'
 import { BUILTIN_TEMPLATES_DIR } from '../mail/render.js'
 

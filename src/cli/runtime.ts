@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander'
 import type { AppContext } from '../app/context.js'
-import { loadConfig } from '../config.js'
+import { loadConfig } from '../config-load.js'
 import { ExitCode } from '../errors.js'
 import { createLogger, type Verbosity } from '../log.js'
 
@@ -50,9 +50,9 @@ export function verbosityOf(options: CommonOptions): Verbosity {
 }
 
 /** Loads the site named by `--site` (default: the current folder) and makes the command's logger. */
-export function openSite(options: CommonOptions, runtime: CliRuntime): SiteContext {
+export async function openSite(options: CommonOptions, runtime: CliRuntime): Promise<SiteContext> {
   const logger = createLogger({ verbosity: verbosityOf(options), destination: runtime.stderr, pretty: runtime.interactive })
-  const config = loadConfig(options.site ?? runtime.cwd, runtime.env)
+  const config = await loadConfig(options.site ?? runtime.cwd, runtime.env)
   const exit = runtime.exit
   if (!exit) return { config, logger, runtime }
   const onRedisLost = (message: string) => {

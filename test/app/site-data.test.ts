@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openServices } from '../../src/app/services.js'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config-parse.js'
 import { siteKeys } from '../../src/infra/keys.js'
 import { silentLogger } from '../../src/log.js'
 import { normaliseEmail } from '../../src/mail/address.js'

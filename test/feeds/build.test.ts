@@ -2,7 +2,9 @@ import { readdir, readFile, stat, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { parseFeed } from '@rowanmanning/feed-parser'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Config, loadConfig, parseConfig } from '../../src/config.js'
+import type { Config } from '../../src/config.js'
+import { loadConfig } from '../../src/config-load.js'
+import { parseConfig } from '../../src/config-parse.js'
 import { buildFeeds } from '../../src/feeds/build.js'
 import { checkXml } from '../../src/feeds/check.js'
 import { silentLogger } from '../../src/log.js'
@@ -48,7 +50,7 @@ describe('the example site', () => {
 
   beforeAll(async () => {
     const site = await copyExampleSite()
-    config = loadConfig(site, {})
+    config = await loadConfig(site, {})
     const collection = await loadPosts({ config, renderer: createRstRenderer() })
     posts = collection.posts
   })

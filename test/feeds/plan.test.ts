@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { type Config, parseConfig } from '../../src/config.js'
+import type { Config } from '../../src/config.js'
+import { parseConfig } from '../../src/config-parse.js'
 import { planFeeds } from '../../src/feeds/plan.js'
 import { makePost } from '../support/posts.js'
 import { siteConfig } from '../support/site.js'

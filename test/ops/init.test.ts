@@ -4,7 +4,8 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { EXAMPLE_POST, SCAFFOLD_DEFAULTS } from '../../src/app/scaffold.js'
-import { loadConfig, parseConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/config-load.js'
+import { parseConfig } from '../../src/config-parse.js'
 import { DigestComposer } from '../../src/digest/compose.js'
 import { snapshotPost } from '../../src/editions/snapshot.js'
 import { BUILTIN_TEMPLATES_DIR, loadTemplate } from '../../src/mail/render.js'
@@ -74,7 +75,7 @@ const hasPath = (object: unknown, dotted: string) =>
 describe('herald init', () => {
   it('makes a site that loads, lists its example post as live, and builds its feeds', async () => {
     const dir = await initSite()
-    const config = loadConfig(dir, {})
+    const config = await loadConfig(dir, {})
     expect(config.site.url).toBe(SCAFFOLD_DEFAULTS.url)
 
     const posts = await runHerald(['posts', '--site', dir, '--json'], {})
@@ -94,7 +95,7 @@ describe('herald init', () => {
     for (const field of ['title', 'slug', 'date', 'tags']) expect(source).toMatch(new RegExp(`^\\.\\. ${field}: \\S`, 'm'))
     expect(source).toMatch(/^\.\. TEASER_END$/m)
 
-    const config = loadConfig(dir, {})
+    const config = await loadConfig(dir, {})
     const collection = await loadPosts({ config, renderer: createRstRenderer() })
     const post = collection.posts[0]!
     expect(post.teaserHtml).toBeTruthy()
@@ -124,7 +125,7 @@ describe('herald init', () => {
   it('changes nothing but site.url and site.title: every other value written is the default', async () => {
     const dir = await initSite('--url', 'https://news.example.net/', '--title', 'Notes & "quotes" $&')
     const minimal = stringify({ site: { url: 'https://news.example.net/', title: 'Notes & "quotes" $&' } })
-    expect(loadConfig(dir, {})).toEqual(parseConfig(minimal, dir, {}))
+    expect(await loadConfig(dir, {})).toEqual(parseConfig(minimal, dir, {}))
   })
 
   it('copies the email templates for editing, and the site uses its copies', async () => {

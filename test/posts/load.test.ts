@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/config-load.js'
 import { loadPosts } from '../../src/posts/load.js'
 import { createRstRenderer } from '../../src/posts/rst.js'
 import type { Post } from '../../src/posts/types.js'
 import { EXAMPLE_SITE, FIXTURE_POST, makeSite, post, siteConfig } from '../support/site.js'
 
 const renderer = createRstRenderer()
-const load = async (dir: string) => loadPosts({ config: loadConfig(dir, {}), renderer })
+const load = async (dir: string) => loadPosts({ config: await loadConfig(dir, {}), renderer })
 const bySlug = (posts: readonly Post[], slug: string) => {
   const found = posts.find((candidate) => candidate.slug === slug)
   if (!found) throw new Error(`no post ${slug}`)

@@ -16,7 +16,7 @@ export function registerBuild(program: Command, registry: CommandRegistry): void
   ).action(async (options: CommonOptions & { out?: string; now?: string }) => {
     const started = performance.now()
     const now = parseNow(options.now)
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const config = options.out ? { ...context.config, outputDir: path.resolve(registry.runtime.cwd, options.out) } : context.config
     const progress = createProgress(registry.runtime, 'posts')
     const { feeds, counts, unchanged } = await buildSite(context, config, now, progress.update)

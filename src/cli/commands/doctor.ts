@@ -13,7 +13,7 @@ export function registerDoctor(program: Command, registry: CommandRegistry): voi
       )
       .option('--send-test <address>', 'also send a test message to this address'),
   ).action(async (options: CommonOptions & { sendTest?: string }) => {
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const findings = await diagnose(context, { logger: context.logger, ...(options.sendTest ? { sendTestTo: options.sendTest } : {}) })
     const width = Math.max(...findings.map((finding) => finding.check.length))
     for (const finding of findings) {

@@ -45,7 +45,7 @@ export function registerEditions(program: Command, registry: CommandRegistry): v
       .option('--json', 'print JSON'),
   ).action(async (options: CommonOptions & { limit: string; json?: boolean }) => {
     const limit = parseWholeNumber('--limit', options.limit, 1)
-    await withServices(openSite(options, runtime), async (services) => {
+    await withServices(await openSite(options, runtime), async (services) => {
       const editions = (await services.editions.recent(limit)).map(toListing)
       if (options.json) return println(runtime, JSON.stringify(editions, null, 2))
       if (editions.length === 0) println(runtime, 'no editions yet')
@@ -60,7 +60,7 @@ export function registerEditions(program: Command, registry: CommandRegistry): v
       .argument('<id>', 'edition id')
       .option('--json', 'print JSON'),
   ).action(async (id: string, options: CommonOptions & { json?: boolean }) => {
-    await withServices(openSite(options, runtime), async (services) => {
+    await withServices(await openSite(options, runtime), async (services) => {
       const edition = await services.editions.get(id)
       if (!edition) {
         runtime.stderr.write(`herald: no edition ${id} (herald editions list shows them)\n`)
@@ -93,7 +93,7 @@ export function registerEditions(program: Command, registry: CommandRegistry): v
       )
       .argument('<id>', 'edition id'),
   ).action(async (id: string, options: SendingOptions) => {
-    await repairAndSend(openSite(options, runtime), registry, id, options, resumeEdition)
+    await repairAndSend(await openSite(options, runtime), registry, id, options, resumeEdition)
   })
 
   sending(
@@ -102,7 +102,7 @@ export function registerEditions(program: Command, registry: CommandRegistry): v
       .description('Send again to the recipients whose sends failed (never to those already sent), e.g. after a server outage.')
       .argument('<id>', 'edition id'),
   ).action(async (id: string, options: SendingOptions) => {
-    await repairAndSend(openSite(options, runtime), registry, id, options, retryFailedSends)
+    await repairAndSend(await openSite(options, runtime), registry, id, options, retryFailedSends)
   })
 }
 

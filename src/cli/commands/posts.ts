@@ -31,7 +31,7 @@ export function registerPosts(program: Command, registry: CommandRegistry): void
       .option('--now <iso>', 'judge live/scheduled as of this moment instead of now'),
   ).action(async (options: CommonOptions & { json?: boolean; now?: string }) => {
     const now = parseNow(options.now)
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const collection = await loadSitePosts(context)
     const listing = listPosts(collection, now)
     if (options.json) println(registry.runtime, JSON.stringify(listing, null, 2))

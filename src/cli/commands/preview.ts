@@ -30,7 +30,7 @@ export function registerPreview(program: Command, registry: CommandRegistry): vo
   ).action(async (options: PreviewOptions) => {
     const now = parseNow(options.now)
     const announceLatest = options.announceLatest === undefined ? 0 : parseWholeNumber('--announce-latest', options.announceLatest)
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const { runtime } = registry
     const services = await openServices(context)
     try {

@@ -39,7 +39,7 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
     const now = parseNow(options.now)
     const announceLatest = options.announceLatest === undefined ? undefined : parseWholeNumber('--announce-latest', options.announceLatest)
     const concurrency = parseWholeNumber('--concurrency', options.concurrency ?? '5', 1)
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const { logger, config } = context
     if (!config.email.postalAddress) {
       logger.warn(

@@ -26,7 +26,7 @@ export function registerServe(program: Command, registry: CommandRegistry): void
       ),
   ).action(async (options: ServeOptions) => {
     const port = parseWholeNumber('--port', options.port, 0, 65535)
-    const { onRedisLost: _exitWhenRedisIsLost, ...context } = openSite(options, registry.runtime)
+    const { onRedisLost: _exitWhenRedisIsLost, ...context } = await openSite(options, registry.runtime)
     const { config, logger, runtime } = context
     // A web service stays up when Redis goes away: every request is answered within seconds (503 where it needs Redis).
     const services = await openServices(context, { redisCommandTimeoutMs: 1500 })

@@ -17,7 +17,7 @@ export function registerStatus(program: Command, registry: CommandRegistry): voi
       .option('--json', 'print JSON'),
   ).action(async (options: CommonOptions & { limit: string; json?: boolean }) => {
     const limit = parseWholeNumber('--limit', options.limit, 1)
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const services = await openServices(context)
     try {
       const status = await collectStatus(services, { limit, now: new Date() })

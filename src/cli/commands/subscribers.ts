@@ -40,7 +40,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .option('--tags <list>', 'only posts with one of these tags, comma-separated (default: every post)')
       .option('--confirmed', 'add as active without double opt-in (you vouch for consent)'),
   ).action(async (email: string, options: CommonOptions & { tags?: string; confirmed?: boolean }) => {
-    const context = openSite(options, runtime)
+    const context = await openSite(options, runtime)
     const tags = options.tags === undefined ? undefined : splitTags(options.tags, ',')
     await withServices(context, async ({ subscriptions, subscribers: store, transport }) => {
       // A pending subscriber needs its confirmation email: refuse before storing anything when mail cannot leave.
@@ -95,7 +95,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       throw new UsageError('give the addresses to reactivate, or --bounced-since DATE')
     const since = options.bouncedSince === undefined ? null : parseNow(options.bouncedSince, '--bounced-since')
     const by = options.by ?? userInfo().username
-    const context = openSite(options, runtime)
+    const context = await openSite(options, runtime)
     await withServices(context, async ({ subscribers: store }) => {
       const ids = new Set<string>()
       for (const email of emails) ids.add((await findByEmail(store, email)).id)
@@ -120,7 +120,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   withCommonOptions(
     group.command('remove').description('Delete a subscriber and everything kept about them.').argument('<email>', 'email address'),
   ).action(async (email: string, options: CommonOptions) => {
-    const context = openSite(options, runtime)
+    const context = await openSite(options, runtime)
     await withServices(context, async ({ subscribers: store }) => {
       const subscriber = await findByEmail(store, email)
       await store.remove(subscriber.id)
@@ -136,7 +136,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .option('--json', 'print a JSON array (stable keys) instead of a table'),
   ).action(async (options: CommonOptions & { status?: string; json?: boolean }) => {
     const statuses = selectStatuses(options.status)
-    const context = openSite(options, runtime)
+    const context = await openSite(options, runtime)
     await withServices(context, async ({ subscribers: store }) => {
       let count = 0
       if (options.json) runtime.stdout.write('[')
@@ -158,7 +158,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
 
   withCommonOptions(group.command('count').description('Count subscribers by status.').option('--json', 'print a JSON object')).action(
     async (options: CommonOptions & { json?: boolean }) => {
-      const context = openSite(options, runtime)
+      const context = await openSite(options, runtime)
       await withServices(context, async ({ subscribers: store }) => {
         const counts = await store.counts()
         if (options.json) println(runtime, JSON.stringify(counts))
@@ -173,7 +173,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .description('Import subscribers from CSV (header row; email, optional tags separated by ";", status). Safe to repeat.')
       .argument('<file>', 'CSV file'),
   ).action(async (file: string, options: CommonOptions) => {
-    const context = openSite(options, runtime)
+    const context = await openSite(options, runtime)
     const absolute = path.resolve(runtime.cwd, file)
     await withServices(context, async ({ subscribers: store }) => {
       const report = await importSubscribers({ store, input: createReadStream(absolute) })
@@ -195,7 +195,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .description('Export every subscriber, consent included, as CSV that "import" restores (stdout without FILE).')
       .argument('[file]', 'CSV file to write (replaced atomically)'),
   ).action(async (file: string | undefined, options: CommonOptions) => {
-    const context = openSite(options, runtime)
+    const context = await openSite(options, runtime)
     await withServices(context, async ({ subscribers: store }) => {
       if (!file) {
         await exportSubscribers({ store, output: runtime.stdout })

@@ -23,7 +23,7 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
       .option('--concurrency <n>', 'messages sent at once by this process (default: the SMTP pool size)', '5'),
   ).action(async (options: CommonOptions & { concurrency: string }) => {
     const concurrency = parseWholeNumber('--concurrency', options.concurrency, 1)
-    const context = openSite(options, registry.runtime)
+    const context = await openSite(options, registry.runtime)
     const { config, logger } = context
     const services = await openServices(context)
     try {
