@@ -183,7 +183,9 @@ for (const subscribers of sizes) {
       if (peaks)
         console.log(
           `      herald run memory peaks: V8 heap used ${peaks.heapUsedMb.toFixed(0)} MB of ${peaks.heapTotalMb.toFixed(0)} MB, ` +
-            `external ${peaks.externalMb.toFixed(0)} MB (Buffers ${peaks.arrayBuffersMb.toFixed(0)} MB)`,
+            `external ${peaks.externalMb.toFixed(0)} MB (Buffers ${peaks.arrayBuffersMb.toFixed(0)} MB); RSS peak before the first ` +
+            `message ${rssBetween(result, 0, pipelineSink.firstAt ?? 0).toFixed(0)} MB, while sending ` +
+            `${rssBetween(result, pipelineSink.firstAt ?? 0, pipelineSink.lastAt ?? 0).toFixed(0)} MB`,
         )
       const cpu = (window: WindowCpu) =>
         `sender ${window.sender.toFixed(2)} + sink ${window.sink.toFixed(2)} + redis ${window.redis.toFixed(2)}`
@@ -276,6 +278,12 @@ function windowCpu(cpu: CpuSampler, stats: SinkStats, label: string): WindowCpu 
   const used = cpu.between(stats.firstAt, stats.lastAt)
   const per = (value: number | undefined) => (value ?? Number.NaN) / (stats.messages - 1)
   return { sender: per(used[label]), sink: per(used.sink), redis: per(used.redis) }
+}
+
+/** Highest RSS the probe sampled between two wall-clock times (epoch ms). */
+function rssBetween(result: Measured, from: number, to: number): number {
+  const inside = (result.probe?.timeline ?? []).filter(([at]) => at >= from && at <= to).map(([, mb]) => mb)
+  return inside.length > 0 ? Math.max(...inside) : Number.NaN
 }
 
 function rateOf(stats: SinkStats): number {

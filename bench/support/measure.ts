@@ -23,6 +23,8 @@ export interface ProbeReport {
   readonly systemCpuMs: number
   /** Peaks sampled every 250 ms: V8 heap used/total, external memory, ArrayBuffers (Buffers), in MB. */
   readonly peaks: { heapUsedMb: number; heapTotalMb: number; externalMb: number; arrayBuffersMb: number }
+  /** RSS samples every 250 ms: [epoch ms, MB]. */
+  readonly timeline: ReadonlyArray<readonly [number, number]>
   /** Redis commands sent, by name (only with `countRedis`). */
   readonly redis: Record<string, number>
 }

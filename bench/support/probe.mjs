@@ -25,8 +25,11 @@ if (out && process.env.HERALD_BENCH_COUNT_REDIS === '1') {
 
 // Peaks of what makes up the RSS (V8 heap, Buffers and other external memory), sampled every 250 ms.
 const peaks = { heapUsedMb: 0, heapTotalMb: 0, externalMb: 0, arrayBuffersMb: 0 }
+// RSS over time (wall clock ms, MB), so a benchmark can tell start-up and publishing from sending.
+const timeline = []
 function samplePeaks() {
   const usage = process.memoryUsage()
+  if (timeline.length < 20_000) timeline.push([Date.now(), Math.round(usage.rss / 2 ** 20)])
   peaks.heapUsedMb = Math.max(peaks.heapUsedMb, usage.heapUsed / 2 ** 20)
   peaks.heapTotalMb = Math.max(peaks.heapTotalMb, usage.heapTotal / 2 ** 20)
   peaks.externalMb = Math.max(peaks.externalMb, usage.external / 2 ** 20)
@@ -46,6 +49,7 @@ if (out) {
         userCpuMs: usage.userCPUTime / 1000,
         systemCpuMs: usage.systemCPUTime / 1000,
         peaks,
+        timeline,
         redis: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1])),
       }),
     )

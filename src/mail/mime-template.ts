@@ -39,7 +39,32 @@ export interface RawMessage {
 
 /** A message built once and filled in per recipient by substitution. */
 export interface MessageTemplate {
-  render(values: TemplateValues, envelopeFrom: string): RawMessage
+  /** One recipient's copy; its bytes come from `buffers` when given (see {@link BufferPool}), else a new Buffer. */
+  render(values: TemplateValues, envelopeFrom: string, buffers?: BufferPool): RawMessage
+}
+
+/**
+ * Buffers for finished messages, reused: a digest is ~100 KB, and a fresh one per recipient kept tens of MB of
+ * garbage alive between collections (external memory is only reclaimed when V8 gets round to it). A buffer may go
+ * back only when nothing reads it any more: after the server accepted the message (the whole body was written and
+ * answered). After a failure or a deadline nodemailer may still hold it, so it is left to the garbage collector.
+ */
+export class BufferPool {
+  private readonly spare: ArrayBuffer[] = []
+
+  constructor(private readonly keep = 16) {}
+
+  /** A buffer of exactly `size` bytes (a view of a spare one when one is big enough). */
+  take(size: number): Buffer {
+    const index = this.spare.findIndex((buffer) => buffer.byteLength >= size)
+    const backing = index >= 0 ? this.spare.splice(index, 1)[0]! : new ArrayBuffer(Math.ceil(size * 1.1))
+    return Buffer.from(backing, 0, size)
+  }
+
+  /** Hands a buffer from {@link take} back; only once nothing will read it again. */
+  give(buffer: Buffer): void {
+    if (this.spare.length < this.keep && buffer.buffer instanceof ArrayBuffer) this.spare.push(buffer.buffer)
+  }
 }
 
 const MARK = {
@@ -105,18 +130,18 @@ export async function buildMessageTemplate(source: TemplateSource): Promise<Mess
   for (const name of ['to', 'messageId', 'listUnsubscribe', 'text', 'html'] as const) {
     if (!found.includes(name)) throw new Error(`message template: the composed message has no ${name} marker`)
   }
-  const html = bodyParts(source.html)
-  const text = bodyParts(source.text)
+  const html = new Base64Body(source.html)
+  const text = new Base64Body(source.text)
   const literal = pieces.map((piece, index) => (index % 2 === 0 ? Buffer.from(piece, 'utf8') : null))
 
   return {
-    render(values, envelopeFrom) {
+    render(values, envelopeFrom, buffers) {
       if (/[\r\n\0]/.test(values.to + values.messageId + (values.listUnsubscribe ?? ''))) {
         throw new TypeError('a per-recipient header value may not contain a line break')
       }
       // One buffer per copy, written in place: a digest is ~100 KB and goes to thousands, so the copies themselves
       // must not leave strings of that size behind (they are what fills a worker's memory).
-      const parts = pieces.map((piece, index): Buffer | string => {
+      const parts = pieces.map((piece, index): Buffer | string | FilledBody => {
         if (index % 2 === 0) return literal[index]!
         switch (piece) {
           case 'to':
@@ -126,56 +151,127 @@ export async function buildMessageTemplate(source: TemplateSource): Promise<Mess
           case 'listUnsubscribe':
             return values.listUnsubscribe === null ? '' : `List-Unsubscribe: ${values.listUnsubscribe}\r\n`
           case 'text':
-            return filled(text, values.text)
+            return text.fill(values.text)
           default:
-            return filled(html, values.html)
+            return html.fill(values.html)
         }
       })
-      const bodies = pieces.map((piece, index) =>
-        index % 2 === 1 && (piece === 'text' || piece === 'html') ? (parts[index] as Buffer) : null,
-      )
       let size = 0
-      parts.forEach((part, index) => {
-        size += bodies[index] ? base64Size(bodies[index]!.length) : typeof part === 'string' ? Buffer.byteLength(part) : part.length
-      })
-      const raw = Buffer.allocUnsafe(size)
+      for (const part of parts) {
+        size += typeof part === 'string' ? Buffer.byteLength(part) : Buffer.isBuffer(part) ? part.length : part.encodedSize
+      }
+      const raw = buffers ? buffers.take(size) : Buffer.allocUnsafe(size)
       let offset = 0
-      parts.forEach((part, index) => {
-        const body = bodies[index]
-        if (body) offset = writeBase64Lines(raw, offset, body)
-        else if (typeof part === 'string') offset += raw.write(part, offset, 'utf8')
-        else offset += part.copy(raw, offset)
-      })
+      for (const part of parts) {
+        if (typeof part === 'string') offset += raw.write(part, offset, 'utf8')
+        else if (Buffer.isBuffer(part)) offset += part.copy(raw, offset)
+        else offset = part.writeTo(raw, offset)
+      }
+      if (offset !== size) throw new Error(`message template: wrote ${offset} bytes of ${size}`)
       return { raw, messageId: values.messageId, envelope: { from: envelopeFrom, to: values.to } }
     },
   }
 }
 
-type BodyPart = Buffer | { readonly slot: string }
-
-function bodyParts(parts: readonly TemplatePart[]): BodyPart[] {
-  return parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part))
+/** A body with one recipient's values, ready to be written base64-encoded. */
+interface FilledBody {
+  /** Bytes it takes base64-encoded in lines of 76 characters. */
+  readonly encodedSize: number
+  /** Writes it at `offset`; returns the new offset. */
+  writeTo(target: Buffer, offset: number): number
 }
 
-/** A body with its slots filled, as bytes. */
-function filled(parts: readonly BodyPart[], values: Readonly<Record<string, string>>): Buffer {
-  return Buffer.concat(parts.map((part) => (Buffer.isBuffer(part) ? part : Buffer.from(values[part.slot] ?? '', 'utf8'))))
+/** A literal run of a body: its bytes, and its base64 prepared for each of the three ways it can fall into groups. */
+interface Literal {
+  readonly bytes: Buffer
+  /** `aligned[k]`: base64 of `bytes` from `k` on, whole 3-byte groups only. */
+  readonly aligned: readonly [Buffer, Buffer, Buffer]
 }
 
-/** Bytes of `length` bytes base64-encoded in lines of 76 characters separated by CRLF (RFC 2045). */
-function base64Size(length: number): number {
-  const characters = Math.ceil(length / 3) * 4
-  return characters + Math.max(0, Math.ceil(characters / 76) - 1) * 2
-}
+/**
+ * A body (literal text with slots) base64-encoded per recipient without encoding the literal text again: base64
+ * works in groups of 3 bytes, so each literal run is encoded ahead of time for each of the 3 positions a group can
+ * start in, and per recipient only the slot values and the few bytes around them are encoded. Lines of 76 (RFC 2045).
+ */
+class Base64Body {
+  private readonly parts: ReadonlyArray<Literal | { readonly slot: string }>
+  private readonly literalBytes: number
 
-/** Writes `body` base64-encoded in lines of 76 (57 bytes each) into `target` at `offset`; returns the new offset. */
-function writeBase64Lines(target: Buffer, offset: number, body: Buffer): number {
-  let position = offset
-  for (let start = 0; start < body.length; start += 57) {
-    if (start > 0) position += target.write('\r\n', position, 'latin1')
-    position += target.write(body.toString('base64', start, Math.min(start + 57, body.length)), position, 'latin1')
+  constructor(parts: readonly TemplatePart[]) {
+    this.parts = parts.map((part) => (typeof part === 'string' ? prepareLiteral(Buffer.from(part, 'utf8')) : part))
+    this.literalBytes = this.parts.reduce((sum, part) => sum + ('bytes' in part ? part.bytes.length : 0), 0)
   }
-  return position
+
+  fill(values: Readonly<Record<string, string>>): FilledBody {
+    const slotBytes = this.parts.map((part) => ('slot' in part ? Buffer.from(values[part.slot] ?? '', 'utf8') : null))
+    const length = this.literalBytes + slotBytes.reduce((sum, bytes) => sum + (bytes?.length ?? 0), 0)
+    const characters = Math.ceil(length / 3) * 4
+    return {
+      encodedSize: characters + Math.max(0, Math.ceil(characters / 76) - 1) * 2,
+      writeTo: (target, offset) => {
+        const lines = new LineWriter(target, offset)
+        let carry: Buffer = EMPTY
+        this.parts.forEach((part, index) => {
+          const bytes = slotBytes[index]
+          if (bytes) {
+            const joined = carry.length > 0 ? Buffer.concat([carry, bytes]) : bytes
+            const whole = joined.length - (joined.length % 3)
+            lines.write(Buffer.from(joined.toString('base64', 0, whole), 'latin1'))
+            carry = joined.subarray(whole)
+            return
+          }
+          const literalPart = part as Literal
+          const skip = carry.length === 0 ? 0 : 3 - carry.length
+          if (literalPart.bytes.length < skip) {
+            carry = Buffer.concat([carry, literalPart.bytes])
+            return
+          }
+          if (skip > 0) lines.write(Buffer.from(Buffer.concat([carry, literalPart.bytes.subarray(0, skip)]).toString('base64'), 'latin1'))
+          const aligned = literalPart.aligned[skip]!
+          lines.write(aligned)
+          carry = literalPart.bytes.subarray(skip + (aligned.length / 4) * 3)
+        })
+        if (carry.length > 0) lines.write(Buffer.from(carry.toString('base64'), 'latin1'))
+        return lines.offset
+      },
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function prepareLiteral(bytes: Buffer): Literal {
+  const aligned = [0, 1, 2].map((skip) => {
+    if (bytes.length <= skip) return EMPTY
+    const whole = skip + Math.floor((bytes.length - skip) / 3) * 3
+    return Buffer.from(bytes.toString('base64', skip, whole), 'latin1')
+  })
+  return { bytes, aligned: aligned as [Buffer, Buffer, Buffer] }
+}
+
+/** Copies base64 characters into a buffer, breaking lines (CRLF) every 76 characters. */
+class LineWriter {
+  private column = 0
+
+  constructor(
+    private readonly target: Buffer,
+    public offset: number,
+  ) {}
+
+  write(characters: Buffer): void {
+    let from = 0
+    while (from < characters.length) {
+      if (this.column === 76) {
+        this.target[this.offset++] = 13
+        this.target[this.offset++] = 10
+        this.column = 0
+      }
+      const take = Math.min(76 - this.column, characters.length - from)
+      this.offset += characters.copy(this.target, this.offset, from, from + take)
+      this.column += take
+      from += take
+    }
+  }
 }
 
 function escapeRegExp(text: string): string {
