@@ -25,3 +25,30 @@ export function mailboxOf(mailbox: string): string | null {
 export function extractAddress(mailbox: string): string {
   return mailboxOf(mailbox) ?? mailbox.trim()
 }
+
+/** A time of day on the site's clock. */
+export interface TimeOfDay {
+  readonly hour: number
+  readonly minute: number
+}
+
+/** `"08:00"` or `"8:30"` (24-hour clock) as a time of day, or null. */
+export function parseTimeOfDay(text: string): TimeOfDay | null {
+  const match = /^\s*(\d{1,2})(?::(\d{2}))?\s*$/.exec(text)
+  if (!match) return null
+  const hour = Number(match[1])
+  const minute = Number(match[2] ?? 0)
+  return hour <= 23 && minute <= 59 ? { hour, minute } : null
+}
+
+const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']
+
+/** `"Monday 08:00"`, `"mon 8:00"` or `"Sunday"` (08:00) as ISO weekday (1 = Monday … 7 = Sunday) and time, or null. */
+export function parseWeeklyOn(text: string): (TimeOfDay & { readonly weekday: number }) | null {
+  const match = /^\s*([a-z]+)\.?(?:\s+(.+))?$/i.exec(text)
+  if (!match) return null
+  const name = match[1]!.toLowerCase()
+  const index = WEEKDAYS.findIndex((day) => name.length >= 3 && day.startsWith(name))
+  const time = match[2] === undefined ? { hour: 8, minute: 0 } : parseTimeOfDay(match[2])
+  return index < 0 || !time ? null : { weekday: index + 1, ...time }
+}

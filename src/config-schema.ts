@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
-import { CONFIG_FILE, FEED_FORMATS, mailboxOf } from './config-common.js'
+import { CONFIG_FILE, FEED_FORMATS, mailboxOf, parseTimeOfDay, parseWeeklyOn } from './config-common.js'
 import { HeraldError } from './errors.js'
 
 // The schema of herald.yml. Loaded only when the file changed since the last command read it (config-load.ts keeps
@@ -102,6 +102,16 @@ const rawSchema = z.strictObject({
       outbox: nonEmpty('a folder').default('outbox'),
       content: z.enum(['teaser', 'full'], { error: 'expected teaser or full' }).default('teaser'),
       default_cadence: z.enum(['instant', 'daily', 'weekly'], { error: 'expected instant, daily or weekly' }).default('instant'),
+      daily_at: z
+        .string({ error: 'expected a time of day such as "08:00"' })
+        .refine((value) => parseTimeOfDay(value) !== null, { error: 'expected a time of day such as "08:00" (24-hour clock)' })
+        .default('08:00'),
+      weekly_on: z
+        .string({ error: 'expected a day and a time such as "Monday 08:00"' })
+        .refine((value) => parseWeeklyOn(value) !== null, {
+          error: 'expected a day of the week and a time such as "Monday 08:00" (the time may be left out: 08:00)',
+        })
+        .default('Monday 08:00'),
       subject: headerSafe('a subject pattern').default(''),
       rate_limit: z.number({ error: 'expected messages per second (a number, 0 for no limit)' }).min(0).default(0),
       attempts: positiveInt('the number of attempts per recipient').default(6),

@@ -1,9 +1,9 @@
 import path from 'node:path'
-import type { FeedFormat } from './config-common.js'
+import { type FeedFormat, parseTimeOfDay, parseWeeklyOn, type TimeOfDay } from './config-common.js'
 import type { RawConfig } from './config-schema.js'
 import { HeraldError } from './errors.js'
 
-export { CONFIG_FILE, extractAddress, FEED_FORMATS, type FeedFormat, mailboxOf, stateDir } from './config-common.js'
+export { CONFIG_FILE, extractAddress, FEED_FORMATS, type FeedFormat, mailboxOf, stateDir, type TimeOfDay } from './config-common.js'
 
 /** Feed options, resolved. */
 export interface FeedsConfig {
@@ -39,6 +39,10 @@ export interface EmailConfig {
   readonly content: 'teaser' | 'full'
   /** Cadence of subscribers who do not choose one. Default instant. */
   readonly defaultCadence: 'instant' | 'daily' | 'weekly'
+  /** When the daily edition is due, on the site's clock (`email.daily_at`). Default 08:00. */
+  readonly dailyAt: TimeOfDay
+  /** When the weekly edition is due: ISO weekday (1 = Monday) and time (`email.weekly_on`). Default Monday 08:00. */
+  readonly weeklyOn: TimeOfDay & { readonly weekday: number }
   /** Subject for multi-post digests; `{count}` and `{site}` are replaced. Default from the site language. */
   readonly subject: string
   /** Messages per second across all workers; 0 = unlimited. Default 0. */
@@ -162,6 +166,8 @@ export function resolveConfig(raw: RawConfig, siteDir: string, env: EnvConfig): 
       outboxDir: path.resolve(siteDir, raw.email.outbox),
       content: raw.email.content,
       defaultCadence: raw.email.default_cadence,
+      dailyAt: parseTimeOfDay(raw.email.daily_at) ?? { hour: 8, minute: 0 },
+      weeklyOn: parseWeeklyOn(raw.email.weekly_on) ?? { weekday: 1, hour: 8, minute: 0 },
       subject: raw.email.subject,
       rateLimit: raw.email.rate_limit,
       attempts: raw.email.attempts,

@@ -64,4 +64,15 @@ describe('herald.yml', () => {
       await rm(site, { recursive: true, force: true })
     }
   })
+
+  it('reads when daily and weekly editions go out, and names the key and line of a time it cannot read', () => {
+    const config = parseConfig(siteConfig('email:\n  daily_at: "6:30"\n  weekly_on: "Friday 17:00"'), '/tmp', {})
+    expect(config.email.dailyAt).toEqual({ hour: 6, minute: 30 })
+    expect(config.email.weeklyOn).toEqual({ weekday: 5, hour: 17, minute: 0 })
+    expect(parseConfig(siteConfig(), '/tmp', {}).email.weeklyOn).toEqual({ weekday: 1, hour: 8, minute: 0 })
+    expect(() => parseConfig(siteConfig('email:\n  daily_at: "25:00"'), '/tmp', {})).toThrow(
+      /herald\.yml:\d+: email\.daily_at: expected a time/,
+    )
+    expect(() => parseConfig(siteConfig('email:\n  weekly_on: "Someday"'), '/tmp', {})).toThrow(/email\.weekly_on: expected a day/)
+  })
 })

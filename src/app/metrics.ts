@@ -92,10 +92,12 @@ export function registerPipelineMetrics(
     ['outcome'],
     async () => Object.entries(await sources.editions.sendTotals()).map(([outcome, value]) => ({ labels: { outcome }, value })),
   )
-  collect('counter', 'herald_editions_total', 'Editions created.', [], async () => [{ value: await sources.editions.count() }])
-  collect('gauge', 'herald_editions_open', 'Editions not finished sending.', [], async () => [
-    { value: (await sources.editions.openIds()).length },
-  ])
+  collect('counter', 'herald_editions_total', 'Editions created, by cadence (instant, daily, weekly).', ['cadence'], async () =>
+    Object.entries(await sources.editions.countByCadence()).map(([cadence, value]) => ({ labels: { cadence }, value })),
+  )
+  collect('gauge', 'herald_editions_open', 'Editions not finished sending, by cadence.', ['cadence'], async () =>
+    Object.entries(await sources.editions.openByCadence()).map(([cadence, value]) => ({ labels: { cadence }, value })),
+  )
   collect('gauge', 'herald_queue_jobs', 'Jobs in the queues by state (queue depth).', ['queue', 'state'], async () => {
     const samples: Sample[] = []
     for (const [name, queue] of [

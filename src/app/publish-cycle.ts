@@ -1,3 +1,4 @@
+import { dueSlot, type EditionSlot } from '../editions/schedule.js'
 import type { BuildFeedsResult } from '../feeds/build.js'
 import { transportFingerprint } from '../mail/transport.js'
 import { type AnnounceResult, announceNewPosts, previewNewPosts } from '../publishing/announce.js'
@@ -14,6 +15,8 @@ export interface CycleResult {
   readonly posts: PostCounts
   readonly build: BuildFeedsResult
   readonly announce: AnnounceResult
+  /** Daily and weekly editions this cycle made. */
+  readonly cadenceEditions: readonly string[]
   /** Editions not finished yet and not paused (this run's and any left over by an earlier one), all queued now. */
   readonly openEditions: readonly string[]
   /** Editions resumed because the mail configuration changed since they paused. */
@@ -48,7 +51,9 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
 
   const next = await previewNewPosts({ ledger: services.announcements, live, ...announceLatest })
   const pending = await services.editions.openIds()
-  if (!options.recordOnly && (next.posts.length > 0 || pending.length > 0)) await verifyMailTransport(services)
+  const startSeq = await services.announcements.sequence()
+  const due = options.recordOnly ? [] : await dueCadenceEditions(services, options.now, startSeq, startSeq + next.posts.length)
+  if (!options.recordOnly && (next.posts.length > 0 || pending.length > 0 || due.length > 0)) await verifyMailTransport(services)
 
   const announce = await announceNewPosts({
     ledger: services.announcements,
@@ -65,6 +70,18 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
       `${announce.refused.count} posts are new at once (email.max_edition_posts is ${announce.refused.limit}): nothing was mailed. ` +
         'If post ids changed (a new site.url, permalink pattern or slugs), record them without mailing: herald run --record-only. ' +
         'If they really are all new, raise email.max_edition_posts.',
+    )
+  }
+
+  // Daily and weekly editions: after the claim, so that they include what this run announced.
+  const cadenceEditions: string[] = []
+  for (const slot of due) {
+    const opened = await services.editions.openCadenceEdition(slot.cadence, slot.slot, startSeq)
+    if (opened.outcome !== 'created') continue
+    cadenceEditions.push(opened.editionId)
+    logger.info(
+      { editionId: opened.editionId, cadence: slot.cadence, slot: slot.slot, posts: opened.postCount },
+      `${slot.cadence} edition of ${slot.slot}: ${opened.postCount} post(s) announced since the last one`,
     )
   }
 
@@ -101,5 +118,28 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
     postsScheduled: counts.scheduled,
     postsSkipped: counts.skipped,
   })
-  return { posts: counts, build, announce, openEditions, resumed, paused }
+  return { posts: counts, build, announce, cadenceEditions, openEditions, resumed, paused }
+}
+
+/**
+ * The daily and weekly slots that fall due at `now` and have not been handled, when posts were announced since the
+ * last edition of that cadence (up to `seqAfterClaim`, this run's posts included).
+ */
+async function dueCadenceEditions(services: SiteServices, now: Date, startSeq: number, seqAfterClaim: number): Promise<EditionSlot[]> {
+  const { config } = services.context
+  const schedule = { timezone: config.site.timezone, dailyAt: config.email.dailyAt, weeklyOn: config.email.weeklyOn }
+  const due: EditionSlot[] = []
+  for (const cadence of ['daily', 'weekly'] as const) {
+    const slot = dueSlot(cadence, now, schedule)
+    const state = await services.editions.cadenceState(cadence)
+    if (state?.slot === slot.slot) continue
+    // Nothing new since the last one, or nobody to read it: the slot is recorded as handled all the same (whoever
+    // switches to this cadence later gets what they have not had from their own place in the sequence).
+    if (seqAfterClaim <= (state?.toSeq ?? startSeq) || !(await services.subscribers.anyActiveWithCadence(cadence))) {
+      await services.editions.openCadenceEdition(cadence, slot.slot, startSeq, { withoutEdition: true })
+      continue
+    }
+    due.push(slot)
+  }
+  return due
 }

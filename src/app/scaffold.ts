@@ -213,8 +213,14 @@ email:
   # How often a new subscriber hears from the blog unless they choose: instant (an email from each run with new
   # posts), daily or weekly. Default instant.
   default_cadence: instant
-  # Subject of a digest of several posts; {count} and {site} are replaced. Default "": the language's
-  # own ("{count} new posts on {site}"). A digest of one post is titled with that post.
+  # When the daily digest goes out, on the site's clock (site.timezone): the first run at or after this time
+  # makes it, with every post announced since the last one. Default 08:00.
+  daily_at: "08:00"
+  # Day and time of the weekly digest. Default Monday 08:00.
+  weekly_on: Monday 08:00
+  # Subject of a digest of several posts; {count}, {site} and {date} (the day of a daily digest, the first day of
+  # a weekly one's week) are replaced. Default "": the language's own ("{count} new posts on {site}", with
+  # " — {date}" or " — week of {date}" for daily and weekly digests). A digest of one post is titled with that post.
   subject: ""
   # Messages per second across all workers of this site; 0 = no limit. Default 0.
   rate_limit: 0

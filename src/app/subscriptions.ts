@@ -4,7 +4,7 @@ import type { Logger } from '../log.js'
 import { loadTemplate } from '../mail/render.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
 import { confirmUrl } from '../subscribers/links.js'
-import type { ConsentSource, SubscribeOutcome, Subscriber, SubscriberStore, TransitionResult } from '../subscribers/store.js'
+import type { Cadence, ConsentSource, SubscribeOutcome, Subscriber, SubscriberStore, TransitionResult } from '../subscribers/store.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
 
 /** What {@link Subscriptions} uses; nothing is opened here. */
@@ -57,6 +57,8 @@ export class Subscriptions {
   async subscribe(input: {
     email: string
     tags?: readonly string[]
+    /** Default: `email.default_cadence`. */
+    cadence?: Cadence
     confirmed?: boolean
     consent: { source: ConsentSource; ip?: string | null; userAgent?: string | null }
   }): Promise<SubscribeResult> {

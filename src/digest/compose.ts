@@ -4,7 +4,7 @@ import { escapeHtml } from '../html.js'
 import { fill, formatPostDate, messagesFor } from '../i18n/messages.js'
 import { normaliseEmail } from '../mail/address.js'
 import type { MailMessage } from '../mail/message.js'
-import { buildMessageTemplate, type RawMessage } from '../mail/mime-template.js'
+import { type BufferPool, buildMessageTemplate, type RawMessage } from '../mail/mime-template.js'
 import { compileMjml, type EmailTemplate, fillTemplate, htmlToPlainText } from '../mail/render.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
 
@@ -29,13 +29,29 @@ export interface CompiledDigest {
 
 /** A digest built once for an edition; `render` makes one recipient's copy (the bytes and the envelope). */
 export interface DigestTemplate {
-  render(recipient: DigestRecipient): RawMessage
+  /** The recipient's copy, in a buffer from `buffers` when given. */
+  render(recipient: DigestRecipient, buffers?: BufferPool): RawMessage
 }
 
 /** The recipient of one message. */
 export interface DigestRecipient {
   readonly subscriberId: string
   readonly email: string
+}
+
+/** Which edition a digest is for: its cadence and, for a daily or weekly one, the local date it fell due. */
+export interface DigestOccasion {
+  readonly cadence: 'instant' | 'daily' | 'weekly'
+  readonly slot: string | null
+}
+
+const INSTANT: DigestOccasion = { cadence: 'instant', slot: null }
+
+/** `YYYY-MM-DD` plus `days` (calendar arithmetic, no time zone involved). */
+function addDays(localDate: string, days: number): string {
+  const date = new Date(`${localDate}T12:00:00Z`)
+  date.setUTCDate(date.getUTCDate() + days)
+  return date.toISOString().slice(0, 10)
 }
 
 /** What the composer needs. */
@@ -69,19 +85,36 @@ export class DigestComposer {
     this.listId = listId(options.config)
   }
 
-  /** Subject line: the post's title for one post, otherwise `email.subject` or the language's "N new posts on …". */
-  subjectFor(posts: readonly PostSnapshot[]): string {
+  /**
+   * Subject line: the post's title for one post; otherwise `email.subject` (`{count}`, `{site}`, `{date}`) or the
+   * language's "N new posts on …", with the day of a daily digest or the week of a weekly one.
+   */
+  subjectFor(posts: readonly PostSnapshot[], occasion: DigestOccasion = INSTANT): string {
     const site = this.config.site.title
     if (posts.length === 1) return posts[0]!.title.replace(/[\r\n]+/g, ' ')
-    const pattern = this.config.email.subject || messagesFor(this.config.site.language).digestSubject(posts.length)
-    return fill(pattern, { site, count: posts.length }).replace(/[\r\n]+/g, ' ')
+    const messages = messagesFor(this.config.site.language)
+    const date = occasion.slot ? this.dayLabel(occasion.cadence === 'weekly' ? addDays(occasion.slot, -7) : occasion.slot) : ''
+    const pattern =
+      this.config.email.subject ||
+      (occasion.slot === null || occasion.cadence === 'instant'
+        ? messages.digestSubject(posts.length)
+        : occasion.cadence === 'daily'
+          ? messages.digestSubjectDaily(posts.length, date)
+          : messages.digestSubjectWeekly(posts.length, date))
+    return fill(pattern, { site, count: posts.length, date }).replace(/[\r\n]+/g, ' ')
   }
 
-  /** Mustache + MJML (strict) + html-to-text for these posts. */
-  async compile(posts: readonly PostSnapshot[]): Promise<CompiledDigest> {
+  /** "12 January" in the site's language, for a local date `YYYY-MM-DD`. */
+  private dayLabel(localDate: string): string {
+    const format = new Intl.DateTimeFormat(this.config.site.language, { day: 'numeric', month: 'long', timeZone: 'UTC' })
+    return format.format(new Date(`${localDate}T12:00:00Z`))
+  }
+
+  /** Mustache + MJML (strict) + html-to-text for these posts; `occasion` names the edition in the subject. */
+  async compile(posts: readonly PostSnapshot[], occasion: DigestOccasion = INSTANT): Promise<CompiledDigest> {
     if (posts.length === 0) throw new TypeError('a digest needs at least one post')
     const ordered = digestOrder(posts)
-    const subject = this.subjectFor(ordered)
+    const subject = this.subjectFor(ordered, occasion)
     const mjml = fillTemplate(this.template, this.view(ordered, subject))
     const html = await compileMjml(mjml, this.template.file)
     return { subject, feedIds: ordered.map((post) => post.feedId), html: splitSlots(html), text: splitSlots(htmlToPlainText(html)) }
@@ -130,7 +163,7 @@ export class DigestComposer {
     })
     const envelopeFrom = this.fromAddress
     return {
-      render: (recipient) => {
+      render: (recipient, buffers) => {
         const unsubscribeUrl = this.unsubscribeUrl(recipient.subscriberId)
         const ascii = normaliseEmail(recipient.email).ascii
         return message.render(
@@ -142,6 +175,7 @@ export class DigestComposer {
             text: { unsubscribeUrl, email: recipient.email },
           },
           envelopeFrom,
+          buffers,
         )
       },
     }

@@ -71,6 +71,11 @@ export class AnnouncementLedger {
     return (await runLua(this.redis, INITIALISE, keys, [this.now().toISOString(), ...feedIds])) === 1
   }
 
+  /** The sequence number of the last announced post (0 before any). */
+  async sequence(): Promise<number> {
+    return Number((await this.redis.get(this.keys.announceSequence())) ?? 0)
+  }
+
   /** Records posts as known without announcing them (`herald run --record-only`). Returns how many were new. */
   async recordWithoutAnnouncing(feedIds: readonly string[]): Promise<number> {
     if (feedIds.length === 0) return 0
@@ -104,14 +109,23 @@ export class AnnouncementLedger {
   }
 
   /**
-   * Atomically turns the not-yet-announced candidates into an edition (id = first 20 hex digits of the
-   * SHA-1 of their sorted ids) and marks them announced. Null when every candidate was already announced.
+   * Atomically turns the not-yet-announced candidates into an instant edition (id = first 20 hex digits of the
+   * SHA-1 of their sorted ids), numbers them in the announcement sequence and marks them announced. Null when every
+   * candidate was already announced.
    */
   async claimEdition(candidates: readonly EditionCandidate[]): Promise<ClaimedEdition | null> {
     if (candidates.length === 0) return null
     const args: string[] = [String(this.now().getTime())]
     for (const candidate of candidates) args.push(candidate.feedId, candidate.snapshot)
-    const keys = [this.keys.announcedPosts(), this.keys.editionKeyPrefix(), this.keys.editions(), this.keys.openEditions()]
+    const keys = [
+      this.keys.announcedPosts(),
+      this.keys.editionKeyPrefix(),
+      this.keys.editions(),
+      this.keys.openEditions(),
+      this.keys.announceSequence(),
+      this.keys.announcedSnapshots(),
+      this.keys.announcedBySequence(),
+    ]
     return runLua(this.redis, CLAIM, keys, args)
   }
 }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { loadLuaScript, reply, runLua, runLuaMany } from '../infra/scripts.js'
+import type { Cadence } from '../subscribers/store.js'
 import type { PostSnapshot } from './snapshot.js'
 
 /** An edition's progress, as kept in Redis. */
@@ -32,11 +34,35 @@ export interface Edition {
   readonly retried: number
   /** Last subscriber id the fan-out queued (its resume point). */
   readonly fanoutCursor: string | null
+  /** Who it is for: subscribers of this cadence. */
+  readonly cadence: Cadence
+  /** For a daily or weekly edition, the local date it fell due; null for instant editions. */
+  readonly slot: string | null
+  /**
+   * The announcement sequence numbers it covers: posts fromSeq+1 … toSeq. Each subscriber gets those after the last
+   * one they had (`Subscriber.seenSeq`). Null for editions made before cadences existed: those send their own posts.
+   */
+  readonly fromSeq: number | null
+  readonly toSeq: number | null
 }
+
+/** A post with its announcement sequence number. */
+export interface AnnouncedPost {
+  readonly seq: number
+  readonly snapshot: PostSnapshot
+}
+
+/** What {@link EditionStore.openCadenceEdition} did: made an edition, found no new post, or found the slot handled. */
+export type CadenceEditionOutcome =
+  | { readonly outcome: 'created'; readonly editionId: string; readonly postCount: number }
+  | { readonly outcome: 'empty' | 'done' }
 
 /** Where one recipient of one edition stands. Final states: `sent`, `failed`, `skipped`. */
 export type SendState = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped'
 export const FINAL_SEND_STATES: readonly SendState[] = ['sent', 'failed', 'skipped']
+
+/** A send record with a final state. */
+export type FinalRecord = SendRecord & { readonly state: 'sent' | 'failed' | 'skipped' }
 
 /** The send ledger's record for one recipient of one edition. */
 export interface SendRecord {
@@ -60,6 +86,8 @@ export interface SendRecord {
   readonly nextAttemptAt?: string
   /** Queued again by `herald editions retry-failed` after a failure. */
   readonly retriedFailure?: boolean
+  /** Feed ids of the posts the message carried (editions with cadences: they depend on the subscriber). */
+  readonly posts?: readonly string[]
 }
 
 const QUEUE_RECIPIENTS = loadLuaScript(new URL('./lua/queue-recipients.lua', import.meta.url), reply.integer)
@@ -71,6 +99,11 @@ const SET_FINAL = loadLuaScript(new URL('./lua/set-send-final.lua', import.meta.
 const FINISH_FANOUT = loadLuaScript(new URL('./lua/finish-fanout.lua', import.meta.url), reply.integer)
 const PAUSE = loadLuaScript(new URL('./lua/pause-edition.lua', import.meta.url), reply.integer)
 const RESUME = loadLuaScript(new URL('./lua/resume-edition.lua', import.meta.url), reply.integer)
+const OPEN_CADENCE = loadLuaScript(new URL('./lua/open-cadence-edition.lua', import.meta.url), (value): CadenceEditionOutcome => {
+  const [outcome, editionId, count] = reply.strings(value)
+  if (outcome === 'created' && editionId) return { outcome, editionId, postCount: Number(count) }
+  return { outcome: reply.oneOf('empty', 'done')(outcome) }
+})
 const RETRY_FAILED = loadLuaScript(new URL('./lua/retry-failed.lua', import.meta.url), reply.integer)
 
 /** Options for {@link EditionStore}. */
@@ -118,13 +151,68 @@ export class EditionStore {
       possibleDuplicates: number('possibleDuplicates'),
       retried: number('retried'),
       fanoutCursor: fields.fanoutCursor || null,
+      cadence: fields.cadence === 'daily' || fields.cadence === 'weekly' ? fields.cadence : 'instant',
+      slot: fields.slot || null,
+      fromSeq: fields.toSeq ? number('fromSeq') : null,
+      toSeq: fields.toSeq ? number('toSeq') : null,
     }
   }
 
   /** The post snapshots of an edition (unordered; see `digestOrder`). */
   async posts(id: string): Promise<PostSnapshot[]> {
+    const fields = await this.redis.hmget(this.editionKey(id), 'fromSeq', 'toSeq')
+    if (fields[1]) return (await this.announcedBetween(Number(fields[0] ?? 0), Number(fields[1]))).map((post) => post.snapshot)
     const values = await this.redis.hvals(this.keys.editionPosts(id))
     return values.map((value) => JSON.parse(value) as PostSnapshot)
+  }
+
+  /** Announced posts with sequence numbers after `afterSeq` up to `upToSeq`, in sequence order. */
+  async announcedBetween(afterSeq: number, upToSeq: number): Promise<AnnouncedPost[]> {
+    if (upToSeq <= afterSeq) return []
+    const flat = await this.redis.zrangebyscore(this.keys.announcedBySequence(), `(${afterSeq}`, upToSeq, 'WITHSCORES')
+    if (flat.length === 0) return []
+    const ids = flat.filter((_, index) => index % 2 === 0)
+    const snapshots = await this.redis.hmget(this.keys.announcedSnapshots(), ...ids)
+    const posts: AnnouncedPost[] = []
+    ids.forEach((_, index) => {
+      const snapshot = snapshots[index]
+      if (snapshot) posts.push({ seq: Number(flat[index * 2 + 1]), snapshot: JSON.parse(snapshot) as PostSnapshot })
+    })
+    return posts
+  }
+
+  /**
+   * Makes the daily or weekly edition of `slot` (see open-cadence-edition.lua) unless it exists; `startSeq` is the
+   * announcement sequence number when the calling run started, where the first edition of a cadence begins.
+   * `withoutEdition`: only record the slot as handled (nobody has the cadence).
+   */
+  async openCadenceEdition(
+    cadence: Exclude<Cadence, 'instant'>,
+    slot: string,
+    startSeq: number,
+    options: { withoutEdition?: boolean } = {},
+  ): Promise<CadenceEditionOutcome> {
+    const editionId = createHash('sha1').update(`${cadence}\n${slot}`).digest('hex').slice(0, 20)
+    return runLua(
+      this.redis,
+      OPEN_CADENCE,
+      [
+        this.keys.cadenceState(cadence),
+        this.keys.announceSequence(),
+        this.keys.announcedBySequence(),
+        this.keys.editionKeyPrefix(),
+        this.keys.editions(),
+        this.keys.openEditions(),
+        this.keys.editionTotals(),
+      ],
+      [cadence, slot, this.now().getTime(), editionId, startSeq, options.withoutEdition ? '1' : '0'],
+    )
+  }
+
+  /** The last daily or weekly edition's slot and how far it covered, or null before the first. */
+  async cadenceState(cadence: Exclude<Cadence, 'instant'>): Promise<{ slot: string; toSeq: number } | null> {
+    const [slot, toSeq] = await this.redis.hmget(this.keys.cadenceState(cadence), 'slot', 'toSeq')
+    return slot ? { slot, toSeq: Number(toSeq ?? 0) } : null
   }
 
   /** Ids of editions that are not done yet, oldest first. */
@@ -142,6 +230,28 @@ export class EditionStore {
   /** How many editions exist. */
   count(): Promise<number> {
     return this.redis.zcard(this.keys.editions())
+  }
+
+  /** How many editions exist per cadence. */
+  async countByCadence(): Promise<Record<Cadence, number>> {
+    const [all, periodic] = await Promise.all([this.count(), this.redis.hgetall(this.keys.editionTotals())])
+    const daily = Number(periodic.daily ?? 0)
+    const weekly = Number(periodic.weekly ?? 0)
+    return { instant: Math.max(0, all - daily - weekly), daily, weekly }
+  }
+
+  /** Editions still sending, per cadence. */
+  async openByCadence(): Promise<Record<Cadence, number>> {
+    const counts: Record<Cadence, number> = { instant: 0, daily: 0, weekly: 0 }
+    const ids = await this.openIds()
+    if (ids.length === 0) return counts
+    const pipeline = this.redis.pipeline()
+    for (const id of ids) pipeline.hget(this.editionKey(id), 'cadence')
+    for (const [error, value] of (await pipeline.exec()) ?? []) {
+      if (error) throw error
+      counts[value === 'daily' || value === 'weekly' ? value : 'instant']++
+    }
+    return counts
   }
 
   /** Records recipients as queued (idempotent); returns how many were not queued before. */
@@ -185,13 +295,12 @@ export class EditionStore {
     subscriberId: string,
     record: SendRecord,
   ): Promise<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }> {
-    const result = await runLua(this.redis, SET_PROGRESS, this.sendKeys(id), [
-      id,
-      this.now().toISOString(),
-      subscriberId,
-      JSON.stringify(record),
-      record.state,
-    ])
+    const result = await runLua(
+      this.redis,
+      SET_PROGRESS,
+      [...this.sendKeys(id), this.keys.subscriber(subscriberId)],
+      [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state],
+    )
     if (result.kind === 'final') return { final: true, record: JSON.parse(result.record) as SendRecord }
     return { final: false, previous: result.record ? (JSON.parse(result.record) as SendRecord) : null }
   }
@@ -221,7 +330,7 @@ export class EditionStore {
   ): Promise<Array<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }>> {
     const now = this.now().toISOString()
     const calls = entries.map((entry) => ({
-      keys: this.sendKeys(id),
+      keys: [...this.sendKeys(id), this.keys.subscriber(entry.subscriberId)],
       args: [id, now, entry.subscriberId, JSON.stringify(entry.record), entry.record.state],
     }))
     const results = await runLuaMany(this.redis, SET_PROGRESS, calls)
@@ -235,25 +344,36 @@ export class EditionStore {
   /** {@link setFinal} for several recipients in one round trip (the skips of a batch). */
   async setFinalMany(
     id: string,
-    entries: ReadonlyArray<{ subscriberId: string; record: SendRecord & { state: 'sent' | 'failed' | 'skipped' } }>,
+    entries: ReadonlyArray<{ subscriberId: string; record: FinalRecord; coveredTo?: number | null }>,
   ): Promise<boolean[]> {
     const now = this.now().toISOString()
-    const calls = entries.map(({ subscriberId, record }) => ({
-      keys: [...this.sendKeys(id), this.keys.breaker()],
-      args: [id, now, subscriberId, JSON.stringify(record), record.state, record.possibleDuplicate ? '1' : '0'],
+    const calls = entries.map(({ subscriberId, record, coveredTo }) => ({
+      keys: this.finalKeys(id, subscriberId),
+      args: this.finalArgs(id, now, subscriberId, record, coveredTo ?? null),
     }))
     return (await runLuaMany(this.redis, SET_FINAL, calls)).map((result) => result === 1)
   }
 
-  /** Records a final outcome, once: false when the recipient already had one (nothing is counted twice). */
-  async setFinal(id: string, subscriberId: string, record: SendRecord & { state: 'sent' | 'failed' | 'skipped' }): Promise<boolean> {
+  /**
+   * Records a final outcome, once: false when the recipient already had one (nothing is counted twice). `coveredTo`:
+   * the subscriber has now had every post meant for them up to this announcement sequence number (same step).
+   */
+  async setFinal(id: string, subscriberId: string, record: FinalRecord, coveredTo: number | null = null): Promise<boolean> {
     const result = await runLua(
       this.redis,
       SET_FINAL,
-      [...this.sendKeys(id), this.keys.breaker()],
-      [id, this.now().toISOString(), subscriberId, JSON.stringify(record), record.state, record.possibleDuplicate ? '1' : '0'],
+      this.finalKeys(id, subscriberId),
+      this.finalArgs(id, this.now().toISOString(), subscriberId, record, coveredTo),
     )
     return result === 1
+  }
+
+  private finalKeys(id: string, subscriberId: string): string[] {
+    return [...this.sendKeys(id), this.keys.breaker(), this.keys.subscriber(subscriberId)]
+  }
+
+  private finalArgs(id: string, now: string, subscriberId: string, record: FinalRecord, coveredTo: number | null): Array<string | number> {
+    return [id, now, subscriberId, JSON.stringify(record), record.state, record.possibleDuplicate ? '1' : '0', coveredTo ?? '']
   }
 
   /** Streams the send ledger of an edition in batches (HSCAN), for repairs and reports. */

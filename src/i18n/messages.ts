@@ -3,6 +3,10 @@ export interface Messages {
   readonly readMore: string
   /** Digest subject for several posts; `{count}` and `{site}` are replaced. */
   readonly digestSubject: (count: number) => string
+  /** Subject of a daily digest of several posts; `date` is the day it is sent (e.g. "12 January"). */
+  readonly digestSubjectDaily: (count: number, date: string) => string
+  /** Subject of a weekly digest of several posts; `weekStart` is the first day of the week it covers. */
+  readonly digestSubjectWeekly: (count: number, weekStart: string) => string
   readonly digestIntro: (count: number) => string
   readonly unsubscribe: string
   readonly unsubscribeReason: string
@@ -67,6 +71,8 @@ function russianPlural(count: number, one: string, few: string, many: string): s
 const en: Messages = {
   readMore: 'Read more…',
   digestSubject: (count) => `${count} new posts on {site}`,
+  digestSubjectDaily: (count, date) => `${count} new posts on {site} — ${date}`,
+  digestSubjectWeekly: (count, weekStart) => `${count} new posts on {site} — week of ${weekStart}`,
   digestIntro: (count) => (count === 1 ? 'A new post on {site}:' : `${count} new posts on {site}:`),
   unsubscribe: 'Unsubscribe',
   unsubscribeReason: 'You receive this email because you subscribed to {site}.',
@@ -119,6 +125,10 @@ const en: Messages = {
 const ru: Messages = {
   readMore: 'Читать далее…',
   digestSubject: (count) => `${count} ${russianPlural(count, 'новая запись', 'новые записи', 'новых записей')} в «{site}»`,
+  digestSubjectDaily: (count, date) =>
+    `${count} ${russianPlural(count, 'новая запись', 'новые записи', 'новых записей')} в «{site}» — ${date}`,
+  digestSubjectWeekly: (count, weekStart) =>
+    `${count} ${russianPlural(count, 'новая запись', 'новые записи', 'новых записей')} в «{site}» — неделя с ${weekStart}`,
   digestIntro: (count) =>
     count === 1
       ? 'Новая запись в «{site}»:'

@@ -20,6 +20,14 @@ export interface SiteKeys {
   ledgerInitialised(): string
   /** Hash: feed id → the edition that announced the post, or the baseline marker. */
   announcedPosts(): string
+  /** String (counter): the sequence number of the last announced post; every announced post gets the next one. */
+  announceSequence(): string
+  /** Hash: feed id → snapshot JSON of every announced post (what digests are rendered from). */
+  announcedSnapshots(): string
+  /** Sorted set: feed ids of announced posts by sequence number (the ranges editions and subscribers cover). */
+  announcedBySequence(): string
+  /** Hash: the last daily or weekly edition made (its slot and the sequence number it covers up to). */
+  cadenceState(cadence: string): string
   /** Hash: an edition's progress counters. */
   edition(editionId: string): string
   /** What {@link SiteKeys.edition} starts with: the claim script derives the keys of the edition it creates. */
@@ -32,16 +40,18 @@ export interface SiteKeys {
   editions(): string
   /** Sorted set by creation time: editions still sending. */
   openEditions(): string
-  /** String with a TTL: who is sending one recipient of one edition right now. */
-  sendLock(editionId: string, subscriberId: string): string
-  /** What {@link SiteKeys.sendLock} of an edition starts with (the batch lock scripts derive each recipient's). */
-  sendLockPrefix(editionId: string): string
+  /** String with a TTL: who is sending to one subscriber right now, in any edition. */
+  sendLock(subscriberId: string): string
+  /** What {@link SiteKeys.sendLock} starts with (the batch lock scripts derive each recipient's). */
+  sendLockPrefix(): string
   /** String with a TTL: a worker's heartbeat. */
   workerHeartbeat(workerId: string): string
   /** What {@link SiteKeys.workerHeartbeat} starts with (the lock script checks a holder's heartbeat). */
   workerHeartbeatPrefix(): string
   /** Hash with a TTL: the circuit breaker's count of identical failures in a row. */
   breaker(): string
+  /** Hash: editions made per periodic cadence (daily, weekly); the rest of {@link SiteKeys.editions} are instant. */
+  editionTotals(): string
   /** Hash: site-wide send outcome counters (`/metrics`). */
   sendTotals(): string
   /** Hash: what the last publish cycle did (`/metrics`). */
@@ -65,17 +75,22 @@ export function siteKeys(prefix: string): SiteKeys {
     subscribersInStatus: (status: string) => key('subscribers', status),
     ledgerInitialised: () => key('ledger', 'initialised'),
     announcedPosts: () => key('ledger', 'announced'),
+    announceSequence: () => key('ledger', 'sequence'),
+    announcedSnapshots: () => key('ledger', 'snapshots'),
+    announcedBySequence: () => key('ledger', 'by-sequence'),
+    cadenceState: (cadence: string) => key('cadence', cadence),
     edition: (editionId: string) => key('edition', editionId),
     editionKeyPrefix: () => key('edition', ''),
     editionPosts: (editionId: string) => key('edition', editionId, 'posts'),
     editionSends: (editionId: string) => key('edition', editionId, 'sends'),
     editions: () => key('editions'),
     openEditions: () => key('editions', 'open'),
-    sendLock: (editionId: string, subscriberId: string) => key('lock', 'send', editionId, subscriberId),
-    sendLockPrefix: (editionId: string) => key('lock', 'send', editionId, ''),
+    sendLock: (subscriberId: string) => key('lock', 'send', subscriberId),
+    sendLockPrefix: () => key('lock', 'send', ''),
     workerHeartbeat: (workerId: string) => key('worker', workerId),
     workerHeartbeatPrefix: () => key('worker', ''),
     breaker: () => key('breaker'),
+    editionTotals: () => key('stats', 'editions'),
     sendTotals: () => key('stats', 'sends'),
     lastCycle: () => key('stats', 'cycle'),
     confirmationSent: (subscriberId: string) => key('confirm-sent', subscriberId),

@@ -1,8 +1,9 @@
 import { DelayedError, type Job, type JobsOptions } from 'bullmq'
-import { postsForSubscriber } from '../editions/snapshot.js'
+import { coverageOf } from '../editions/coverage.js'
+import { type PostSnapshot, postsForSubscriber } from '../editions/snapshot.js'
 import type { EditionStore } from '../editions/store.js'
 import type { Logger } from '../log.js'
-import type { SubscriberStore } from '../subscribers/store.js'
+import type { Subscriber, SubscriberStore } from '../subscribers/store.js'
 import { type EditionJobData, ensureJobs, type HeraldQueues, SEND_BATCH_SIZE, type SendJobData, sendJobId } from './queues.js'
 
 /** What the fan-out needs. */
@@ -30,8 +31,8 @@ export interface FanoutResult {
 }
 
 /**
- * The edition job: streams active subscribers by cursor (never all in memory), skips those whose tags
- * match none of the edition's posts, records the rest as queued in the send ledger and adds one send job
+ * The edition job: streams active subscribers by cursor (never all in memory), skips those of another cadence and
+ * those for whom no new post matches their tags (editions/coverage.ts), records the rest as queued in the send ledger and adds one send job
  * each, in bulk, with ids fixed by edition and subscriber. The cursor is saved after every batch, so a
  * restarted fan-out resumes where it stopped; whatever it adds twice is ignored by id.
  */
@@ -53,6 +54,19 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     // Any earlier attempt (failed, stalled, killed) may have queued recipients whose jobs never made it.
     const resumed = !(await editions.startFanout(editionId))
     const posts = await editions.posts(editionId)
+    // Announced posts after each distinct starting point (most subscribers of a cadence share one).
+    const ranges = new Map<number, Promise<PostSnapshot[]>>()
+    const wanted = async (subscriber: Subscriber): Promise<boolean> => {
+      const coverage = coverageOf(edition, { ...subscriber, sendingIn: null })
+      if (coverage.kind === 'skip') return false
+      if (coverage.kind !== 'range') return postsForSubscriber(posts, subscriber.tags).length > 0
+      let range = ranges.get(coverage.afterSeq)
+      if (!range) {
+        range = editions.announcedBetween(coverage.afterSeq, coverage.upToSeq).then((found) => found.map((post) => post.snapshot))
+        ranges.set(coverage.afterSeq, range)
+      }
+      return postsForSubscriber(await range, subscriber.tags).length > 0
+    }
     let queued = 0
     const pauseForShutdown = async () => {
       // Stop at a batch boundary (the cursor is saved) and come back later, without using up an attempt.
@@ -67,9 +81,8 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     if (edition.fanout !== 'done') {
       for await (const batch of subscribers.streamActive({ batchSize, after: edition.fanoutCursor })) {
         if (await editions.isPaused(editionId)) return { queued, repaired: 0 }
-        const recipients = batch
-          .filter((subscriber) => postsForSubscriber(posts, subscriber.tags).length > 0)
-          .map((subscriber) => subscriber.id)
+        const recipients: string[] = []
+        for (const subscriber of batch) if (await wanted(subscriber)) recipients.push(subscriber.id)
         while ((await queues.sends.getWaitingCount()) > highWaterJobs) {
           if (options.signal?.aborted) await pauseForShutdown()
           await sleep(200)

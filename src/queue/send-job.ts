@@ -1,9 +1,11 @@
 import { DelayedError, type Job } from 'bullmq'
 import type { CompiledDigest, DigestComposer, DigestTemplate } from '../digest/compose.js'
+import { coverageOf } from '../editions/coverage.js'
 import { type PostSnapshot, postsForSubscriber } from '../editions/snapshot.js'
-import { type EditionStore, FINAL_SEND_STATES, type SendRecord } from '../editions/store.js'
+import { type Edition, type EditionStore, FINAL_SEND_STATES, type SendRecord } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import { classifySendError, type SendFailure } from '../mail/errors.js'
+import { BufferPool } from '../mail/mime-template.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
 import type { Subscriber, SubscriberStore } from '../subscribers/store.js'
 import type { CircuitBreaker } from './breaker.js'
@@ -51,6 +53,13 @@ export interface SendProcessorOptions {
 
 type Final = SendRecord & { state: 'sent' | 'failed' | 'skipped' }
 
+/** One message to send: the subscriber, their posts, and how far it covers them in the announcement sequence. */
+interface Send {
+  readonly subscriber: Subscriber
+  readonly posts: PostSnapshot[]
+  readonly coveredTo: number | null
+}
+
 /**
  * The send job handler: one job per batch of recipients of an edition (`SendJobData`), each recipient with its own
  * send-ledger record, lock and retry. Exactly-once as far as an SMTP client can make it: a recipient already recorded
@@ -70,6 +79,13 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
   const now = options.now ?? (() => new Date())
   const cache = new DigestCache(editions, options.composer)
   const limit = semaphore(options.concurrency ?? 5)
+  const buffers = new BufferPool(options.concurrency ?? 5)
+  /** Whether another edition's message to a subscriber may be out without its outcome recorded yet. */
+  const inDoubt = async (otherEdition: string, subscriberId: string): Promise<boolean> => {
+    const record = await editions.sendRecord(otherEdition, subscriberId)
+    if (!record || FINAL_SEND_STATES.includes(record.state)) return false
+    return record.state === 'sending' || record.uncertain === true
+  }
 
   return async (job, token) => {
     const { editionId, subscriberIds } = job.data
@@ -86,29 +102,46 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
     counts.alreadyDone = subscriberIds.length - open.length
     if (open.length === 0) return { ...counts, paused: false }
 
-    const { holder, taken } = await locks.acquireMany(editionId, open)
-    const mine = open.filter((id) => taken.has(id))
+    const { holder, taken } = await locks.acquireMany(open)
+    const mine = new Set(open.filter((id) => taken.has(id)))
     // Held by another live execution: that one sends them; this job looks again later, without using up an attempt.
-    const busy = open.length - mine.length
+    let busy = open.length - mine.size
     let paused = false
     let retrying = 0
     try {
-      const found = new Map((await subscribers.getMany(mine)).map((subscriber) => [subscriber.id, subscriber]))
-      const posts = await cache.posts(editionId)
-      const skips: Array<{ subscriberId: string; record: Final }> = []
-      const sends: Array<{ subscriber: Subscriber; posts: PostSnapshot[] }> = []
+      const edition = await cache.edition(editionId)
+      const found = new Map((await subscribers.getMany([...mine])).map((subscriber) => [subscriber.id, subscriber]))
+      const skips: Array<{ subscriberId: string; record: Final; coveredTo: number | null }> = []
+      const sends: Send[] = []
+      const waiting: string[] = []
       for (const id of mine) {
         const subscriber = found.get(id)
-        const reason = !subscriber ? 'subscriber was removed' : subscriber.status !== 'active' ? `subscriber is ${subscriber.status}` : null
-        const matching = subscriber ? postsForSubscriber(posts, subscriber.tags) : []
-        if (reason !== null || !subscriber)
-          skips.push({ subscriberId: id, record: { state: 'skipped', at: now().toISOString(), reason: reason ?? '' } })
-        else if (matching.length === 0) {
-          skips.push({
-            subscriberId: id,
-            record: { state: 'skipped', at: now().toISOString(), reason: "no post matches the subscriber's tags" },
-          })
-        } else sends.push({ subscriber, posts: matching })
+        const skip = (reason: string, coveredTo: number | null = null) =>
+          skips.push({ subscriberId: id, record: { state: 'skipped', at: now().toISOString(), reason }, coveredTo })
+        if (!subscriber) skip('subscriber was removed')
+        else if (subscriber.status !== 'active') skip(`subscriber is ${subscriber.status}`)
+        else {
+          let coverage = coverageOf(edition, subscriber)
+          if (coverage.kind === 'wait' && !(await inDoubt(coverage.otherEdition, id))) {
+            coverage = coverageOf(edition, { ...subscriber, sendingIn: null })
+          }
+          if (coverage.kind === 'wait') waiting.push(id)
+          else if (coverage.kind === 'skip') skip(coverage.reason)
+          else {
+            const candidates =
+              coverage.kind === 'range' ? await cache.range(coverage.afterSeq, coverage.upToSeq) : await cache.posts(editionId)
+            const matching = postsForSubscriber(candidates, subscriber.tags)
+            const coveredTo = coverage.kind === 'range' ? coverage.upToSeq : null
+            if (matching.length === 0) skip("no new post matches the subscriber's tags", coveredTo)
+            else sends.push({ subscriber, posts: matching, coveredTo })
+          }
+        }
+      }
+      // Another edition's message to them is not settled: let that one finish first (its lock is theirs to take).
+      if (waiting.length > 0) {
+        await locks.releaseMany(waiting, holder)
+        for (const id of waiting) mine.delete(id)
+        busy += waiting.length
       }
       for (const recorded of await editions.setFinalMany(editionId, skips)) {
         if (recorded) {
@@ -117,11 +150,11 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
         }
       }
 
-      const sendOne = async ({ subscriber, posts: matching }: { subscriber: Subscriber; posts: PostSnapshot[] }) => {
+      const sendOne = async ({ subscriber, posts: matching, coveredTo }: Send) => {
         // Another recipient's systemic failure paused the edition: the rest stay queued for the resume.
         if (paused) return
-        const template = await cache.template(editionId, matching)
-        const message = template.render({ subscriberId: subscriber.id, email: subscriber.email })
+        const template = await cache.template(edition, matching)
+        const message = template.render({ subscriberId: subscriber.id, email: subscriber.email }, buffers)
         const progress = await editions.setProgress(editionId, subscriber.id, {
           state: 'sending',
           at: now().toISOString(),
@@ -152,21 +185,29 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
           return
         }
         // The record is the very next thing after the server's reply (docs/reliability.md, "the one window").
-        await editions.setFinal(editionId, subscriber.id, {
-          state: 'sent',
-          at: now().toISOString(),
-          attempt,
-          email: subscriber.email,
-          messageId: result.messageId,
-          reply: result.response,
-          ...(possibleDuplicate ? { possibleDuplicate } : {}),
-        })
+        await editions.setFinal(
+          editionId,
+          subscriber.id,
+          {
+            state: 'sent',
+            at: now().toISOString(),
+            attempt,
+            email: subscriber.email,
+            messageId: result.messageId,
+            reply: result.response,
+            ...(possibleDuplicate ? { possibleDuplicate } : {}),
+            posts: matching.map((post) => post.feedId),
+          },
+          coveredTo,
+        )
+        // Accepted: the server has read every byte, so the buffer can carry the next copy.
+        buffers.give(message.raw)
         counts.sent++
         options.observer?.outcome('sent')
       }
       await Promise.all(sends.map((send) => limit(() => sendOne(send))))
     } finally {
-      await locks.releaseMany(editionId, mine, holder)
+      await locks.releaseMany([...mine], holder)
     }
     if (busy > 0 && !paused) {
       await job.moveToDelayed(now().getTime() + (options.busyDelayMs ?? 5000), token)
@@ -239,7 +280,9 @@ function semaphore(size: number): <T>(task: () => Promise<T>) => Promise<T> {
  * never per recipient.
  */
 class DigestCache {
+  private readonly editionsById = new Map<string, Promise<Edition>>()
   private readonly postsByEdition = new Map<string, Promise<PostSnapshot[]>>()
+  private readonly postsByRange = new Map<string, Promise<PostSnapshot[]>>()
   private readonly compiledByList = new Map<string, Promise<CompiledDigest>>()
   private readonly templatesByList = new Map<string, Promise<DigestTemplate>>()
 
@@ -248,19 +291,43 @@ class DigestCache {
     private readonly composer: DigestComposer,
   ) {}
 
+  /** What a send needs of an edition never changes once it exists (cadence, slot, sequence range). */
+  edition(editionId: string): Promise<Edition> {
+    return remember(
+      this.editionsById,
+      editionId,
+      async () => {
+        const edition = await this.editions.get(editionId)
+        if (!edition) throw new Error(`edition ${editionId} does not exist`)
+        return edition
+      },
+      16,
+    )
+  }
+
   posts(editionId: string): Promise<PostSnapshot[]> {
     return remember(this.postsByEdition, editionId, () => this.editions.posts(editionId), 16)
   }
 
-  compiled(editionId: string, posts: readonly PostSnapshot[]): Promise<CompiledDigest> {
-    return remember(this.compiledByList, listKey(editionId, posts), () => this.composer.compile(posts), 64)
+  /** Announced posts after `afterSeq` up to `upToSeq`. */
+  range(afterSeq: number, upToSeq: number): Promise<PostSnapshot[]> {
+    return remember(
+      this.postsByRange,
+      `${afterSeq}-${upToSeq}`,
+      async () => (await this.editions.announcedBetween(afterSeq, upToSeq)).map((post) => post.snapshot),
+      64,
+    )
   }
 
-  template(editionId: string, posts: readonly PostSnapshot[]): Promise<DigestTemplate> {
+  compiled(edition: Edition, posts: readonly PostSnapshot[]): Promise<CompiledDigest> {
+    return remember(this.compiledByList, listKey(edition.id, posts), () => this.composer.compile(posts, edition), 64)
+  }
+
+  template(edition: Edition, posts: readonly PostSnapshot[]): Promise<DigestTemplate> {
     return remember(
       this.templatesByList,
-      listKey(editionId, posts),
-      async () => this.composer.messageTemplate(await this.compiled(editionId, posts), editionId),
+      listKey(edition.id, posts),
+      async () => this.composer.messageTemplate(await this.compiled(edition, posts), edition.id),
       64,
     )
   }

@@ -64,15 +64,12 @@ export class SendLocks {
    * `{ acquired: true, holder, previousHolder }` (previousHolder: a dead worker's execution we took over from, or
    * null), or `{ acquired: false }` while a live execution — in any process, this one included — holds it.
    */
-  async acquire(
-    editionId: string,
-    subscriberId: string,
-  ): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
+  async acquire(subscriberId: string): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
     const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
     const previous = await runLua(
       this.redis,
       ACQUIRE,
-      [this.keys.sendLock(editionId, subscriberId), this.keys.workerHeartbeatPrefix()],
+      [this.keys.sendLock(subscriberId), this.keys.workerHeartbeatPrefix()],
       [holder, this.lockMs],
     )
     if (previous === null) return { acquired: false }
@@ -80,17 +77,18 @@ export class SendLocks {
   }
 
   /**
-   * Takes the locks of several recipients of one edition in one round trip, under one holder. Returns the ids it took
+   * Takes the locks of several subscribers in one round trip, under one holder. A lock is per subscriber, not per
+   * edition: two editions never send to one subscriber at once (their posts could overlap). Returns the ids it took
    * (with the dead worker's execution it took over from, if any); the others are held by a live execution.
    */
-  async acquireMany(editionId: string, subscriberIds: readonly string[]): Promise<{ holder: string; taken: Map<string, string | null> }> {
+  async acquireMany(subscriberIds: readonly string[]): Promise<{ holder: string; taken: Map<string, string | null> }> {
     const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
     const taken = new Map<string, string | null>()
     if (subscriberIds.length === 0) return { holder, taken }
     const previous = await runLua(
       this.redis,
       ACQUIRE_MANY,
-      [this.keys.sendLockPrefix(editionId), this.keys.workerHeartbeatPrefix()],
+      [this.keys.sendLockPrefix(), this.keys.workerHeartbeatPrefix()],
       [holder, this.lockMs, ...subscriberIds],
     )
     subscriberIds.forEach((id, index) => {
@@ -101,14 +99,14 @@ export class SendLocks {
   }
 
   /** Releases locks taken by `acquireMany` (each only if `holder` still holds it). */
-  async releaseMany(editionId: string, subscriberIds: readonly string[], holder: string): Promise<void> {
+  async releaseMany(subscriberIds: readonly string[], holder: string): Promise<void> {
     if (subscriberIds.length === 0) return
-    await runLua(this.redis, RELEASE_MANY, [this.keys.sendLockPrefix(editionId)], [holder, ...subscriberIds])
+    await runLua(this.redis, RELEASE_MANY, [this.keys.sendLockPrefix()], [holder, ...subscriberIds])
   }
 
   /** Releases a lock taken by `acquire` (only if `holder` still holds it). */
-  async release(editionId: string, subscriberId: string, holder: string): Promise<void> {
-    await runLua(this.redis, RELEASE, [this.keys.sendLock(editionId, subscriberId)], [holder])
+  async release(subscriberId: string, holder: string): Promise<void> {
+    await runLua(this.redis, RELEASE, [this.keys.sendLock(subscriberId)], [holder])
   }
 
   private beat(): Promise<unknown> {

@@ -36,6 +36,13 @@ export interface Subscriber {
   /** Only posts with one of these tags; empty = every post. */
   readonly tags: readonly string[]
   readonly cadence: Cadence
+  /**
+   * Announcement sequence number up to which this subscriber has had every post meant for them (sent, or skipped as
+   * not matching their tags). Set to the current one when they become active; advanced with each send's record.
+   */
+  readonly seenSeq: number
+  /** Edition whose send to this subscriber is in flight or in doubt (other editions wait for it), or null. */
+  readonly sendingIn: string | null
   readonly createdAt: string
   readonly confirmedAt: string | null
   readonly unsubscribedAt: string | null
@@ -296,6 +303,42 @@ export class SubscriberStore {
     }
   }
 
+  /** Active subscribers per cadence (reads every active subscriber's cadence: for `herald status`, not for hot paths). */
+  async activeByCadence(): Promise<Record<Cadence, number>> {
+    const counts: Record<Cadence, number> = { instant: 0, daily: 0, weekly: 0 }
+    await this.scanActiveCadences((cadence) => {
+      counts[cadence]++
+      return false
+    })
+    return counts
+  }
+
+  /**
+   * Whether any active subscriber has this cadence: pages through the active ids reading only their cadence, and
+   * stops at the first. Daily and weekly editions are only made when someone will read them.
+   */
+  async anyActiveWithCadence(cadence: Cadence): Promise<boolean> {
+    return this.scanActiveCadences((found) => found === cadence)
+  }
+
+  /** Calls `visit` with each active subscriber's cadence until it returns true; returns whether it did. */
+  private async scanActiveCadences(visit: (cadence: Cadence) => boolean): Promise<boolean> {
+    let start = '-'
+    for (;;) {
+      const ids = await this.redis.zrangebylex(this.statusKey('active'), start, '+', 'LIMIT', 0, 2000)
+      if (ids.length === 0) return false
+      const pipeline = this.redis.pipeline()
+      for (const id of ids) pipeline.hget(this.subscriberKey(id), 'cadence')
+      for (const [error, value] of (await pipeline.exec()) ?? []) {
+        if (error) throw error
+        const cadence = (CADENCES as readonly unknown[]).includes(value) ? (value as Cadence) : 'instant'
+        if (visit(cadence)) return true
+      }
+      if (ids.length < 2000) return false
+      start = `(${ids.at(-1)}`
+    }
+  }
+
   /**
    * Streams every subscriber in a status in batches of `batchSize` (default 500), holding one batch in
    * memory at a time. A subscriber in that status for the whole walk is yielded exactly once; one that
@@ -386,7 +429,7 @@ export class SubscriberStore {
   }
 
   private scriptKeys(id: string): string[] {
-    return [this.subscriberKey(id), ...SUBSCRIBER_STATUSES.map((status) => this.statusKey(status))]
+    return [this.subscriberKey(id), ...SUBSCRIBER_STATUSES.map((status) => this.statusKey(status)), this.keys.announceSequence()]
   }
 }
 
@@ -406,6 +449,8 @@ function toSubscriber(id: string, hash: Record<string, string> | null | undefine
     status: hash.status as SubscriberStatus,
     tags,
     cadence: (CADENCES as readonly string[]).includes(hash.cadence ?? '') ? (hash.cadence as Cadence) : 'instant',
+    seenSeq: Number(hash.seenSeq ?? 0) || 0,
+    sendingIn: orNull(hash.sendingIn),
     createdAt: hash.createdAt ?? '',
     confirmedAt: orNull(hash.confirmedAt),
     unsubscribedAt: orNull(hash.unsubscribedAt),

@@ -202,10 +202,6 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
     const subscribers = new SubscriberStore({ redis: redis.redis, prefix })
     const editions = new EditionStore({ redis: redis.redis, prefix })
     const ledger = new AnnouncementLedger({ redis: redis.redis, prefix })
-    const claimed = await ledger.claimEdition([
-      { feedId: 'a', snapshot: JSON.stringify(snapshot('a', { tags: ['rust'] })) },
-      { feedId: 'b', snapshot: JSON.stringify(snapshot('b', { tags: ['go'] })) },
-    ])
     const ids: string[] = []
     for (let index = 0; index < 30; index++) {
       const tags = index % 3 === 0 ? [] : index % 3 === 1 ? ['rust'] : ['go']
@@ -217,6 +213,10 @@ describe('send jobs compile MJML once per distinct post list, never per recipien
       })
       ids.push(subscriber.id)
     }
+    const claimed = await ledger.claimEdition([
+      { feedId: 'a', snapshot: JSON.stringify(snapshot('a', { tags: ['rust'] })) },
+      { feedId: 'b', snapshot: JSON.stringify(snapshot('b', { tags: ['go'] })) },
+    ])
     await editions.queueRecipients(claimed!.editionId, ids)
     const compose = await composer()
     const compile = vi.spyOn(compose, 'compile')

@@ -66,12 +66,12 @@ describe('crashes and races', () => {
     const queued = await runHerald(['run', '--site', site, '--no-wait'], env)
     expect(queued.code, queued.stderr).toBe(0)
 
+    sink.holdAfter(20)
     const first = spawnHerald(['worker', '--site', site, '--concurrency', '8'], env)
     processes.push(first)
     await until(() => sink.messages.length >= 20, 30_000, 'the first 20 messages')
-    // From here the server takes messages but does not acknowledge them: whatever is in flight when the
+    // From the 20th on the server takes messages but does not acknowledge them: whatever is in flight when the
     // worker dies was provably not accepted. The pause lets acknowledged messages be recorded first.
-    sink.hold()
     // Wait until every acknowledged message is recorded as sent (the worker keeps running meanwhile).
     const [edition] = await editions.recent(1)
     await until(
@@ -104,6 +104,56 @@ describe('crashes and races', () => {
     expect(done!.possibleDuplicates).toBeGreaterThan(0)
   })
 
+  it("a worker killed with SIGKILL in the middle of a weekly edition, then restarted: one digest each with the week's posts", async () => {
+    const emails = Array.from({ length: 60 }, (_, index) => `weekly${String(index).padStart(3, '0')}@example.org`)
+    for (const email of emails) await store.subscribe({ email, cadence: 'weekly', confirmed: true, consent: { source: 'cli' } })
+    expect((await runHerald(['run', '--site', site, '--now', '2026-03-16T09:00:00Z'], env)).code).toBe(0)
+    await writeFile(path.join(site, 'posts/tue.rst'), post({ title: 'Tuesday', slug: 'tue', date: '2026-03-17 10:00' }))
+    await writeFile(path.join(site, 'posts/thu.rst'), post({ title: 'Thursday', slug: 'thu', date: '2026-03-19 18:00' }))
+    // Announced on Friday (an instant edition nobody here reads), mailed on Monday at 08:00 or the first run after.
+    expect((await runHerald(['run', '--site', site, '--now', '2026-03-20T10:00:00Z'], env)).code).toBe(0)
+    expect(sink.messages).toHaveLength(0)
+    const queued = await runHerald(['run', '--site', site, '--now', '2026-03-23T09:00:00Z', '--no-wait'], env)
+    expect(queued.code, queued.stderr).toBe(0)
+    const [edition] = await editions.recent(1)
+    expect(edition).toMatchObject({ cadence: 'weekly', slot: '2026-03-23', postCount: 2 })
+
+    sink.holdAfter(20)
+    const first = spawnHerald(['worker', '--site', site, '--concurrency', '8'], env)
+    processes.push(first)
+    await until(() => sink.messages.length >= 20, 30_000, 'the first 20 messages')
+    await until(
+      async () => (await editions.get(edition!.id))!.sent === sink.messages.length,
+      10_000,
+      'acknowledged messages to be recorded',
+    )
+    first.child.kill('SIGKILL')
+    expect(await first.exited).toBe('SIGKILL')
+    sink.discardHeld()
+    expect((await editions.get(edition!.id))!.status, 'the kill must land mid-edition').toBe('open')
+
+    const second = spawnHerald(['worker', '--site', site], env)
+    processes.push(second)
+    await until(async () => (await editions.get(edition!.id))!.status === 'done', 60_000, 'the edition to complete after the restart')
+    second.child.kill('SIGTERM')
+    expect(await second.exited).toBe(0)
+    // Later runs the same week send nothing more.
+    expect((await runHerald(['run', '--site', site, '--now', '2026-03-24T09:00:00Z'], env)).code).toBe(0)
+
+    const counts = recipientsCount()
+    expect([...counts.keys()].sort()).toEqual(emails)
+    expect(
+      [...counts.values()].every((count) => count === 1),
+      JSON.stringify([...counts].filter(([, count]) => count !== 1)),
+    ).toBe(true)
+    for (const message of sink.messages) {
+      expect(message.parsed.subject).toBe('2 new posts on Test Blog — week of March 16')
+      expect(String(message.parsed.html)).toContain('/posts/tue/')
+      expect(String(message.parsed.html)).toContain('/posts/thu/')
+    }
+    expect(await editions.get(edition!.id)).toMatchObject({ status: 'done', expected: 60, sent: 60, failed: 0 })
+  })
+
   it('a paused edition, resumed, then its worker killed with SIGKILL and restarted: still exactly one email each', async () => {
     const emails = await subscribeMany(60)
     expect((await runHerald(['run', '--site', site], env)).code).toBe(0)
@@ -124,10 +174,10 @@ describe('crashes and races', () => {
     // Fixed; resumed (queued only), and a worker sends until it is killed in the middle.
     sink.setPolicy(() => undefined)
     expect((await runHerald(['editions', 'resume', edition!.id, '--no-wait', '--site', site], env)).code).toBe(0)
+    sink.holdAfter(35)
     const first = spawnHerald(['worker', '--site', site, '--concurrency', '8'], env)
     processes.push(first)
     await until(() => sink.messages.length >= 35, 30_000, '35 messages')
-    sink.hold()
     await until(
       async () => (await editions.get(edition!.id))!.sent === sink.messages.length,
       10_000,

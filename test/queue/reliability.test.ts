@@ -41,11 +41,12 @@ async function editionWithSubscribers(
   const subscribers = new SubscriberStore({ redis: redis.redis, prefix: redis.prefix })
   const editions = new EditionStore({ redis: redis.redis, prefix: redis.prefix })
   const ledger = new AnnouncementLedger({ redis: redis.redis, prefix: redis.prefix })
-  const claimed = await ledger.claimEdition([{ feedId: 'p', snapshot: JSON.stringify({ feedId: 'p', tags: [] }) }])
   const ids: string[] = []
   for (let index = 0; index < count; index++) {
     ids.push((await subscribers.subscribe({ email: `s${index}@example.org`, confirmed: true, consent: { source: 'cli' } })).subscriber.id)
   }
+  // Announced after they subscribed: a subscriber gets what is announced from then on.
+  const claimed = await ledger.claimEdition([{ feedId: 'p', snapshot: JSON.stringify({ feedId: 'p', tags: [] }) }])
   return { editionId: claimed!.editionId, subscribers, editions, ids }
 }
 
@@ -53,25 +54,25 @@ describe('send locks', () => {
   it('are not re-entrant: a second execution in the same process waits, and only the holder releases', async () => {
     const locks = new SendLocks({ redis: redis.redis, prefix: redis.prefix })
     await locks.start()
-    const first = await locks.acquire('e', 's')
+    const first = await locks.acquire('s')
     expect(first.acquired).toBe(true)
-    expect((await locks.acquire('e', 's')).acquired).toBe(false)
-    await locks.release('e', 's', 'someone-else|x')
-    expect((await locks.acquire('e', 's')).acquired).toBe(false)
-    if (first.acquired) await locks.release('e', 's', first.holder)
-    expect((await locks.acquire('e', 's')).acquired).toBe(true)
+    expect((await locks.acquire('s')).acquired).toBe(false)
+    await locks.release('s', 'someone-else|x')
+    expect((await locks.acquire('s')).acquired).toBe(false)
+    if (first.acquired) await locks.release('s', first.holder)
+    expect((await locks.acquire('s')).acquired).toBe(true)
     await locks.stop()
   })
 
   it('are taken over from a worker whose heartbeat stopped', async () => {
     const dead = new SendLocks({ redis: redis.redis, prefix: redis.prefix, workerId: 'dead-worker', heartbeatMs: 300 })
     await dead.start()
-    expect((await dead.acquire('e', 's')).acquired).toBe(true)
+    expect((await dead.acquire('s')).acquired).toBe(true)
     const alive = new SendLocks({ redis: redis.redis, prefix: redis.prefix, heartbeatMs: 300 })
     await alive.start()
-    expect((await alive.acquire('e', 's')).acquired).toBe(false)
+    expect((await alive.acquire('s')).acquired).toBe(false)
     await dead.stop()
-    const taken = await alive.acquire('e', 's')
+    const taken = await alive.acquire('s')
     expect(taken).toMatchObject({ acquired: true, previousHolder: expect.stringMatching(/^dead-worker\|/) })
     await alive.stop()
   })

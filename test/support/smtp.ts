@@ -40,6 +40,8 @@ export interface SmtpSink {
    * `discardHeld`. Lets a test kill a client while its messages are provably not accepted yet.
    */
   hold(): void
+  /** {@link hold} from the moment `count` messages have been accepted (exactly that many, however fast the client). */
+  holdAfter(count: number): void
   /** Stops holding; every held message is refused with a 421 and not counted (its client never got a 250). */
   discardHeld(): void
   /** Resolves once at least `count` messages have arrived (rejects after `timeoutMs`). */
@@ -56,6 +58,7 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
   let dataPolicy: DataPolicy = () => 'accept'
   const deliveries = new Map<string, number>()
   let holding = false
+  let holdAt: number | null = null
   const held: Array<{ refuse: () => void }> = []
   const waiters: Array<{ count: number; resolve: (m: ReceivedMessage[]) => void }> = []
 
@@ -93,6 +96,7 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : ''
         const accept = () => {
           messages.push({ raw, parsed, envelopeFrom, envelopeTo })
+          if (holdAt !== null && messages.length >= holdAt) holding = true
           for (const waiter of [...waiters]) {
             if (messages.length >= waiter.count) {
               waiters.splice(waiters.indexOf(waiter), 1)
@@ -144,10 +148,15 @@ export async function startSmtpSink(extra: Partial<SMTPServerOptions> = {}): Pro
     received(recipient) {
       return messages.filter((message) => message.envelopeTo.includes(recipient.toLowerCase())).length
     },
+    holdAfter(count) {
+      holdAt = count
+      if (messages.length >= count) holding = true
+    },
     hold() {
       holding = true
     },
     discardHeld() {
+      holdAt = null
       holding = false
       for (const message of held.splice(0)) message.refuse()
     },

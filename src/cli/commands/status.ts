@@ -28,12 +28,24 @@ export function registerStatus(program: Command, registry: CommandRegistry): voi
       for (const edition of status.editions) {
         println(
           runtime,
-          `  ${edition.id}  ${edition.createdAt}  ${edition.posts} post(s)  ${edition.status.padEnd(6)}  ` +
+          `  ${edition.id}  ${edition.createdAt}  ${edition.cadence === 'instant' ? 'instant' : `${edition.cadence} ${edition.slot}`}  ` +
+            `${edition.posts} post(s)  ${edition.status.padEnd(6)}  ` +
             `sent ${edition.sent}, failed ${edition.failed}, skipped ${edition.skipped}, pending ${edition.pending}` +
             (edition.retried ? `, retried ${edition.retried}` : '') +
             (edition.possibleDuplicates ? `, possible duplicates ${edition.possibleDuplicates}` : ''),
         )
         if (edition.pausedReason) println(runtime, `    PAUSED: ${edition.pausedReason}`)
+      }
+      println(runtime, 'Cadences:')
+      for (const [cadence, about] of Object.entries(status.cadences)) {
+        println(
+          runtime,
+          `  ${cadence.padEnd(8)} ${about.subscribers} active subscriber(s), ${about.editions} edition(s)` +
+            (about.nextAt
+              ? `; next due ${about.nextAt}` +
+                (about.waitingPosts === null ? '' : ` with ${about.waitingPosts} post(s) announced since the last one`)
+              : ''),
+        )
       }
       const next = status.nextScheduledPost
       println(runtime, `Next scheduled post: ${next ? `${next.date}  ${next.title}` : 'none'}`)

@@ -1,12 +1,19 @@
 import { createReadStream } from 'node:fs'
 import { userInfo } from 'node:os'
 import path from 'node:path'
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { openServices, type SiteServices } from '../../app/services.js'
 import { ExitCode, HeraldError } from '../../errors.js'
 import { atomicWriteStream } from '../../infra/atomic-file.js'
 import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
-import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
+import {
+  CADENCES,
+  type Cadence,
+  SUBSCRIBER_STATUSES,
+  type Subscriber,
+  type SubscriberStatus,
+  type SubscriberStore,
+} from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
 import { parseChoice, parseNow } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, UsageError, withCommonOptions } from '../runtime.js'
@@ -38,8 +45,14 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .description('Add a subscriber; pending (a confirmation email is sent) unless --confirmed.')
       .argument('<email>', 'email address')
       .option('--tags <list>', 'only posts with one of these tags, comma-separated (default: every post)')
+      .addOption(
+        new Option(
+          '--cadence <cadence>',
+          'an email per run with new posts, or a daily or weekly digest (default: email.default_cadence)',
+        ).choices(CADENCES),
+      )
       .option('--confirmed', 'add as active without double opt-in (you vouch for consent)'),
-  ).action(async (email: string, options: CommonOptions & { tags?: string; confirmed?: boolean }) => {
+  ).action(async (email: string, options: CommonOptions & { tags?: string; cadence?: Cadence; confirmed?: boolean }) => {
     const context = await openSite(options, runtime)
     const tags = options.tags === undefined ? undefined : splitTags(options.tags, ',')
     await withServices(context, async ({ subscriptions, subscribers: store, transport }) => {
@@ -50,6 +63,7 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
         result = await subscriptions.subscribe({
           email,
           ...(tags ? { tags } : {}),
+          ...(options.cadence ? { cadence: options.cadence } : {}),
           confirmed: Boolean(options.confirmed),
           consent: { source: 'cli' },
         })
@@ -59,8 +73,8 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
         throw error
       }
       let { subscriber } = result
-      if (result.outcome === 'active' && tags) {
-        await store.setTags(subscriber.id, tags)
+      if (result.outcome === 'active' && (tags || options.cadence)) {
+        await store.setPreferences(subscriber.id, { ...(tags ? { tags } : {}), ...(options.cadence ? { cadence: options.cadence } : {}) })
         subscriber = (await store.get(subscriber.id)) ?? subscriber
       }
       const note = {

@@ -1,7 +1,7 @@
 --[[
-  Takes the send locks of several recipients of one edition at once (see acquire-send-lock.lua for one): each lock is
+  Takes the send locks of several subscribers at once, whatever the edition (see acquire-send-lock.lua for one): each lock is
   taken when it is free or held by a worker whose heartbeat has expired.
-  KEYS[1] send lock key prefix for the edition ("{p}:lock:send:<edition>:"; a lock key is this + subscriber id)
+  KEYS[1] send lock key prefix ("{p}:lock:send:"; a lock key is this + subscriber id)
   KEYS[2] worker heartbeat key prefix ("{p}:worker:")
   ARGV[1] holder ("<worker id>|<execution>")
   ARGV[2] lock time to live (ms)

@@ -1,6 +1,6 @@
 --[[
-  Releases the send locks of several recipients of one edition, each only if this execution holds it.
-  KEYS[1] send lock key prefix for the edition ("{p}:lock:send:<edition>:")
+  Releases the send locks of several subscribers, each only if this execution holds it.
+  KEYS[1] send lock key prefix ("{p}:lock:send:")
   ARGV[1] holder
   ARGV[2..] subscriber ids
   Returns: how many were released

@@ -7,6 +7,7 @@
   KEYS[3] active subscribers (sorted set)
   KEYS[4] unsubscribed subscribers (sorted set)
   KEYS[5] bounced subscribers (sorted set)
+  KEYS[6] announcement sequence (string counter; becoming active starts after it)
   ARGV[1] subscriber id
   ARGV[2] "1" when the record gives tags, else "0"
   ARGV[3..] the record as field/value pairs (status among them)
@@ -20,6 +21,7 @@ local current = redis.call('HGET', KEYS[1], 'status')
 if not current then
   for index = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1]) end
   redis.call('ZADD', zkey(record.status), 0, id)
+  if record.status == 'active' then redis.call('HSET', KEYS[1], 'seenSeq', redis.call('GET', KEYS[6]) or '0') end
   return 'created'
 end
 local changed = false

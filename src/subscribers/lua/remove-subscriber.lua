@@ -5,6 +5,7 @@
   KEYS[3] active subscribers (sorted set)
   KEYS[4] unsubscribed subscribers (sorted set)
   KEYS[5] bounced subscribers (sorted set)
+  KEYS[6] announcement sequence (string counter; becoming active starts after it)
   ARGV[1] subscriber id
   Returns: 1 when the subscriber existed, else 0
 ]]

@@ -5,6 +5,7 @@
   KEYS[3] active subscribers (sorted set)
   KEYS[4] unsubscribed subscribers (sorted set)
   KEYS[5] bounced subscribers (sorted set)
+  KEYS[6] announcement sequence (string counter; becoming active starts after it)
   ARGV[1] subscriber id
   ARGV[2] allowed previous statuses, space separated
   ARGV[3] new status
