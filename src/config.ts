@@ -70,6 +70,7 @@ const rawSchema = z.strictObject({
       .string({ error: 'expected an IANA time zone name such as Europe/Moscow' })
       .refine(isTimeZone, { error: 'expected an IANA time zone name such as Europe/Moscow or UTC' })
       .default('UTC'),
+    pages: z.boolean({ error: 'expected true (Herald writes the post pages) or false (Nikola or another tool does)' }).default(false),
   }),
   posts: z
     .union([nonEmpty('a glob'), z.array(nonEmpty('a glob')).min(1, { error: 'expected at least one glob' })], {
@@ -100,6 +101,20 @@ const rawSchema = z.strictObject({
     })
     .prefault({}),
   websub: z.strictObject({ hub: httpUrl.nullable().default(null) }).prefault({}),
+  archive: z
+    .strictObject({
+      path: nonEmpty('a folder such as archive')
+        .refine((value) => /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(value) && !value.split('/').includes('..'), {
+          error: 'expected a folder inside the output folder, such as archive (letters, digits, "-", "_", ".", "/")',
+        })
+        .default('archive'),
+    })
+    .prefault({}),
+  subscribe: z
+    .strictObject({
+      tags: z.array(nonEmpty('a tag'), { error: 'expected a list of tags such as [python, travel]' }).nullable().default(null),
+    })
+    .prefault({}),
   email: z
     .strictObject({
       from: headerSafe('a From address such as "My Blog <news@example.org>"')
@@ -111,6 +126,7 @@ const rawSchema = z.strictObject({
       outbox: nonEmpty('a folder').default('outbox'),
       content: z.enum(['teaser', 'full'], { error: 'expected teaser or full' }).default('teaser'),
       default_cadence: z.enum(['instant', 'daily', 'weekly'], { error: 'expected instant, daily or weekly' }).default('instant'),
+      welcome: z.boolean({ error: 'expected true or false' }).default(false),
       subject: headerSafe('a subject pattern').default(''),
       rate_limit: z.number({ error: 'expected messages per second (a number, 0 for no limit)' }).min(0).default(0),
       attempts: positiveInt('the number of attempts per recipient').default(6),
@@ -180,6 +196,8 @@ export interface EmailConfig {
   readonly content: 'teaser' | 'full'
   /** Cadence of subscribers who do not choose one. Default instant. */
   readonly defaultCadence: 'instant' | 'daily' | 'weekly'
+  /** Send `welcome.mjml` (with the latest posts) when a subscriber confirms. Default false. */
+  readonly welcome: boolean
   /** Subject for multi-post digests; `{count}` and `{site}` are replaced. Default from the site language. */
   readonly subject: string
   /** Messages per second across all workers; 0 = unlimited. Default 0. */
@@ -219,6 +237,11 @@ export interface Config {
     readonly author: string
     readonly language: string
     readonly timezone: string
+    /**
+     * Herald writes a page per post and an index into the output folder (true), or another tool (Nikola) builds the
+     * pages at the permalinks (false). Default false for a configuration without the key; `herald init` writes true.
+     */
+    readonly pages: boolean
   }
   /** Globs relative to the site folder. */
   readonly posts: readonly string[]
@@ -227,6 +250,10 @@ export interface Config {
   readonly outputDir: string
   readonly feeds: FeedsConfig
   readonly websubHub: string | null
+  /** The web archive of editions: a page per edition, an index and an Atom feed, in `path` under the output folder. */
+  readonly archive: { readonly path: string }
+  /** The subscribe form. `tags`: the tags it offers, or null for the 12 most used live tags. */
+  readonly subscribe: { readonly tags: readonly string[] | null }
   readonly email: EmailConfig
   readonly http: {
     /** Where `herald serve` is reachable from the outside; links in emails point here. Default: site.url. */
@@ -368,6 +395,8 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
     outputDir: path.resolve(siteDir, raw.output),
     feeds: raw.feeds,
     websubHub: raw.websub.hub,
+    archive: { path: raw.archive.path },
+    subscribe: { tags: raw.subscribe.tags },
     email: {
       from,
       replyTo: raw.email.reply_to ?? null,
@@ -376,6 +405,7 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       outboxDir: path.resolve(siteDir, raw.email.outbox),
       content: raw.email.content,
       defaultCadence: raw.email.default_cadence,
+      welcome: raw.email.welcome,
       subject: raw.email.subject,
       rateLimit: raw.email.rate_limit,
       attempts: raw.email.attempts,

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
-import { stateDir } from '../config.js'
+import { type Config, stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
 import { AnnouncementLedger } from '../editions/announcements.js'
 import { EditionStore } from '../editions/store.js'
@@ -9,6 +10,7 @@ import { HeraldError } from '../errors.js'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { openRedis, type RedisHandle, watchConnection } from '../infra/redis.js'
 import { claimSite, DATA_SCHEMA, recordSchema } from '../infra/site-record.js'
+import { localImageSizes } from '../mail/image-files.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
 import { CycleStatsStore } from '../publishing/cycle-stats.js'
@@ -111,7 +113,9 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     },
     transport: openTransport,
     composer() {
-      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then((template) => new DigestComposer({ config, template, tokens }))
+      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then(
+        (template) => new DigestComposer({ config, template, tokens, logger, imageSize: siteImageSizes(config) }),
+      )
       return composer
     },
     locks() {
@@ -128,6 +132,11 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       await redis.close()
     },
   }
+}
+
+/** Sizes of the site's own images, read from the output folder or the site folder (Nikola's `images/`, `files/`). */
+export function siteImageSizes(config: Config) {
+  return localImageSizes(config.site.url, [config.outputDir, config.siteDir, path.join(config.siteDir, 'files')])
 }
 
 /** A queue error reporter that says so at most every 10 s (Redis away means one error per command). */

@@ -139,6 +139,14 @@ export class EditionStore {
     return editions.filter((edition): edition is Edition => edition !== null)
   }
 
+  /** Every edition's id and creation time, oldest first. */
+  async list(): Promise<Array<{ id: string; createdAt: Date }>> {
+    const flat = await this.redis.zrange(this.keys.editions(), '0', '-1', 'WITHSCORES')
+    const editions: Array<{ id: string; createdAt: Date }> = []
+    for (let index = 0; index < flat.length; index += 2) editions.push({ id: flat[index]!, createdAt: new Date(Number(flat[index + 1])) })
+    return editions
+  }
+
   /** How many editions exist. */
   count(): Promise<number> {
     return this.redis.zcard(this.keys.editions())

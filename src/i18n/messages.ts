@@ -53,6 +53,36 @@ export interface Messages {
   readonly notFoundText: string
   readonly serverErrorText: string
   readonly tooLarge: string
+  /** Emails: link to the edition's page in the web archive. */
+  readonly viewInBrowser: string
+  /** Emails: link to the preferences page, beside Unsubscribe. */
+  readonly preferencesLink: string
+  readonly welcomeSubject: string
+  readonly welcomeIntro: string
+  readonly welcomeLatest: string
+  readonly welcomeManage: string
+  /** Pages: the link back to the blog. */
+  readonly backToSite: string
+  readonly preferencesTitle: string
+  /** `{email}` and `{site}` are replaced. */
+  readonly preferencesLead: string
+  readonly topicsLegend: string
+  readonly cadenceLegend: string
+  readonly cadenceInstant: string
+  readonly cadenceDaily: string
+  readonly cadenceWeekly: string
+  readonly savePreferences: string
+  readonly preferencesSavedTitle: string
+  readonly preferencesSavedText: string
+  readonly preferencesUnsubscribeLead: string
+  readonly preferencesInactiveText: string
+  /** Web pages Herald writes: the archive of emails and the list of posts. */
+  readonly archiveTitle: string
+  readonly archiveLead: string
+  readonly postsTitle: string
+  readonly subscribeByEmail: string
+  /** An archive entry's post count: "3 posts". */
+  readonly postCount: (count: number) => string
 }
 
 /** Russian plural form index for a count (one / few / many). */
@@ -114,6 +144,30 @@ const en: Messages = {
   notFoundText: 'There is nothing at this address.',
   serverErrorText: 'Please try again in a few minutes.',
   tooLarge: 'The request is too large.',
+  viewInBrowser: 'View in browser',
+  preferencesLink: 'Preferences',
+  welcomeSubject: 'Welcome to {site}',
+  welcomeIntro: 'Your subscription to {site} is confirmed. New posts will come to this address.',
+  welcomeLatest: 'The latest posts',
+  welcomeManage: 'You can choose topics and how often you hear from us, or unsubscribe, at any time.',
+  backToSite: 'Back to {site}',
+  preferencesTitle: 'Your subscription',
+  preferencesLead: 'What {site} sends to {email}.',
+  topicsLegend: 'Topics (optional)',
+  cadenceLegend: 'How often',
+  cadenceInstant: 'Each new post as it is published',
+  cadenceDaily: 'One email a day at most',
+  cadenceWeekly: 'One email a week at most',
+  savePreferences: 'Save',
+  preferencesSavedTitle: 'Preferences saved',
+  preferencesSavedText: 'Your choices for {site} are saved.',
+  preferencesUnsubscribeLead: 'Or stop all emails from {site}:',
+  preferencesInactiveText: 'This address does not receive emails from {site} any more.',
+  archiveTitle: 'Past emails',
+  archiveLead: 'Every email sent to the subscribers of {site}.',
+  postsTitle: 'Posts',
+  subscribeByEmail: 'Subscribe by email',
+  postCount: (count) => (count === 1 ? '1 post' : `${count} posts`),
 }
 
 const ru: Messages = {
@@ -168,6 +222,30 @@ const ru: Messages = {
   notFoundText: 'По этому адресу ничего нет.',
   serverErrorText: 'Попробуйте снова через несколько минут.',
   tooLarge: 'Слишком большой запрос.',
+  viewInBrowser: 'Открыть в браузере',
+  preferencesLink: 'Настройки',
+  welcomeSubject: 'Добро пожаловать в «{site}»',
+  welcomeIntro: 'Подписка на «{site}» подтверждена. Новые записи будут приходить на этот адрес.',
+  welcomeLatest: 'Последние записи',
+  welcomeManage: 'Темы и частоту писем можно выбрать, а от рассылки отписаться в любой момент.',
+  backToSite: 'Вернуться в «{site}»',
+  preferencesTitle: 'Ваша подписка',
+  preferencesLead: 'Что «{site}» присылает на адрес {email}.',
+  topicsLegend: 'Темы (необязательно)',
+  cadenceLegend: 'Как часто',
+  cadenceInstant: 'Каждую новую запись сразу',
+  cadenceDaily: 'Не чаще одного письма в день',
+  cadenceWeekly: 'Не чаще одного письма в неделю',
+  savePreferences: 'Сохранить',
+  preferencesSavedTitle: 'Настройки сохранены',
+  preferencesSavedText: 'Ваш выбор для «{site}» сохранён.',
+  preferencesUnsubscribeLead: 'Или совсем перестать получать письма «{site}»:',
+  preferencesInactiveText: 'На этот адрес письма «{site}» больше не приходят.',
+  archiveTitle: 'Архив писем',
+  archiveLead: 'Все письма, отправленные подписчикам «{site}».',
+  postsTitle: 'Записи',
+  subscribeByEmail: 'Подписаться по почте',
+  postCount: (count) => `${count} ${russianPlural(count, 'запись', 'записи', 'записей')}`,
 }
 
 const catalogues: Record<string, Messages> = { en, ru }

@@ -180,7 +180,7 @@ class DigestCache {
       .map((post) => post.feedId)
       .sort()
       .join('\n')}`
-    return remember(this.compiledByList, key, () => this.composer.compile(posts), 64)
+    return remember(this.compiledByList, key, () => this.composer.compile(posts, { id: editionId }), 64)
   }
 }
 

@@ -121,9 +121,9 @@ describe('herald init', () => {
     expect(() => parseConfig(withExamples, dir, {})).not.toThrow()
   })
 
-  it('changes nothing but site.url and site.title: every other value written is the default', async () => {
+  it('changes nothing but site.url, site.title and site.pages (a new site has no Nikola): every other value is the default', async () => {
     const dir = await initSite('--url', 'https://news.example.net/', '--title', 'Notes & "quotes" $&')
-    const minimal = stringify({ site: { url: 'https://news.example.net/', title: 'Notes & "quotes" $&' } })
+    const minimal = stringify({ site: { url: 'https://news.example.net/', title: 'Notes & "quotes" $&', pages: true } })
     expect(loadConfig(dir, {})).toEqual(parseConfig(minimal, dir, {}))
   })
 
