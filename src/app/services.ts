@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
 import { type Config, stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
+import { WELCOME_POSTS } from '../digest/welcome.js'
 import { AnnouncementLedger } from '../editions/announcements.js'
 import { EditionStore } from '../editions/store.js'
 import { HeraldError } from '../errors.js'
@@ -21,6 +22,7 @@ import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
 import type { AppContext } from './context.js'
+import { latestPosts } from './site-posts.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -106,7 +108,14 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     subscribers,
     tokens,
     cycles: new CycleStatsStore({ redis: connection, prefix }),
-    subscriptions: new Subscriptions({ config, store: subscribers, tokens, transport: lazyTransport, logger }),
+    subscriptions: new Subscriptions({
+      config,
+      store: subscribers,
+      tokens,
+      transport: lazyTransport,
+      logger,
+      latestPosts: () => latestPosts(context, WELCOME_POSTS),
+    }),
     queues() {
       queues ??= import('../queue/queues.js').then(({ openQueues }) => openQueues(connection, prefix, throttled(logger)))
       return queues

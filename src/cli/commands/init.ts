@@ -16,6 +16,7 @@ const PURPOSE: Record<string, string> = {
   'posts/hello-herald.rst': 'an example post (Nikola metadata, a teaser); delete it when you write yours',
   'templates/digest.mjml': 'the digest email: edit freely (docs/deployment.md, "Templates")',
   'templates/confirm.mjml': 'the subscription confirmation email',
+  'templates/welcome.mjml': 'the welcome email after a confirmation (email.welcome: true)',
   '.gitignore': "keeps Herald's state (the generated link-signing secret) out of git",
 }
 
