@@ -183,5 +183,9 @@ describe('herald init', () => {
     expect(result.stdout).toContain('herald posts --site blog')
     expect(result.stdout).toContain('herald run --site blog')
     expect(result.stdout).toContain('docs/deployment.md')
+    // Which mode the site is in: Herald writes the post pages (no Nikola), and how to change it.
+    expect(result.stdout).toMatch(/Post pages: Herald writes them \(site\.pages: true\)/)
+    expect(result.stdout).toContain('set site.pages: false')
+    expect(result.stdout).toMatch(/created\s+templates\/welcome\.mjml/)
   })
 })
