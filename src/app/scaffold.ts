@@ -151,7 +151,7 @@ site:
   description: ""
   # Author of posts without an ".. author:" line. Default "".
   author: ""
-  # Language of the posts and of Herald's own words (dates, "read more", emails, pages); en and ru are
+  # Language of the posts and of Herald's own words (dates, "read more", emails, pages); en, ru, de, es, fr, zh are
   # shipped, other languages get English words. Default en.
   language: en
   # IANA time zone for post dates written without an offset, such as Europe/Moscow. Default UTC.
