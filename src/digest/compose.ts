@@ -223,7 +223,7 @@ export class DigestComposer {
       site: { title: site.title, url: site.url, description: site.description },
       intro: fill(words.digestIntro(posts.length), { site: site.title }),
       posts: posts.map((post) => {
-        const { content, readMore } = postContent(post, mode.length, email.content)
+        const { content, readMore } = postContent(post, mode.length, email.content, excerptChars(posts.length))
         return {
           title: post.title,
           url: post.permalink,
@@ -252,14 +252,24 @@ export class DigestComposer {
 }
 
 /** The HTML a digest shows of one post at a length, and whether a "Read more" button follows it. */
-function postContent(post: PostSnapshot, length: DigestLength, content: 'teaser' | 'full'): { content: string; readMore: boolean } {
+function postContent(
+  post: PostSnapshot,
+  length: DigestLength,
+  content: 'teaser' | 'full',
+  chars: number,
+): { content: string; readMore: boolean } {
   if (length === 'summary') return { content: summaryHtml(post.description, post.teaserHtml ?? post.html), readMore: true }
   if (post.teaserHtml !== null && (length === 'excerpt' || content === 'teaser')) return { content: post.teaserHtml, readMore: true }
   if (length === 'excerpt') {
-    const excerpt = excerptHtml(post.html)
+    const excerpt = excerptHtml(post.html, chars)
     return { content: excerpt, readMore: excerpt.length < post.html.length }
   }
   return { content: post.html, readMore: false }
+}
+
+/** Characters of text per post in an excerpt: the fewer posts, the longer each (about 6,000 in all, 300 to 1,500 each). */
+function excerptChars(posts: number): number {
+  return Math.max(300, Math.min(1500, Math.floor(6000 / Math.max(1, posts))))
 }
 
 /** The site's main feed (Atom first, then RSS, then JSON Feed), for "follow the feed" links. */

@@ -4,6 +4,14 @@ import path from 'node:path'
 import { simpleParser } from 'mailparser'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadSitePosts } from '../../src/app/site-posts.js'
+import { loadConfig } from '../../src/config.js'
+import { composeConfirmation } from '../../src/digest/confirmation.js'
+import { composeWelcome } from '../../src/digest/welcome.js'
+import { snapshotPost } from '../../src/editions/snapshot.js'
+import { silentLogger } from '../../src/log.js'
+import { loadTemplate } from '../../src/mail/render.js'
+import { livePosts } from '../../src/publishing/live.js'
 import { launchChromium } from '../support/browser.js'
 import { runHerald } from '../support/cli.js'
 import { type TestRedis, useTestRedis } from '../support/redis.js'
@@ -210,6 +218,34 @@ describe('digests as readers see them', () => {
       await shot.screenshot({ path: path.join(tmpdir(), 'herald-archive-375.png'), fullPage: true })
       await shot.close()
     })()
+  })
+
+  it('the welcome and confirmation emails hold up the same way (375 px, with and without <style>, contrast)', async () => {
+    const config = loadConfig(example.site, {})
+    const posts = livePosts((await loadSitePosts({ config, logger: silentLogger() })).posts, new Date('2026-11-26T00:00:00Z'))
+    const welcome = await composeWelcome({
+      config,
+      template: await loadTemplate('welcome', { siteDir: example.site }),
+      to: 'reader@example.org',
+      posts: posts.map(snapshotPost),
+      unsubscribeUrl: 'http://localhost:8080/unsubscribe?token=x',
+      preferencesUrl: 'http://localhost:8080/preferences?token=y',
+    })
+    const confirmation = await composeConfirmation({
+      config,
+      template: await loadTemplate('confirm', { siteDir: example.site }),
+      to: 'reader@example.org',
+      confirmUrl: 'http://localhost:8080/confirm?token=z',
+    })
+    for (const html of [welcome.html, confirmation.html]) {
+      for (const variant of [html, withoutStyles(html)]) {
+        const layout = await render(variant, example.site, 375)
+        expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth)
+        expect(layout.lowContrast).toEqual([])
+        expect(layout.requested.every((url) => new URL(url).host === 'blog.example.org')).toBe(true)
+      }
+    }
+    expect(welcome.html).toContain('Короткий тур по reStructuredText')
   })
 
   it('keeps a digest of ten long posts under 100 KB by showing teasers with "Read more", and says so', () => {
