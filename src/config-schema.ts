@@ -61,6 +61,7 @@ const rawSchema = z.strictObject({
       .string({ error: 'expected an IANA time zone name such as Europe/Moscow' })
       .refine(isTimeZone, { error: 'expected an IANA time zone name such as Europe/Moscow or UTC' })
       .default('UTC'),
+    pages: z.boolean({ error: 'expected true (Herald writes the post pages) or false (Nikola or another tool does)' }).default(false),
   }),
   posts: z
     .union([nonEmpty('a glob'), z.array(nonEmpty('a glob')).min(1, { error: 'expected at least one glob' })], {
@@ -91,6 +92,20 @@ const rawSchema = z.strictObject({
     })
     .prefault({}),
   websub: z.strictObject({ hub: httpUrl.nullable().default(null) }).prefault({}),
+  archive: z
+    .strictObject({
+      path: nonEmpty('a folder such as archive')
+        .refine((value) => /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(value) && !value.split('/').includes('..'), {
+          error: 'expected a folder inside the output folder, such as archive (letters, digits, "-", "_", ".", "/")',
+        })
+        .default('archive'),
+    })
+    .prefault({}),
+  subscribe: z
+    .strictObject({
+      tags: z.array(nonEmpty('a tag'), { error: 'expected a list of tags such as [python, travel]' }).nullable().default(null),
+    })
+    .prefault({}),
   email: z
     .strictObject({
       from: headerSafe('a From address such as "My Blog <news@example.org>"')
@@ -102,6 +117,7 @@ const rawSchema = z.strictObject({
       outbox: nonEmpty('a folder').default('outbox'),
       content: z.enum(['teaser', 'full'], { error: 'expected teaser or full' }).default('teaser'),
       default_cadence: z.enum(['instant', 'daily', 'weekly'], { error: 'expected instant, daily or weekly' }).default('instant'),
+      welcome: z.boolean({ error: 'expected true or false' }).default(false),
       daily_at: z
         .string({ error: 'expected a time of day such as "08:00"' })
         .refine((value) => parseTimeOfDay(value) !== null, { error: 'expected a time of day such as "08:00" (24-hour clock)' })

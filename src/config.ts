@@ -43,6 +43,8 @@ export interface EmailConfig {
   readonly dailyAt: TimeOfDay
   /** When the weekly edition is due: ISO weekday (1 = Monday) and time (`email.weekly_on`). Default Monday 08:00. */
   readonly weeklyOn: TimeOfDay & { readonly weekday: number }
+  /** Send `welcome.mjml` (with the latest posts) when a subscriber confirms. Default false. */
+  readonly welcome: boolean
   /** Subject for multi-post digests; `{count}` and `{site}` are replaced. Default from the site language. */
   readonly subject: string
   /** Messages per second across all workers; 0 = unlimited. Default 0. */
@@ -82,6 +84,11 @@ export interface Config {
     readonly author: string
     readonly language: string
     readonly timezone: string
+    /**
+     * Herald writes a page per post and an index into the output folder (true), or another tool (Nikola) builds the
+     * pages at the permalinks (false). Default false for a configuration without the key; `herald init` writes true.
+     */
+    readonly pages: boolean
   }
   /** Globs relative to the site folder. */
   readonly posts: readonly string[]
@@ -90,6 +97,10 @@ export interface Config {
   readonly outputDir: string
   readonly feeds: FeedsConfig
   readonly websubHub: string | null
+  /** The web archive of editions: a page per edition, an index and an Atom feed, in `path` under the output folder. */
+  readonly archive: { readonly path: string }
+  /** The subscribe form. `tags`: the tags it offers, or null for the 12 most used live tags. */
+  readonly subscribe: { readonly tags: readonly string[] | null }
   readonly email: EmailConfig
   readonly http: {
     /** Where `herald serve` is reachable from the outside; links in emails point here. Default: site.url. */
@@ -158,6 +169,8 @@ export function resolveConfig(raw: RawConfig, siteDir: string, env: EnvConfig): 
     outputDir: path.resolve(siteDir, raw.output),
     feeds: raw.feeds,
     websubHub: raw.websub.hub,
+    archive: { path: raw.archive.path },
+    subscribe: { tags: raw.subscribe.tags },
     email: {
       from,
       replyTo: raw.email.reply_to ?? null,
@@ -168,6 +181,7 @@ export function resolveConfig(raw: RawConfig, siteDir: string, env: EnvConfig): 
       defaultCadence: raw.email.default_cadence,
       dailyAt: parseTimeOfDay(raw.email.daily_at) ?? { hour: 8, minute: 0 },
       weeklyOn: parseWeeklyOn(raw.email.weekly_on) ?? { weekday: 1, hour: 8, minute: 0 },
+      welcome: raw.email.welcome,
       subject: raw.email.subject,
       rateLimit: raw.email.rate_limit,
       attempts: raw.email.attempts,

@@ -55,7 +55,7 @@ export async function buildFingerprint(config: Config): Promise<string> {
 }
 
 // Herald's own code that shapes the feeds: a changed renderer or feed writer must not be mistaken for "nothing changed".
-const CODE_FOLDERS = ['posts', 'feeds'].map((folder) => fileURLToPath(new URL(`../${folder}/`, import.meta.url)))
+const CODE_FOLDERS = ['posts', 'feeds', 'pages'].map((folder) => fileURLToPath(new URL(`../${folder}/`, import.meta.url)))
 
 async function codeVersion(): Promise<string> {
   const stamps: string[] = []

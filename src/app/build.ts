@@ -2,7 +2,10 @@ import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
 import type { BuildFeedsResult } from '../feeds/build.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
+import { postPages } from '../pages/posts.js'
+import { type WritePagesResult, writePages } from '../pages/write.js'
 import type { Post } from '../posts/types.js'
+import { livePosts } from '../publishing/live.js'
 import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
 import type { AppContext } from './context.js'
 import type { PostCounts } from './site-posts.js'
@@ -46,8 +49,29 @@ export async function buildSite(
   const { collection, counts } = await loadAndReport(context, now, onProgress)
   const loaded = performance.now()
   const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
-  if (feeds.failed.length === 0) await saveBuildState(config, fingerprint, now, collection, counts, [...feeds.written, ...feeds.unchanged])
+  const pages = await buildSitePages(context, collection.posts, now, config)
+  if (feeds.failed.length === 0) {
+    const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
+    await saveBuildState(config, fingerprint, now, collection, counts, outputs)
+  }
   return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
+}
+
+/**
+ * Writes a page per live post and the index of posts (`site.pages: true`: a site without Nikola), so every "Read more"
+ * link of a digest leads somewhere. Pages not written by Herald are never replaced (a warning names them).
+ */
+export async function buildSitePages(
+  context: AppContext,
+  posts: readonly Post[],
+  now: Date,
+  config: Config = context.config,
+): Promise<WritePagesResult> {
+  if (!config.site.pages) return { written: [], unchanged: [], foreign: [] }
+  const result = await writePages(config.outputDir, postPages(config, livePosts(posts, now)))
+  for (const file of result.foreign) context.logger.warn(`${file}: not written by Herald (site.pages is true); left as it is`)
+  if (result.written.length > 0) context.logger.info(`pages: ${result.written.length} written, ${result.unchanged.length} unchanged`)
+  return result
 }
 
 /**

@@ -67,7 +67,7 @@ export async function previewNextDigest(
     }
   }
   const composer = await services.composer()
-  const digest = await composer.compile(posts, { cadence, slot: slot?.slot ?? null })
+  const digest = await composer.compile(posts, { id: 'preview', cadence, slot: slot?.slot ?? null })
   const message = composer.personalise(digest, { subscriberId: '0'.repeat(32), email: 'preview@example.invalid' }, 'preview')
   return { kind: 'digest', cadence, dueAt: slot?.at ?? null, subject: digest.subject, posts, recipients, html: message.html }
 }

@@ -5,7 +5,8 @@ import { type AnnounceResult, announceNewPosts, previewNewPosts } from '../publi
 import { livePosts } from '../publishing/live.js'
 import { CircuitBreaker } from '../queue/breaker.js'
 import { enqueueEdition } from '../queue/queues.js'
-import { buildSiteFeeds } from './build.js'
+import { updateArchive } from './archive.js'
+import { buildSiteFeeds, buildSitePages } from './build.js'
 import { verifyMailTransport } from './preflight.js'
 import type { SiteServices } from './services.js'
 import { loadAndReport, type PostCounts } from './site-posts.js'
@@ -46,6 +47,7 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
   const started = performance.now()
   const { collection, counts } = await loadAndReport(context, options.now, options.onProgress)
   const build = await buildSiteFeeds(context, collection.posts, options.now)
+  await buildSitePages(context, collection.posts, options.now)
   const live = livePosts(collection.posts, options.now)
   const announceLatest = options.announceLatest !== undefined ? { announceLatest: options.announceLatest } : {}
 
@@ -83,6 +85,16 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
       { editionId: opened.editionId, cadence: slot.cadence, slot: slot.slot, posts: opened.postCount },
       `${slot.cadence} edition of ${slot.slot}: ${opened.postCount} post(s) announced since the last one`,
     )
+  }
+
+  // Before anything is queued, so the "View in browser" link of every email already works when it arrives.
+  if (!options.recordOnly) {
+    try {
+      await updateArchive(services, { newEdition: announce.edition?.editionId ?? cadenceEditions[0] ?? null })
+    } catch (error) {
+      // A missing archive page costs a link, not the mail: send anyway; the next cycle writes what is missing.
+      logger.error({ err: error }, `could not write the email archive: ${(error as Error).message}`)
+    }
   }
 
   // A paused edition waits for a fix: a run under another mail configuration is one, and continues it.

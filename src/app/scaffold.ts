@@ -152,11 +152,15 @@ site:
   description: ""
   # Author of posts without an ".. author:" line. Default "".
   author: ""
-  # Language of the posts and of Herald's own words (dates, "read more", emails, pages); en and ru are
+  # Language of the posts and of Herald's own words (dates, "read more", emails, pages); en, ru, de, es, fr, zh are
   # shipped, other languages get English words. Default en.
   language: en
   # IANA time zone for post dates written without an offset, such as Europe/Moscow. Default UTC.
   timezone: UTC
+  # Who builds the post pages "Read more" links lead to. true: Herald writes a simple page per post and an index of
+  # posts into the output folder (a site without Nikola). false: Nikola (or another tool) builds them at the
+  # permalinks. Default false when the key is missing (Herald never writes over pages it did not make); new sites: true.
+  pages: true
 
 # Post files: a glob or a list of globs, relative to this folder. Default posts/*.rst and posts/*.txt.
 posts:
@@ -190,6 +194,16 @@ feeds:
     tag: categories/{slug}
     category: categories/cat_{slug}
 
+# The web archive of emails: a page per edition ("View in browser" in every email links to it), an index and
+# an Atom feed, in this folder under the output folder. Default archive.
+archive:
+  path: archive
+
+subscribe:
+  # Tags offered as checkboxes on the subscribe form, such as [python, travel]. Default null: the 12 tags with the
+  # most live posts. The preferences page always offers every tag.
+  tags: null
+
 websub:
   # WebSub hub told about changed feeds, such as https://pubsubhubbub.appspot.com/. Default null (none).
   hub: null
@@ -213,6 +227,8 @@ email:
   # How often a new subscriber hears from the blog unless they choose: instant (an email from each run with new
   # posts), daily or weekly. Default instant.
   default_cadence: instant
+  # Send a welcome email (templates/welcome.mjml, with the latest posts) when a subscriber confirms. Default false.
+  welcome: false
   # When the daily digest goes out, on the site's clock (site.timezone): the first run at or after this time
   # makes it, with every post announced since the last one. Default 08:00.
   daily_at: "08:00"

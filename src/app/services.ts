@@ -1,14 +1,17 @@
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
-import { stateDir } from '../config.js'
+import { type Config, stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
+import { WELCOME_POSTS } from '../digest/welcome.js'
 import { AnnouncementLedger } from '../editions/announcements.js'
 import { EditionStore } from '../editions/store.js'
 import { HeraldError } from '../errors.js'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { openRedis, type RedisHandle, watchConnection } from '../infra/redis.js'
 import { claimSite, DATA_SCHEMA, recordSchema } from '../infra/site-record.js'
+import { localImageSizes } from '../mail/image-files.js'
 import { loadTemplate } from '../mail/render.js'
 import { createTransport, type MailTransport } from '../mail/transport.js'
 import { CycleStatsStore } from '../publishing/cycle-stats.js'
@@ -19,6 +22,7 @@ import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
 import type { AppContext } from './context.js'
+import { latestPosts } from './site-posts.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -105,14 +109,23 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     subscribers,
     tokens,
     cycles: new CycleStatsStore({ redis: connection, prefix }),
-    subscriptions: new Subscriptions({ config, store: subscribers, tokens, transport: lazyTransport, logger }),
+    subscriptions: new Subscriptions({
+      config,
+      store: subscribers,
+      tokens,
+      transport: lazyTransport,
+      logger,
+      latestPosts: () => latestPosts(context, WELCOME_POSTS),
+    }),
     queues() {
       queues ??= import('../queue/queues.js').then(({ openQueues }) => openQueues(connection, prefix, throttled(logger)))
       return queues
     },
     transport: openTransport,
     composer() {
-      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then((template) => new DigestComposer({ config, template, tokens }))
+      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then(
+        (template) => new DigestComposer({ config, template, tokens, logger, imageSize: siteImageSizes(config) }),
+      )
       return composer
     },
     locks() {
@@ -129,6 +142,11 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
       await redis.close()
     },
   }
+}
+
+/** Sizes of the site's own images, read from the output folder or the site folder (Nikola's `images/`, `files/`). */
+export function siteImageSizes(config: Config) {
+  return localImageSizes(config.site.url, [config.outputDir, config.siteDir, path.join(config.siteDir, 'files')])
 }
 
 /** A queue error reporter that says so at most every 10 s (Redis away means one error per command). */

@@ -1,11 +1,12 @@
 import path from 'node:path'
 import { stateDir } from '../config.js'
+import { type PostSnapshot, snapshotPost } from '../editions/snapshot.js'
 import { loadPosts } from '../posts/load.js'
 import { FileRenderCache } from '../posts/render-cache.js'
 import { createPooledRenderer } from '../posts/render-pool.js'
 import { createRstRenderer } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
-import { publicationState } from '../publishing/live.js'
+import { livePosts, publicationState } from '../publishing/live.js'
 import type { AppContext } from './context.js'
 
 /** Loads a site's posts with the on-disk render cache, so unchanged posts are not rendered again. */
@@ -50,18 +51,53 @@ export async function loadAndReport(
   }
 }
 
-/** Tags of the live posts, for the subscribe page's checkboxes (read once at start: restart to refresh). */
-export async function siteTags(context: AppContext, now: Date = new Date()): Promise<string[]> {
+/** How many tags the subscribe form offers when `subscribe.tags` does not choose them. */
+export const FORM_TAGS = 12
+
+/** The tags of a site's live posts, for the web service (read once at start: restart to refresh). */
+export interface SiteTags {
+  /** Every live tag (first spelling wins), sorted: the preferences page offers them all. */
+  readonly all: string[]
+  /** What the subscribe form offers: `subscribe.tags`, else the {@link FORM_TAGS} tags with the most live posts. */
+  readonly form: string[]
+}
+
+/** Tags of the live posts: all of them, and those the subscribe form offers. */
+export async function siteTags(context: AppContext, now: Date = new Date()): Promise<SiteTags> {
+  const { config } = context
+  const byName = (a: string, b: string) => a.localeCompare(b, config.site.language)
+  let all: string[] = []
+  const counts = new Map<string, number>()
   try {
     const collection = await loadSitePosts(context)
     const tags = new Map<string, string>()
     for (const post of collection.posts) {
       if (publicationState(post, now) !== 'live') continue
-      for (const tag of post.tags) if (!tags.has(tag.toLowerCase())) tags.set(tag.toLowerCase(), tag)
+      for (const tag of post.tags) {
+        const key = tag.toLowerCase()
+        if (!tags.has(key)) tags.set(key, tag)
+        counts.set(key, (counts.get(key) ?? 0) + 1)
+      }
     }
-    return [...tags.values()].sort((a, b) => a.localeCompare(b, context.config.site.language))
+    all = [...tags.values()].sort(byName)
   } catch (error) {
     context.logger.warn(`could not read the posts for the subscribe page's tags: ${(error as Error).message}`)
+  }
+  if (config.subscribe.tags) return { all, form: [...config.subscribe.tags] }
+  const mostUsed = [...all].sort((a, b) => (counts.get(b.toLowerCase()) ?? 0) - (counts.get(a.toLowerCase()) ?? 0) || byName(a, b))
+  return { all, form: mostUsed.slice(0, FORM_TAGS).sort(byName) }
+}
+
+/** Snapshots of the newest live posts (the welcome email's list); none when the posts cannot be read. */
+export async function latestPosts(context: AppContext, count: number, now: Date = new Date()): Promise<PostSnapshot[]> {
+  try {
+    const collection = await loadSitePosts(context)
+    return livePosts(collection.posts, now)
+      .sort((a, b) => b.date.ms - a.date.ms)
+      .slice(0, count)
+      .map(snapshotPost)
+  } catch (error) {
+    context.logger.warn(`could not read the latest posts for the welcome email: ${(error as Error).message}`)
     return []
   }
 }

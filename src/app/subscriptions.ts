@@ -1,9 +1,11 @@
 import type { Config } from '../config.js'
 import { composeConfirmation } from '../digest/confirmation.js'
+import { composeWelcome } from '../digest/welcome.js'
+import type { PostSnapshot } from '../editions/snapshot.js'
 import type { Logger } from '../log.js'
 import { loadTemplate } from '../mail/render.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
-import { confirmUrl } from '../subscribers/links.js'
+import { confirmUrl, preferencesUrl, unsubscribeUrl } from '../subscribers/links.js'
 import type { Cadence, ConsentSource, SubscribeOutcome, Subscriber, SubscriberStore, TransitionResult } from '../subscribers/store.js'
 import type { TokenSigner } from '../subscribers/tokens.js'
 
@@ -18,6 +20,8 @@ export interface SubscriptionsOptions {
   readonly confirmResendSeconds?: number
   /** Herald's own templates folder (tests). Default the repository's `templates/`. */
   readonly builtinTemplatesDir?: string
+  /** The newest live posts, for the welcome email (`email.welcome`). Default none (the email lists no posts). */
+  readonly latestPosts?: () => Promise<readonly PostSnapshot[]> | readonly PostSnapshot[]
 }
 
 /** What {@link Subscriptions.subscribe} did, and whether a confirmation email is due now. */
@@ -57,7 +61,7 @@ export class Subscriptions {
   async subscribe(input: {
     email: string
     tags?: readonly string[]
-    /** Default: `email.default_cadence`. */
+    /** Default `email.default_cadence` (for a new subscriber). */
     cadence?: Cadence
     confirmed?: boolean
     consent: { source: ConsentSource; ip?: string | null; userAgent?: string | null }
@@ -73,10 +77,7 @@ export class Subscriptions {
   /** Renders and sends the confirmation email of a pending subscriber. */
   async sendConfirmation(subscriber: Subscriber): Promise<SendResult> {
     const { config } = this.options
-    const template = await loadTemplate('confirm', {
-      siteDir: config.siteDir,
-      ...(this.options.builtinTemplatesDir ? { builtinDir: this.options.builtinTemplatesDir } : {}),
-    })
+    const template = await this.template('confirm')
     const message = await composeConfirmation({ config, template, to: subscriber.email, confirmUrl: this.confirmUrl(subscriber.id) })
     return this.options.transport.send(message)
   }
@@ -86,9 +87,39 @@ export class Subscriptions {
     return confirmUrl(this.options.config.http.publicUrl, this.options.tokens, subscriberId)
   }
 
-  /** pending → active. */
-  confirm(subscriberId: string): Promise<TransitionResult> {
-    return this.options.store.confirm(subscriberId)
+  /**
+   * pending → active. `welcome` is true when this call activated the subscriber and `email.welcome` is on: send the
+   * welcome email then (`sendWelcome`), once; confirming again changes nothing and welcomes nobody twice.
+   */
+  async confirm(subscriberId: string): Promise<TransitionResult & { readonly welcome: boolean }> {
+    const result = await this.options.store.confirm(subscriberId)
+    return { ...result, welcome: result.outcome === 'changed' && this.options.config.email.welcome }
+  }
+
+  /**
+   * Renders and sends the welcome email (`welcome.mjml`: the latest posts, the preferences and unsubscribe links) to an
+   * active subscriber; null when there is no such active subscriber any more.
+   */
+  async sendWelcome(subscriberId: string): Promise<SendResult | null> {
+    const { config, tokens, store } = this.options
+    const subscriber = await store.get(subscriberId)
+    if (subscriber?.status !== 'active') return null
+    const message = await composeWelcome({
+      config,
+      template: await this.template('welcome'),
+      to: subscriber.email,
+      posts: [...((await this.options.latestPosts?.()) ?? [])],
+      unsubscribeUrl: unsubscribeUrl(config.http.publicUrl, tokens, subscriber.id),
+      preferencesUrl: preferencesUrl(config.http.publicUrl, tokens, subscriber.id),
+    })
+    return this.options.transport.send(message)
+  }
+
+  private template(name: string) {
+    return loadTemplate(name, {
+      siteDir: this.options.config.siteDir,
+      ...(this.options.builtinTemplatesDir ? { builtinDir: this.options.builtinTemplatesDir } : {}),
+    })
   }
 
   /** → unsubscribed (repeats are fine). */

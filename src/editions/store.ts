@@ -227,6 +227,28 @@ export class EditionStore {
     return editions.filter((edition): edition is Edition => edition !== null)
   }
 
+  /** Every edition's id, creation time, cadence and slot, oldest first. */
+  async list(): Promise<Array<{ id: string; createdAt: Date; cadence: Cadence; slot: string | null }>> {
+    const flat = await this.redis.zrange(this.keys.editions(), '0', '-1', 'WITHSCORES')
+    const pipeline = this.redis.pipeline()
+    for (let index = 0; index < flat.length; index += 2) pipeline.hmget(this.editionKey(flat[index]!), 'cadence', 'slot')
+    const fields = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error
+      return value as Array<string | null>
+    })
+    const editions: Array<{ id: string; createdAt: Date; cadence: Cadence; slot: string | null }> = []
+    for (let index = 0; index < flat.length; index += 2) {
+      const [cadence, slot] = fields[index / 2] ?? []
+      editions.push({
+        id: flat[index]!,
+        createdAt: new Date(Number(flat[index + 1])),
+        cadence: cadence === 'daily' || cadence === 'weekly' ? cadence : 'instant',
+        slot: slot || null,
+      })
+    }
+    return editions
+  }
+
   /** How many editions exist. */
   count(): Promise<number> {
     return this.redis.zcard(this.keys.editions())

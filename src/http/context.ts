@@ -15,8 +15,10 @@ export interface ServerOptions {
   /** For `/healthz` and the shared per-client rate limit. */
   readonly redis: Redis
   readonly logger: Logger
-  /** The site's tags, offered as optional checkboxes on the subscribe page. Default none. */
+  /** Every live tag of the site: offered on the preferences page, and what a form may choose from. Default none. */
   readonly tags?: readonly string[]
+  /** The tags the subscribe page offers (`subscribe.tags`, or the most used). Default: `tags`. */
+  readonly formTags?: readonly string[]
   /** What `/metrics` renders; the service adds its own request counter to it. Default a new registry. */
   readonly metrics?: Registry
   /** Largest request body in bytes. Default 16 KiB. */

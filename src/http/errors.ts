@@ -2,6 +2,7 @@
 export interface SubscribeFormState {
   readonly email: string
   readonly tags: readonly string[]
+  readonly cadence?: string
 }
 
 /**

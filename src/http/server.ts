@@ -121,7 +121,13 @@ function sendError(context: ServiceContext, error: FastifyError | HttpError, req
   if (wantsJson(request)) return reply.send({ error: httpError.message, status: httpError.status })
   const form = httpError.extra.form
   const html = form
-    ? subscribePage(site, { tags: context.options.tags ?? [], email: form.email, checked: form.tags, error: httpError.message })
+    ? subscribePage(site, {
+        tags: context.options.formTags ?? context.options.tags ?? [],
+        email: form.email,
+        checked: form.tags,
+        ...(form.cadence ? { cadence: form.cadence } : {}),
+        error: httpError.message,
+      })
     : messagePage(site, httpError.extra.title ?? (httpError.status === 404 ? words.notFoundTitle : words.errorTitle), httpError.message, {
         offerSubscribe: httpError.extra.offerSubscribe ?? false,
       })

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { convert } from 'html-to-text'
+import * as cheerio from 'cheerio'
+import { convert, type FormatCallback } from 'html-to-text'
 import mjml2html from 'mjml'
 import Mustache from 'mustache'
 import { HeraldError } from '../errors.js'
 import { escapeHtml } from '../html.js'
 import { PACKAGE_ROOT } from '../infra/paths.js'
+import { type HardenOptions, hardenEmailHtml } from './email-html.js'
 
 /** The repository's `templates/` folder: defaults for every email template. */
 export const BUILTIN_TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates')
@@ -58,11 +60,21 @@ export function fillTemplate(template: EmailTemplate, view: object): string {
 
 /**
  * Compiles MJML to HTML (mjml 5 is async), strictly: any validation error is a `TEMPLATE_INVALID` naming the line.
- * `mj-include` is ignored.
+ * `mj-include` is ignored. Nothing remote is added: MJML's Google Fonts map is emptied and `mj-font` is refused.
  */
 export async function compileMjml(mjml: string, file: string): Promise<string> {
+  const font = /<mj-font\b/i.exec(mjml)
+  if (font) {
+    const line = mjml.slice(0, font.index).split('\n').length
+    throw new HeraldError('TEMPLATE_INVALID', 'mj-font loads a font from another server on every open; use a font stack instead', {
+      file,
+      line,
+    })
+  }
   try {
-    const result = await mjml2html(mjml, { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, filePath: file })
+    // A fresh object every time: mjml-core writes fonts it meets into the object it is given.
+    const options = { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, filePath: file, fonts: {} } as const
+    const result = await mjml2html(mjml, options)
     return result.html
   } catch (error) {
     const details = (error as { errors?: Array<{ line?: number; formattedMessage?: string; message?: string }> }).errors
@@ -74,25 +86,68 @@ export async function compileMjml(mjml: string, file: string): Promise<string> {
   }
 }
 
-/** The plain-text part for an HTML email: links as `text [url]`, images left out, wrapped at 78 columns. */
+/** Where the plain-text part starts a post's numbered link list: the `css-class` of the post's `mj-section`. */
+export const POST_SECTION_CLASS = 'herald-post'
+
+/**
+ * The plain-text part for an HTML email, wrapped at 78 columns: tables as aligned columns, images as `[alt]`, and
+ * each post's links as numbered references (`text [1]`) listed at the end of that post (of the message, for emails
+ * without posts). Links outside posts (the footer) keep their address beside them.
+ */
 export function htmlToPlainText(html: string): string {
-  return convert(html, {
+  return convert(numberLinks(html), {
     wordwrap: 78,
+    formatters: { altInBrackets },
     selectors: [
-      { selector: 'img', format: 'skip' },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      { selector: 'img', format: 'altInBrackets' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['<', '>'] } },
+      { selector: 'table.herald-table', format: 'dataTable', options: { uppercaseHeaderCells: false, maxColumnWidth: 40 } },
+      // Reference lines are never wrapped: a long address stays on its number's line.
+      { selector: 'pre.herald-references', format: 'pre', options: { leadingLineBreaks: 1, trailingLineBreaks: 2 } },
       // MJML's preview text is a hidden div at the top of the body; it is not part of the message.
       { selector: 'div[style*="display:none"]', format: 'skip' },
     ],
   }).trim()
 }
 
+const altInBrackets: FormatCallback = (element, _walk, builder) => {
+  const alt = String(element.attribs?.alt ?? '').trim()
+  if (alt) builder.addInline(`[${alt}]`)
+}
+
+/** Rewrites each post's links as `text [n]` and appends the numbered list; one number per distinct address. */
+function numberLinks(html: string): string {
+  const $ = cheerio.load(html)
+  const sections = $(`.${POST_SECTION_CLASS}`)
+  const scopes = sections.length > 0 ? sections.toArray() : [$('body').get(0)].filter((element) => element !== undefined)
+  for (const scope of scopes) {
+    const numbers = new Map<string, number>()
+    $(scope)
+      .find('a[href]')
+      .each((_index, element) => {
+        const link = $(element)
+        const href = link.attr('href') ?? ''
+        if (!/^(https?|mailto):/i.test(href)) return
+        if (!numbers.has(href)) numbers.set(href, numbers.size + 1)
+        link.replaceWith(`${link.html() ?? ''} [${numbers.get(href)}]`)
+      })
+    if (numbers.size === 0) continue
+    const list = [...numbers].map(([href, number]) => `[${number}] ${escapeHtml(href)}`).join('\n')
+    $(scope).append(`<pre class="herald-references">${list}</pre>`)
+  }
+  return $.html()
+}
+
 /**
  * Fills, compiles and converts a template: what a one-off email (confirmation) needs.
  * Digests compile once and substitute per recipient instead.
  */
-export async function renderEmail(template: EmailTemplate, view: object): Promise<{ html: string; text: string }> {
-  const html = await compileMjml(fillTemplate(template, view), template.file)
+export async function renderEmail(
+  template: EmailTemplate,
+  view: object,
+  options: HardenOptions = {},
+): Promise<{ html: string; text: string }> {
+  const html = await hardenEmailHtml(await compileMjml(fillTemplate(template, view), template.file), options)
   return { html, text: htmlToPlainText(html) }
 }
 

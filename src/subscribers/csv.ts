@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises'
 import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { HeraldError } from '../errors.js'
+import type { ImportFormat } from './imports.js'
 import {
   CADENCES,
   type Cadence,
@@ -45,11 +46,30 @@ export interface ImportProblem {
   readonly message: string
 }
 
-/** What an import did. */
+/** One row's effect, for `--dry-run` (and anyone who wants to print it). */
+export interface ImportChange {
+  readonly line: number
+  readonly email: string
+  readonly outcome: 'created' | 'updated' | 'unchanged' | 'refused'
+  /** Status before (null: a new address) and the status the row asks for. */
+  readonly from: SubscriberStatus | null
+  readonly to: SubscriberStatus
+  /** Tags the row sets, when it sets any. */
+  readonly tags?: readonly string[]
+  readonly consentAt: string | null
+  readonly note?: string
+}
+
+/** What an import did (or, with `dryRun`, would do). */
 export interface ImportReport {
   readonly created: number
   readonly updated: number
   readonly unchanged: number
+  /** Rows left out on purpose (another tool's states that are not subscriptions: deletion requests, spam flags). */
+  readonly skipped: ImportProblem[]
+  /** Labels of another tool that name no tag of the blog's posts, so they were not made tag filters. */
+  readonly droppedLabels: string[]
+  readonly changes: ImportChange[]
   /** Rows that asked to move a subscriber back (e.g. unsubscribed → active): left as they are. */
   readonly refused: ImportProblem[]
   /** Rows that could not be read; every other row was imported. */
@@ -60,20 +80,43 @@ export interface ImportReport {
 
 const IN_FLIGHT = 100
 
+/** Options for {@link importSubscribers}. */
+export interface ImportOptions {
+  readonly store: SubscriberStore
+  readonly input: Readable
+  /** Another tool's export (`--from`); default Herald's own CSV. */
+  readonly format?: ImportFormat
+  /** The file's name: Mailchimp tells its statuses apart by file (`cleaned_…`, `unsubscribed_…`). */
+  readonly fileName?: string
+  /** Decide every row's outcome and change nothing. */
+  readonly dryRun?: boolean
+  /**
+   * The blog's live tags. Another tool's labels become the subscriber's tag filter only when they name one of these: a
+   * filter that matches no post would stop the subscriber's email altogether. Default none (no label is kept).
+   */
+  readonly knownTags?: readonly string[]
+}
+
 /**
- * Imports subscribers from CSV (header row; `email` required; `tags` separated by `;`; `status` default
- * `active`, since an imported list is one whose consent the operator vouches for). A bad line is
- * reported with its line number and the rest are imported; importing the same file twice changes nothing.
+ * Imports subscribers from CSV: Herald's own (header row; `email` required; `tags` separated by `;`; `status` default
+ * `active`, since an imported list is one whose consent the operator vouches for), or another tool's export with its
+ * own columns and statuses (`format`). A bad line is reported with its line number and the rest are imported;
+ * importing the same file twice changes nothing.
  */
-export async function importSubscribers(options: { store: SubscriberStore; input: Readable }): Promise<ImportReport> {
+export async function importSubscribers(options: ImportOptions): Promise<ImportReport> {
   const report = {
     created: 0,
     updated: 0,
     unchanged: 0,
+    skipped: [] as ImportProblem[],
+    droppedLabels: [] as string[],
+    changes: [] as ImportChange[],
     refused: [] as ImportProblem[],
     errors: [] as ImportProblem[],
     ignoredColumns: [] as string[],
   }
+  const knownTags = new Map((options.knownTags ?? []).map((tag) => [tag.toLowerCase(), tag]))
+  const dropped = new Set<string>()
   // csv-parse counts a CRLF inside quotes as two lines; count from the raw text the way editors do. The
   // callbacks run in file order (unlike the 'skip' event, which overtakes records still buffered).
   let consumedLines = 0
@@ -104,22 +147,53 @@ export async function importSubscribers(options: { store: SubscriberStore; input
   options.input.pipe(parser)
 
   let header: (Column | null)[] | null = null
+  let names: string[] | null = null
   let batch: Promise<void>[] = []
   for await (const { record, line } of parser as AsyncIterable<{ record: string[]; line: number }>) {
-    if (header === null) {
-      header = readHeader(record, report.ignoredColumns)
+    if (header === null && names === null) {
+      if (options.format) names = readForeignHeader(record, options.format)
+      else header = readHeader(record, report.ignoredColumns)
       continue
     }
     let subscriberRecord: SubscriberRecord
+    let note: string | undefined
     try {
-      subscriberRecord = toRecord(header, record)
+      if (names && options.format) {
+        const row = new Map(names.map((name, index) => [name, (record[index] ?? '').trim()]))
+        const foreign = options.format.toRecord(row, options.fileName ?? '')
+        if ('skip' in foreign) {
+          report.skipped.push({
+            line,
+            message: `${row.get('email') || row.get('email address') || row.get('email_address') || '?'}: ${foreign.skip}`,
+          })
+          continue
+        }
+        const labels = foreign.labels.map((label) => label.trim()).filter(Boolean)
+        const tags = labels.map((label) => knownTags.get(label.toLowerCase())).filter((tag): tag is string => tag !== undefined)
+        for (const label of labels) if (!knownTags.has(label.toLowerCase())) dropped.add(label)
+        subscriberRecord = { ...foreign.record, ...(tags.length > 0 ? { tags } : {}) }
+        note = foreign.note
+        if (!subscriberRecord.email) throw new HeraldError('SUBSCRIBER_INVALID', 'no email address in this row', { field: 'email' })
+      } else {
+        subscriberRecord = toRecord(header!, record)
+      }
     } catch (error) {
       report.errors.push({ line, message: messageOf(error) })
       continue
     }
     batch.push(
-      options.store.importRecord(subscriberRecord).then(
-        ({ email, outcome }) => {
+      options.store.importRecord(subscriberRecord, { dryRun: options.dryRun ?? false }).then(
+        ({ email, outcome, previous }) => {
+          report.changes.push({
+            line,
+            email,
+            outcome,
+            from: previous,
+            to: subscriberRecord.status ?? 'active',
+            ...(subscriberRecord.tags ? { tags: subscriberRecord.tags } : {}),
+            consentAt: subscriberRecord.consent?.at ?? subscriberRecord.createdAt ?? null,
+            ...(note ? { note } : {}),
+          })
           if (outcome === 'refused')
             report.refused.push({ line, message: `${email}: kept as it is; an import never re-subscribes someone who left or bounced` })
           else report[outcome]++
@@ -133,10 +207,10 @@ export async function importSubscribers(options: { store: SubscriberStore; input
     }
   }
   await Promise.all(batch)
-  if (header === null)
+  if (header === null && names === null)
     throw new HeraldError('CSV_INVALID', 'the file is empty; expected a header row such as "email,tags,status"', { line: 1 })
-  report.errors.sort((a, b) => a.line - b.line)
-  report.refused.sort((a, b) => a.line - b.line)
+  for (const list of [report.errors, report.refused, report.skipped, report.changes]) list.sort((a, b) => a.line - b.line)
+  report.droppedLabels.push(...[...dropped].sort())
   return report
 }
 
@@ -203,6 +277,21 @@ function readHeader(cells: string[], ignored: string[]): (Column | null)[] {
     })
   }
   return columns
+}
+
+/** Another tool's header, lower-cased; every column the tool's reader needs must be there (by one of its names). */
+function readForeignHeader(cells: string[], format: ImportFormat): string[] {
+  const names = cells.map((cell) => cell.trim().toLowerCase())
+  for (const alternatives of format.required) {
+    if (!alternatives.some((name) => names.includes(name))) {
+      throw new HeraldError(
+        'CSV_INVALID',
+        `not a ${format.source} export: the header row has no ${alternatives.map((name) => JSON.stringify(name)).join(' or ')} column`,
+        { line: 1 },
+      )
+    }
+  }
+  return names
 }
 
 function toRecord(header: readonly (Column | null)[], cells: readonly string[]): SubscriberRecord {

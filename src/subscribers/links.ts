@@ -12,3 +12,8 @@ export function confirmUrl(publicUrl: PublicUrl, tokens: TokenSigner, subscriber
 export function unsubscribeUrl(publicUrl: PublicUrl, tokens: TokenSigner, subscriberId: string): string {
   return new URL(`unsubscribe?token=${encodeURIComponent(tokens.unsubscribeToken(subscriberId))}`, publicUrl).toString()
 }
+
+/** The subscriber's preferences page (tags, cadence, unsubscribe; stable, never expires). */
+export function preferencesUrl(publicUrl: PublicUrl, tokens: TokenSigner, subscriberId: string): string {
+  return new URL(`preferences?token=${encodeURIComponent(tokens.preferencesToken(subscriberId))}`, publicUrl).toString()
+}

@@ -366,7 +366,10 @@ export class SubscriberStore {
    * one only gets new tags (when the record has them) and a forward status change, so importing a file
    * twice changes nothing and an old list never re-subscribes someone who left.
    */
-  async importRecord(record: SubscriberRecord): Promise<{ id: string; email: string; outcome: ImportOutcome }> {
+  async importRecord(
+    record: SubscriberRecord,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<{ id: string; email: string; outcome: ImportOutcome; previous: SubscriberStatus | null }> {
     const address = normaliseEmail(record.email)
     const status = record.status ?? 'active'
     if (!SUBSCRIBER_STATUSES.includes(status))
@@ -398,12 +401,14 @@ export class SubscriberStore {
       consentIp: clean(record.consent?.ip ?? '', 100),
       consentUserAgent: clean(record.consent?.userAgent ?? '', MAX_USER_AGENT),
     }
+    const previous = (await this.redis.hget(this.subscriberKey(address.id), 'status')) as SubscriberStatus | null
     const outcome = await runLua(this.redis, IMPORT, this.scriptKeys(address.id), [
       address.id,
       record.tags === undefined ? '0' : '1',
+      options.dryRun ? '1' : '0',
       ...Object.entries(fields).flat(),
     ])
-    return { id: address.id, email: address.email, outcome }
+    return { id: address.id, email: address.email, outcome, previous }
   }
 
   private async transition(

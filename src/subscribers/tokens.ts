@@ -1,8 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { isSubscriberId } from '../mail/address.js'
 
-/** What a token allows. A token made for one purpose never verifies for the other. */
-export type TokenPurpose = 'confirm' | 'unsubscribe'
+/**
+ * What a token allows. A token made for one purpose never verifies for another. `preferences` is its own purpose, not
+ * the unsubscribe token: that one travels in `List-Unsubscribe` to mail providers, and must only ever unsubscribe.
+ */
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences'
 
 /** Outcome of {@link TokenSigner.verify}. `expired` is only reported for a genuine token (its MAC checked out). */
 export type TokenCheck =
@@ -27,7 +30,8 @@ const CLOCK_SKEW_SECONDS = 300
  * HMAC-SHA256 link tokens bound to a purpose and a subscriber id.
  *
  * - confirm: `<id>.<issued, base36 seconds>.<mac>`, expires after `confirmTtlDays`;
- * - unsubscribe: `<id>.<mac>`, never expires, and is the same for every email to one subscriber.
+ * - unsubscribe: `<id>.<mac>`, never expires, and is the same for every email to one subscriber;
+ * - preferences: `<id>.<mac>` the same way, with its own MAC (reads and changes tags and cadence).
  *
  * The MAC covers a version, the purpose, the id and the issue time, with a key derived from the secret
  * for this use only. Comparison is constant-time.
@@ -56,6 +60,11 @@ export class TokenSigner {
     return `${subscriberId}.${this.mac('unsubscribe', subscriberId, '')}`
   }
 
+  /** The subscriber's preferences token (deterministic, never expires, like the unsubscribe token). */
+  preferencesToken(subscriberId: string): string {
+    return `${subscriberId}.${this.mac('preferences', subscriberId, '')}`
+  }
+
   /** Checks a token for a purpose. Never throws on bad input. */
   verify(purpose: TokenPurpose, token: unknown): TokenCheck {
     const invalid = { ok: false, reason: 'invalid' } as const
@@ -67,7 +76,7 @@ export class TokenSigner {
     const expected = Buffer.from(this.mac(purpose, id, issued ?? ''), 'utf8')
     const given = Buffer.from(mac, 'utf8')
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid
-    if (purpose === 'unsubscribe') return { ok: true, subscriberId: id, issuedAt: null }
+    if (purpose !== 'confirm') return { ok: true, subscriberId: id, issuedAt: null }
     const issuedSeconds = parseInt(issued!, 36)
     const nowSeconds = this.now().getTime() / 1000
     if (issuedSeconds > nowSeconds + CLOCK_SKEW_SECONDS) return invalid

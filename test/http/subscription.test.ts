@@ -33,9 +33,12 @@ describe('GET /subscribe', () => {
     expect(html).toMatch(/<label for="email">Email address<\/label>\s*<input type="email" id="email" name="email" required/)
     expect(html).toContain('<input type="checkbox" id="tag-0" name="tags" value="Fedora">')
     expect(html).toContain('<legend>Only posts about (optional)</legend>')
-    expect(html).toContain('<link rel="alternate" type="application/rss+xml" href="rss.xml"')
-    expect(html).toContain('<link rel="alternate" type="application/atom+xml" href="feed.atom"')
-    expect(html).toContain('<link rel="alternate" type="application/feed+json" href="feed.json"')
+    expect(html).toContain('<link rel="alternate" type="application/rss+xml" href="https://blog.example.org/rss.xml"')
+    expect(html).toContain('<link rel="alternate" type="application/atom+xml" href="https://blog.example.org/feed.atom"')
+    expect(html).toContain('<link rel="alternate" type="application/feed+json" href="https://blog.example.org/feed.json"')
+    // The way back to the blog, and how often (the site's default chosen).
+    expect(html).toContain('<p class="back"><a href="https://blog.example.org/">← Back to Test Blog</a></p>')
+    expect(html).toMatch(/<input type="radio" id="cadence-instant" name="cadence" value="instant" checked>/)
     expect(html).not.toContain('<script')
   })
 

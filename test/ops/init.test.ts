@@ -122,9 +122,9 @@ describe('herald init', () => {
     expect(() => parseConfig(withExamples, dir, {})).not.toThrow()
   })
 
-  it('changes nothing but site.url and site.title: every other value written is the default', async () => {
+  it('changes nothing but site.url, site.title and site.pages (a new site has no Nikola): every other value is the default', async () => {
     const dir = await initSite('--url', 'https://news.example.net/', '--title', 'Notes & "quotes" $&')
-    const minimal = stringify({ site: { url: 'https://news.example.net/', title: 'Notes & "quotes" $&' } })
+    const minimal = stringify({ site: { url: 'https://news.example.net/', title: 'Notes & "quotes" $&', pages: true } })
     expect(await loadConfig(dir, {})).toEqual(parseConfig(minimal, dir, {}))
   })
 
@@ -184,5 +184,9 @@ describe('herald init', () => {
     expect(result.stdout).toContain('herald posts --site blog')
     expect(result.stdout).toContain('herald run --site blog')
     expect(result.stdout).toContain('docs/deployment.md')
+    // Which mode the site is in: Herald writes the post pages (no Nikola), and how to change it.
+    expect(result.stdout).toMatch(/Post pages: Herald writes them \(site\.pages: true\)/)
+    expect(result.stdout).toContain('set site.pages: false')
+    expect(result.stdout).toMatch(/created\s+templates\/welcome\.mjml/)
   })
 })

@@ -16,6 +16,7 @@ const PURPOSE: Record<string, string> = {
   'posts/hello-herald.rst': 'an example post (Nikola metadata, a teaser); delete it when you write yours',
   'templates/digest.mjml': 'the digest email: edit freely (docs/deployment.md, "Templates")',
   'templates/confirm.mjml': 'the subscription confirmation email',
+  'templates/welcome.mjml': 'the welcome email after a confirmation (email.welcome: true)',
   '.gitignore': "keeps Herald's state (the generated link-signing secret) out of git",
 }
 
@@ -63,11 +64,16 @@ function formatReport(result: ScaffoldResult, cwd: string): string {
   for (const kept of result.kept) lines.push(`  kept         ${kept.file.padEnd(width)}  ${kept.reason}`)
   const steps: Array<[string, string]> = [
     [`herald posts${site}`, 'lists the posts and any problems in them'],
-    [`herald build${site}`, 'writes the feeds to the output folder (public/)'],
+    [`herald build${site}`, 'writes the feeds and the post pages to the output folder (public/)'],
     [`herald serve${site}`, 'subscribe page on http://127.0.0.1:8080/subscribe (needs Redis: REDIS_URL)'],
     [`herald run${site}`, 'what cron runs: the feeds, then a digest of new posts to subscribers'],
   ]
   const commandWidth = Math.max(...steps.map(([command]) => command.length))
+  lines.push(
+    '',
+    'Post pages: Herald writes them (site.pages: true): a page per post and an index into public/, so every "Read more"',
+    "  link of a digest leads somewhere. If Nikola (or another tool) builds this blog's pages, set site.pages: false.",
+  )
   lines.push('', 'Next steps:', '  1. Edit herald.yml: site.url, site.title, email.from and email.postal_address at least.')
   for (const [index, [command, what]] of steps.entries()) lines.push(`  ${index + 2}. ${command.padEnd(commandWidth)}  ${what}`)
   lines.push(

@@ -34,12 +34,14 @@ export function registerServe(program: Command, registry: CommandRegistry): void
       const metrics = createMetricsRegistry()
       registerSubscriberMetrics(metrics, services.subscribers, logger)
       registerPipelineMetrics(metrics, { editions: services.editions, queues: await services.queues(), cycles: services.cycles }, logger)
+      const tags = await siteTags(context)
       const app = await createServer({
         config,
         subscriptions: services.subscriptions,
         redis: services.redis.redis,
         logger,
-        tags: await siteTags(context),
+        tags: tags.all,
+        formTags: tags.form,
         metrics,
         trustProxy: parseTrustProxy(options.trustProxy),
       })

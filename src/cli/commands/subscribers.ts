@@ -3,9 +3,11 @@ import { userInfo } from 'node:os'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { openServices, type SiteServices } from '../../app/services.js'
+import { siteTags } from '../../app/site-posts.js'
 import { ExitCode, HeraldError } from '../../errors.js'
 import { atomicWriteStream } from '../../infra/atomic-file.js'
-import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
+import { exportSubscribers, type ImportChange, importSubscribers } from '../../subscribers/csv.js'
+import { IMPORT_FORMATS, IMPORT_SOURCES } from '../../subscribers/imports.js'
 import {
   CADENCES,
   type Cadence,
@@ -184,20 +186,47 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   withCommonOptions(
     group
       .command('import')
-      .description('Import subscribers from CSV (header row; email, optional tags separated by ";", status). Safe to repeat.')
-      .argument('<file>', 'CSV file'),
-  ).action(async (file: string, options: CommonOptions) => {
+      .description(
+        'Import subscribers from CSV: Herald\'s own (header row; email, optional tags separated by ";", status), or another ' +
+          "tool's export with --from. Safe to repeat.",
+      )
+      .argument('<file>', 'CSV file')
+      .option('--from <tool>', `another tool's export: ${IMPORT_SOURCES.join(', ')} (its own columns and statuses)`)
+      .option('--dry-run', 'print what would change, row by row, and change nothing'),
+  ).action(async (file: string, options: CommonOptions & { from?: string; dryRun?: boolean }) => {
+    const source = options.from === undefined ? undefined : parseChoice('--from', options.from.toLowerCase(), IMPORT_SOURCES)
     const context = await openSite(options, runtime)
     const absolute = path.resolve(runtime.cwd, file)
+    const dryRun = Boolean(options.dryRun)
+    // Another tool's labels become tag filters only when they name a tag of the blog (see importSubscribers).
+    const knownTags = source ? (await siteTags(context)).all : []
     await withServices(context, async ({ subscribers: store }) => {
-      const report = await importSubscribers({ store, input: createReadStream(absolute) })
+      const report = await importSubscribers({
+        store,
+        input: createReadStream(absolute),
+        ...(source ? { format: IMPORT_FORMATS[source] } : {}),
+        fileName: path.basename(absolute),
+        dryRun,
+        knownTags,
+      })
       for (const column of report.ignoredColumns) context.logger.warn(`${file}: ignored unknown column ${JSON.stringify(column)}`)
-      for (const problem of report.refused) context.logger.warn(`${file}:${problem.line}: ${problem.message}`)
+      if (dryRun) for (const change of report.changes) println(runtime, `${file}:${change.line}: ${describeChange(change)}`)
+      else for (const problem of report.refused) context.logger.warn(`${file}:${problem.line}: ${problem.message}`)
+      for (const problem of report.skipped) println(runtime, `${file}:${problem.line}: skipped: ${problem.message}`)
+      if (report.droppedLabels.length > 0) {
+        context.logger.warn(
+          `${file}: labels that name no tag of the blog's posts were not made tag filters (a filter matching no post would stop ` +
+            `those subscribers' email): ${report.droppedLabels.join(', ')}`,
+        )
+      }
       for (const problem of report.errors) runtime.stderr.write(`${file}:${problem.line}: ${problem.message}\n`)
+      const would = dryRun ? 'would be ' : ''
       println(
         runtime,
-        `${file}: ${report.created} added, ${report.updated} updated, ${report.unchanged + report.refused.length} unchanged, ` +
-          `${report.errors.length} line${report.errors.length === 1 ? '' : 's'} with errors`,
+        `${file}: ${report.created} ${would}added, ${report.updated} ${would}updated, ` +
+          `${report.unchanged + report.refused.length} unchanged, ${report.skipped.length ? `${report.skipped.length} skipped, ` : ''}` +
+          `${report.errors.length} line${report.errors.length === 1 ? '' : 's'} with errors` +
+          (dryRun ? ' (dry run: nothing was changed)' : ''),
       )
       if (report.errors.length > 0) registry.exitCode = ExitCode.failure
     })
@@ -248,6 +277,26 @@ async function findByEmail(store: SubscriberStore, email: string): Promise<Subsc
   }
   if (!subscriber) throw new HeraldError('SUBSCRIBER_NOT_FOUND', `no subscriber with the address ${email}`)
   return subscriber
+}
+
+/** One row of a dry run: `ada@example.org: would add (active; consent 2023-03-14T09:14:02Z; tags: VIP)`. */
+function describeChange(change: ImportChange): string {
+  const details = [
+    change.to,
+    ...(change.consentAt ? [`consent ${change.consentAt}`] : []),
+    ...(change.tags?.length ? [`tags: ${change.tags.join(', ')}`] : []),
+    ...(change.note ? [change.note] : []),
+  ].join('; ')
+  switch (change.outcome) {
+    case 'created':
+      return `${change.email}: would add (${details})`
+    case 'updated':
+      return `${change.email}: would update (${change.from === change.to ? change.to : `${change.from} → ${change.to}`})`
+    case 'unchanged':
+      return `${change.email}: unchanged (${change.from})`
+    case 'refused':
+      return `${change.email}: kept ${change.from} (an import never re-subscribes someone who left or bounced)`
+  }
 }
 
 function selectStatuses(status: string | undefined): readonly SubscriberStatus[] {

@@ -10,23 +10,25 @@
   KEYS[6] announcement sequence (string counter; becoming active starts after it)
   ARGV[1] subscriber id
   ARGV[2] "1" when the record gives tags, else "0"
-  ARGV[3..] the record as field/value pairs (status among them)
+  ARGV[3] "1" for a dry run: decide the outcome, change nothing
+  ARGV[4..] the record as field/value pairs (status among them)
   Returns: created | updated | unchanged | refused
 ]]
 -- @include "includes/status-sets.lua"
-local id, tagsGiven = ARGV[1], ARGV[2]
+local id, tagsGiven, dry = ARGV[1], ARGV[2], ARGV[3] == '1'
 local record = {}
-for index = 3, #ARGV, 2 do record[ARGV[index]] = ARGV[index + 1] end
+for index = 4, #ARGV, 2 do record[ARGV[index]] = ARGV[index + 1] end
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then
-  for index = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1]) end
+  if dry then return 'created' end
+  for index = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[index], ARGV[index + 1]) end
   redis.call('ZADD', zkey(record.status), 0, id)
   if record.status == 'active' then redis.call('HSET', KEYS[1], 'seenSeq', redis.call('GET', KEYS[6]) or '0') end
   return 'created'
 end
 local changed = false
 if tagsGiven == '1' and redis.call('HGET', KEYS[1], 'tags') ~= record.tags then
-  redis.call('HSET', KEYS[1], 'tags', record.tags)
+  if not dry then redis.call('HSET', KEYS[1], 'tags', record.tags) end
   changed = true
 end
 local to = record.status
@@ -38,6 +40,7 @@ if to ~= current then
     if changed then return 'updated' end
     return 'refused'
   end
+  if dry then return 'updated' end
   move(id, current, to)
   if to == 'active' then redis.call('HSET', KEYS[1], 'confirmedAt', record.confirmedAt) end
   if to == 'unsubscribed' then redis.call('HSET', KEYS[1], 'unsubscribedAt', record.unsubscribedAt) end
