@@ -14,6 +14,7 @@ import { createTransport, type MailTransport } from '../mail/transport.js'
 import { CycleStatsStore } from '../publishing/cycle-stats.js'
 import type { HeraldQueues } from '../queue/queues.js'
 import type { SendLocks } from '../queue/send-lock.js'
+import { SubscriberHistory } from '../subscribers/history.js'
 import { migrateToAsciiDomainIds } from '../subscribers/migrate.js'
 import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
@@ -33,6 +34,8 @@ export interface SiteServices {
   readonly announcements: AnnouncementLedger
   readonly editions: EditionStore
   readonly subscribers: SubscriberStore
+  /** Each subscriber's returned-mail events. */
+  readonly history: SubscriberHistory
   readonly tokens: TokenSigner
   readonly cycles: CycleStatsStore
   readonly subscriptions: Subscriptions
@@ -86,6 +89,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   let locks: Promise<SendLocks> | undefined
   const openTransport = () => (transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) }))
   const subscribers = new SubscriberStore({ redis: connection, prefix, defaultCadence: config.email.defaultCadence })
+  const history = new SubscriberHistory({ redis: connection, prefix })
   // The transport is only opened when a confirmation email is actually sent.
   const lazyTransport: MailTransport = {
     get kind() {
@@ -102,6 +106,7 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     announcements: new AnnouncementLedger({ redis: connection, prefix }),
     editions: new EditionStore({ redis: connection, prefix }),
     subscribers,
+    history,
     tokens,
     cycles: new CycleStatsStore({ redis: connection, prefix }),
     subscriptions: new Subscriptions({ config, store: subscribers, tokens, transport: lazyTransport, logger }),

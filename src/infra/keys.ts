@@ -48,6 +48,8 @@ export interface SiteKeys {
   confirmationSent(subscriberId: string): string
   /** What the per-client counters of a rate limit start with (the rate-limit plugin appends the client). */
   rateLimitPrefix(name: string): string
+  /** List (newest first, capped): returned mail about one subscriber (not under `subscriber:`, which a migration scans). */
+  subscriberEvents(subscriberId: string): string
 }
 
 /** Builds the keys of a site from its prefix (`HERALD_PREFIX`). A prefix that already has a `{…}` tag is used as is. */
@@ -77,5 +79,6 @@ export function siteKeys(prefix: string): SiteKeys {
     lastCycle: () => key('stats', 'cycle'),
     confirmationSent: (subscriberId: string) => key('confirm-sent', subscriberId),
     rateLimitPrefix: (name: string) => key('ratelimit', name, ''),
+    subscriberEvents: (subscriberId: string) => key('events', subscriberId),
   })
 }

@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises'
 import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { HeraldError } from '../errors.js'
+import { parseEvents, type SubscriberEvent, type SubscriberHistory } from './history.js'
 import {
   CADENCES,
   type Cadence,
@@ -13,6 +14,8 @@ import {
   type SubscriberRecord,
   type SubscriberStatus,
   type SubscriberStore,
+  UNSUBSCRIBE_REASONS,
+  type UnsubscribeReason,
 } from './store.js'
 
 /** Columns of an export, in order. Import accepts any subset that includes `email`. */
@@ -32,6 +35,8 @@ export const CSV_COLUMNS = [
   'consent_user_agent',
   'reactivated_at',
   'reactivated_by',
+  'unsubscribe_reason',
+  'events',
 ] as const
 type Column = (typeof CSV_COLUMNS)[number]
 
@@ -64,8 +69,14 @@ const IN_FLIGHT = 100
  * Imports subscribers from CSV (header row; `email` required; `tags` separated by `;`; `status` default
  * `active`, since an imported list is one whose consent the operator vouches for). A bad line is
  * reported with its line number and the rest are imported; importing the same file twice changes nothing.
+ * With `history`, the `events` column of a subscriber the import creates becomes their history (an existing
+ * subscriber's history is never rewritten).
  */
-export async function importSubscribers(options: { store: SubscriberStore; input: Readable }): Promise<ImportReport> {
+export async function importSubscribers(options: {
+  store: SubscriberStore
+  input: Readable
+  history?: SubscriberHistory
+}): Promise<ImportReport> {
   const report = {
     created: 0,
     updated: 0,
@@ -110,7 +121,7 @@ export async function importSubscribers(options: { store: SubscriberStore; input
       header = readHeader(record, report.ignoredColumns)
       continue
     }
-    let subscriberRecord: SubscriberRecord
+    let subscriberRecord: SubscriberRecord & { events: SubscriberEvent[] }
     try {
       subscriberRecord = toRecord(header, record)
     } catch (error) {
@@ -119,10 +130,12 @@ export async function importSubscribers(options: { store: SubscriberStore; input
     }
     batch.push(
       options.store.importRecord(subscriberRecord).then(
-        ({ email, outcome }) => {
+        async ({ id, email, outcome }) => {
           if (outcome === 'refused')
             report.refused.push({ line, message: `${email}: kept as it is; an import never re-subscribes someone who left or bounced` })
           else report[outcome]++
+          if (outcome === 'created' && options.history && subscriberRecord.events.length > 0)
+            await options.history.restore(id, subscriberRecord.events)
         },
         (error: unknown) => void report.errors.push({ line, message: messageOf(error) }),
       ),
@@ -143,12 +156,14 @@ export async function importSubscribers(options: { store: SubscriberStore; input
 /**
  * Writes every subscriber (all statuses, consent included) as CSV that {@link importSubscribers} restores
  * exactly. Streams: one page of subscribers in memory at a time. Cells that a spreadsheet would run as a
- * formula get a leading `'`, which import removes again.
+ * formula get a leading `'`, which import removes again. With `history`, each subscriber's returned-mail events go
+ * in the `events` column as a JSON array (newest first).
  */
 export async function exportSubscribers(options: {
   store: SubscriberStore
   output: NodeJS.WritableStream
   statuses?: readonly SubscriberStatus[]
+  history?: SubscriberHistory
 }): Promise<number> {
   const stringifier = stringify({ header: true, columns: [...CSV_COLUMNS], escape_formulas: true, record_delimiter: 'unix' })
   // The caller owns the output (it may be stdout): write into it without ending it.
@@ -156,9 +171,10 @@ export async function exportSubscribers(options: {
   let count = 0
   for (const status of options.statuses ?? SUBSCRIBER_STATUSES) {
     for await (const batch of options.store.stream(status)) {
-      for (const subscriber of batch) {
+      const events = options.history ? await options.history.listMany(batch.map((subscriber) => subscriber.id)) : []
+      for (const [index, subscriber] of batch.entries()) {
         count++
-        if (!stringifier.write(toRow(subscriber))) await once(stringifier, 'drain')
+        if (!stringifier.write(toRow(subscriber, events[index] ?? []))) await once(stringifier, 'drain')
       }
     }
   }
@@ -167,7 +183,7 @@ export async function exportSubscribers(options: {
   return count
 }
 
-function toRow(subscriber: Subscriber): Record<Column, string> {
+function toRow(subscriber: Subscriber, events: readonly SubscriberEvent[]): Record<Column, string> {
   return {
     email: subscriber.email,
     status: subscriber.status,
@@ -184,6 +200,8 @@ function toRow(subscriber: Subscriber): Record<Column, string> {
     consent_user_agent: subscriber.consent.userAgent ?? '',
     reactivated_at: subscriber.reactivatedAt ?? '',
     reactivated_by: subscriber.reactivatedBy ?? '',
+    unsubscribe_reason: subscriber.unsubscribeReason ?? '',
+    events: events.length > 0 ? JSON.stringify(events) : '',
   }
 }
 
@@ -205,7 +223,7 @@ function readHeader(cells: string[], ignored: string[]): (Column | null)[] {
   return columns
 }
 
-function toRecord(header: readonly (Column | null)[], cells: readonly string[]): SubscriberRecord {
+function toRecord(header: readonly (Column | null)[], cells: readonly string[]): SubscriberRecord & { events: SubscriberEvent[] } {
   const values = new Map<Column, string>()
   header.forEach((column, index) => {
     if (column) values.set(column, unescapeFormula(cells[index] ?? ''))
@@ -225,7 +243,17 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
     })
   }
   const consentSource = values.get('consent_source') || undefined
+  const reason = values.get('unsubscribe_reason')?.toLowerCase() || undefined
+  if (reason !== undefined && !(UNSUBSCRIBE_REASONS as readonly string[]).includes(reason)) {
+    throw new HeraldError(
+      'SUBSCRIBER_INVALID',
+      `unknown unsubscribe reason ${JSON.stringify(reason)} (expected ${UNSUBSCRIBE_REASONS.join(', ')})`,
+      { field: 'unsubscribe_reason' },
+    )
+  }
   return {
+    events: readEvents(values.get('events') ?? ''),
+    ...(reason !== undefined ? { unsubscribeReason: reason as UnsubscribeReason } : {}),
     email,
     ...(status !== undefined ? { status: status.toLowerCase() as SubscriberStatus } : {}),
     ...(cadence !== undefined ? { cadence: cadence as Cadence } : {}),
@@ -244,6 +272,19 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
       userAgent: values.get('consent_user_agent') || null,
     },
   }
+}
+
+/** The `events` cell: a JSON array of events, or empty. */
+function readEvents(cell: string): SubscriberEvent[] {
+  if (cell.trim() === '') return []
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(cell)
+  } catch {
+    throw new HeraldError('SUBSCRIBER_INVALID', 'the events cell is not a JSON array', { field: 'events' })
+  }
+  if (!Array.isArray(parsed)) throw new HeraldError('SUBSCRIBER_INVALID', 'the events cell is not a JSON array', { field: 'events' })
+  return parseEvents(parsed)
 }
 
 /** Undoes csv-stringify's `escape_formulas` (a `'` before `= + - @ TAB CR`). */

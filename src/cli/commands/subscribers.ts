@@ -6,6 +6,7 @@ import { openServices, type SiteServices } from '../../app/services.js'
 import { ExitCode, HeraldError } from '../../errors.js'
 import { atomicWriteStream } from '../../infra/atomic-file.js'
 import { exportSubscribers, importSubscribers } from '../../subscribers/csv.js'
+import type { SubscriberEvent } from '../../subscribers/history.js'
 import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus, type SubscriberStore } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
 import { parseChoice, parseNow } from '../options.js'
@@ -21,6 +22,7 @@ export interface SubscriberListing {
   created: string
   confirmed: string | null
   unsubscribed: string | null
+  unsubscribeReason: string | null
   bounced: string | null
   bounceReason: string | null
   reactivatedAt: string | null
@@ -118,6 +120,22 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   })
 
   withCommonOptions(
+    group
+      .command('show')
+      .description('One subscriber: status, consent, and what came back from their mail (bounces, complaints, auto-replies).')
+      .argument('<email>', 'email address')
+      .option('--json', 'print JSON'),
+  ).action(async (email: string, options: CommonOptions & { json?: boolean }) => {
+    const context = openSite(options, runtime)
+    await withServices(context, async ({ subscribers: store, history }) => {
+      const subscriber = await findByEmail(store, email)
+      const events = await history.list(subscriber.id)
+      if (options.json) return println(runtime, JSON.stringify({ ...toListing(subscriber), events }, null, 2))
+      printSubscriber(context, subscriber, events)
+    })
+  })
+
+  withCommonOptions(
     group.command('remove').description('Delete a subscriber and everything kept about them.').argument('<email>', 'email address'),
   ).action(async (email: string, options: CommonOptions) => {
     const context = openSite(options, runtime)
@@ -175,8 +193,8 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   ).action(async (file: string, options: CommonOptions) => {
     const context = openSite(options, runtime)
     const absolute = path.resolve(runtime.cwd, file)
-    await withServices(context, async ({ subscribers: store }) => {
-      const report = await importSubscribers({ store, input: createReadStream(absolute) })
+    await withServices(context, async ({ subscribers: store, history }) => {
+      const report = await importSubscribers({ store, history, input: createReadStream(absolute) })
       for (const column of report.ignoredColumns) context.logger.warn(`${file}: ignored unknown column ${JSON.stringify(column)}`)
       for (const problem of report.refused) context.logger.warn(`${file}:${problem.line}: ${problem.message}`)
       for (const problem of report.errors) runtime.stderr.write(`${file}:${problem.line}: ${problem.message}\n`)
@@ -196,14 +214,14 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .argument('[file]', 'CSV file to write (replaced atomically)'),
   ).action(async (file: string | undefined, options: CommonOptions) => {
     const context = openSite(options, runtime)
-    await withServices(context, async ({ subscribers: store }) => {
+    await withServices(context, async ({ subscribers: store, history }) => {
       if (!file) {
-        await exportSubscribers({ store, output: runtime.stdout })
+        await exportSubscribers({ store, history, output: runtime.stdout })
         return
       }
       const output = await atomicWriteStream(path.resolve(runtime.cwd, file), { mode: 0o600 })
       try {
-        const count = await exportSubscribers({ store, output: output.stream })
+        const count = await exportSubscribers({ store, history, output: output.stream })
         await output.commit()
         context.logger.info(`exported ${count} subscribers to ${file}`)
       } catch (error) {
@@ -236,6 +254,35 @@ async function findByEmail(store: SubscriberStore, email: string): Promise<Subsc
   return subscriber
 }
 
+function printSubscriber(context: SiteContext, subscriber: Subscriber, events: readonly SubscriberEvent[]): void {
+  const { runtime } = context
+  const line = (label: string, value: string | null) => {
+    if (value) println(runtime, `${label.padEnd(14)}${value}`)
+  }
+  line('email', subscriber.email)
+  line('status', subscriber.status)
+  line('tags', subscriber.tags.join(', ') || '* (every post)')
+  line('cadence', subscriber.cadence)
+  line('created', subscriber.createdAt)
+  line('confirmed', subscriber.confirmedAt)
+  line('unsubscribed', subscriber.unsubscribedAt && `${subscriber.unsubscribedAt} (${subscriber.unsubscribeReason ?? 'request'})`)
+  line('bounced', subscriber.bouncedAt && `${subscriber.bouncedAt}: ${subscriber.bounceReason ?? ''}`)
+  line('reactivated', subscriber.reactivatedAt && `${subscriber.reactivatedAt} by ${subscriber.reactivatedBy ?? '?'}`)
+  const { consent } = subscriber
+  line('consent', [consent.source, consent.at, consent.ip, consent.userAgent].filter(Boolean).join(', '))
+  println(runtime)
+  if (events.length === 0) {
+    println(runtime, 'No returned mail.')
+    return
+  }
+  println(runtime, 'Returned mail (newest first):')
+  println(runtime, ['TIME', 'KIND', 'STATUS', 'SOURCE', 'EDITION', 'OUTCOME', 'DIAGNOSTIC'].join('\t'))
+  for (const event of events) {
+    const cells = [event.at, event.kind, event.status ?? '-', event.source, event.editionId ?? '-', event.outcome, event.diagnostic]
+    println(runtime, cells.join('\t'))
+  }
+}
+
 function selectStatuses(status: string | undefined): readonly SubscriberStatus[] {
   return status === undefined ? SUBSCRIBER_STATUSES : [parseChoice('--status', status, SUBSCRIBER_STATUSES)]
 }
@@ -250,6 +297,7 @@ function toListing(subscriber: Subscriber): SubscriberListing {
     created: subscriber.createdAt,
     confirmed: subscriber.confirmedAt,
     unsubscribed: subscriber.unsubscribedAt,
+    unsubscribeReason: subscriber.unsubscribeReason,
     bounced: subscriber.bouncedAt,
     bounceReason: subscriber.bounceReason,
     reactivatedAt: subscriber.reactivatedAt,
