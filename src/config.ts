@@ -120,6 +120,9 @@ const rawSchema = z.strictObject({
       breaker_failures: positiveInt('failures in a row that pause an edition').default(5),
       unsubscribe_mailto: headerSafe('an address for mailto: unsubscribe requests').optional(),
       max_edition_posts: z.number({ error: 'expected a whole number (0 for no limit)' }).int().min(0).default(10),
+      bounce_address: headerSafe('an address such as bounces@blog.example.org')
+        .refine((value) => bounceAddressProblem(value) === null, { error: (issue) => bounceAddressProblem(String(issue.input)) ?? '' })
+        .optional(),
       dkim: z
         .strictObject({
           domain: nonEmpty('the signing domain'),
@@ -204,6 +207,11 @@ export interface EmailConfig {
    * (new `site.url` or permalink pattern): `run` refuses instead of mailing the archive again.
    */
   readonly maxEditionPosts: number
+  /**
+   * Envelope sender base for VERP (`bounces@blog.example.org`: each message goes out from `bounces+<tag>@…`). Null (the
+   * default): the envelope sender is the From address and returned mail cannot be attributed.
+   */
+  readonly bounceAddress: string | null
   readonly dkim: { readonly domain: string; readonly selector: string; readonly privateKeyFile: string } | null
 }
 
@@ -385,6 +393,7 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       breakerFailures: raw.email.breaker_failures,
       unsubscribeMailto: raw.email.unsubscribe_mailto ?? null,
       maxEditionPosts: raw.email.max_edition_posts,
+      bounceAddress: raw.email.bounce_address?.trim().toLowerCase() ?? null,
       dkim: raw.email.dkim
         ? {
             domain: raw.email.dkim.domain,
@@ -413,6 +422,23 @@ export function mailboxOf(mailbox: string): string | null {
   const address = parsed.length === 1 ? parsed[0]!.address : ''
   return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address) ? address : null
 }
+
+/**
+ * What is wrong with an `email.bounce_address`, or null: it must be a bare address (no name), whose local part has no
+ * `+` (the tag follows one) and is short enough for the tag to fit RFC 5321's 64-octet local part.
+ */
+export function bounceAddressProblem(value: string): string | null {
+  const address = value.trim()
+  const match = /^([A-Za-z0-9._-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$/.exec(address)
+  if (!match) return 'expected a bare address such as bounces@blog.example.org (letters, digits, ".", "_" and "-" before the @)'
+  if (match[1]!.length > MAX_BOUNCE_LOCAL) {
+    return `the part before "@" may be at most ${MAX_BOUNCE_LOCAL} characters: a 43-character tag is added to it`
+  }
+  return null
+}
+
+/** Longest local part of `email.bounce_address` (bounces/verp.ts: `+` and a 42-character tag make 64). */
+const MAX_BOUNCE_LOCAL = 21
 
 /** The address of a mailbox that passed validation (`email.from`). */
 export function extractAddress(mailbox: string): string {

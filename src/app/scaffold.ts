@@ -236,6 +236,11 @@ email:
   # or permalink), so "herald run" mails nobody and says so ("herald run --record-only" records them without
   # mailing). 0 = no limit. Default 10.
   max_edition_posts: 10
+  # Where bounces go: each digest is sent from its own address, bounces+<tag>@... (VERP; the From header does
+  # not change), so returned mail says which edition and which subscriber it is about. At most 21 characters
+  # before the @.
+  # Default: none (the envelope sender is the From address; returned mail cannot be attributed).
+  # bounce_address: bounces@blog.example.org
   # DKIM signing of every email. Default: none (no signing).
   # dkim:
   #   domain: blog.example.org

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
+import { verpAddress, verpKey } from '../bounces/verp.js'
 import { stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
 import { AnnouncementLedger } from '../editions/announcements.js'
@@ -90,6 +91,8 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   const openTransport = () => (transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) }))
   const subscribers = new SubscriberStore({ redis: connection, prefix, defaultCadence: config.email.defaultCadence })
   const history = new SubscriberHistory({ redis: connection, prefix })
+  const tagKey = verpKey(secret)
+  const bounceAddress = config.email.bounceAddress
   // The transport is only opened when a confirmation email is actually sent.
   const lazyTransport: MailTransport = {
     get kind() {
@@ -116,7 +119,13 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     },
     transport: openTransport,
     composer() {
-      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then((template) => new DigestComposer({ config, template, tokens }))
+      // With email.bounce_address, each message's envelope sender is its own signed VERP address (bounces/verp.ts).
+      const envelopeSender = bounceAddress
+        ? { envelopeSender: (editionId: string, subscriberId: string) => verpAddress(bounceAddress, editionId, subscriberId, tagKey) }
+        : {}
+      composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then(
+        (template) => new DigestComposer({ config, template, tokens, ...envelopeSender }),
+      )
       return composer
     },
     locks() {

@@ -37,6 +37,11 @@ export interface DigestComposerOptions {
   /** `digest.mjml`, from the site's `templates/` or Herald's. */
   readonly template: EmailTemplate
   readonly tokens: TokenSigner
+  /**
+   * The envelope sender of one edition's message to one subscriber (a VERP address, `bounces/verp.ts`), or none: the
+   * envelope sender is then the From address.
+   */
+  readonly envelopeSender?: (editionId: string, subscriberId: string) => string
 }
 
 /**
@@ -49,6 +54,7 @@ export class DigestComposer {
   private readonly tokens: TokenSigner
   private readonly fromDomain: string
   private readonly listId: string
+  private readonly envelopeSender: ((editionId: string, subscriberId: string) => string) | null
 
   constructor(options: DigestComposerOptions) {
     if (!options?.template) throw new TypeError('DigestComposer needs the digest template (options.template)')
@@ -58,6 +64,7 @@ export class DigestComposer {
     this.tokens = options.tokens
     this.fromDomain = extractAddress(options.config.email.from).split('@')[1] ?? new URL(options.config.site.url).hostname
     this.listId = listId(options.config)
+    this.envelopeSender = options.envelopeSender ?? null
   }
 
   /** Subject line: the post's title for one post, otherwise `email.subject` or the language's "N new posts on …". */
@@ -90,6 +97,7 @@ export class DigestComposer {
       html: joinSlots(digest.html, values, escapeHtml),
       text: joinSlots(digest.text, values, (value) => value),
       messageId: `<${editionId}.${recipient.subscriberId}@${this.fromDomain}>`,
+      ...(this.envelopeSender ? { envelopeFrom: this.envelopeSender(editionId, recipient.subscriberId) } : {}),
       headers: {
         'List-Unsubscribe': this.listUnsubscribe(unsubscribeUrl),
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',

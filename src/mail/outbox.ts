@@ -33,7 +33,9 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
       assertSendable(message)
       const info = await composer.sendMail(toNodemailer(message))
       const file = path.join(options.dir, outboxFileName(info.messageId))
-      await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
+      // What a delivering server adds: the envelope sender, so the file shows where bounces would go.
+      const returnPath = message.envelopeFrom ? Buffer.from(`Return-Path: <${message.envelopeFrom}>\r\n`) : Buffer.alloc(0)
+      await writeFileAtomically(file, Buffer.concat([returnPath, info.message as Buffer]), { fsync: true, mode: 0o600 })
       return { messageId: info.messageId, response: `written to ${file}`, accepted: [message.to], rejected: [] }
     },
     async verify() {
