@@ -123,6 +123,18 @@ const rawSchema = z.strictObject({
       bounce_address: headerSafe('an address such as bounces@blog.example.org')
         .refine((value) => bounceAddressProblem(value) === null, { error: (issue) => bounceAddressProblem(String(issue.input)) ?? '' })
         .optional(),
+      bounces: z
+        .strictObject({
+          soft_limit: positiveInt('soft bounces that make an address bounced').default(2),
+          soft_editions: positiveInt('how many of the latest editions soft bounces are counted over').default(5),
+          flood_share: z
+            .number({ error: 'expected a share of the recipients, from 0.01 to 1' })
+            .min(0.01, { error: 'expected a share of the recipients, from 0.01 to 1' })
+            .max(1, { error: 'expected a share of the recipients, from 0.01 to 1' })
+            .default(0.2),
+          flood_min: positiveInt('the fewest bounces from one domain that can be a flood').default(5),
+        })
+        .prefault({}),
       dkim: z
         .strictObject({
           domain: nonEmpty('the signing domain'),
@@ -208,11 +220,28 @@ export interface EmailConfig {
    */
   readonly maxEditionPosts: number
   /**
-   * Envelope sender base for VERP (`bounces@blog.example.org`: each message goes out from `bounces+<tag>@…`). Null (the
-   * default): the envelope sender is the From address and returned mail cannot be attributed.
+   * Envelope sender base for VERP (`bounces@blog.example.org`: each message goes out from `bounces+<tag>@…`), and the
+   * one address the SMTP listener accepts mail for. Null (the default): the envelope sender is the From address and
+   * returned mail cannot be attributed.
    */
   readonly bounceAddress: string | null
+  readonly bounces: BounceConfig
   readonly dkim: { readonly domain: string; readonly selector: string; readonly privateKeyFile: string } | null
+}
+
+/** What returned mail may change, and when it is held for review instead. */
+export interface BounceConfig {
+  /** Soft bounces, in different editions, that make a subscriber bounced. Default 2 (listmonk's soft count). */
+  readonly softLimit: number
+  /** …counted over the latest this many editions sent to the subscriber. Default 5. */
+  readonly softEditions: number
+  /**
+   * Share of an edition's recipients at one receiving domain whose bounces make that domain a flood: its bounces are
+   * held for `herald bounces review` instead of applied (the receiver's outage, not dead addresses). Default 0.2.
+   */
+  readonly floodShare: number
+  /** Fewest bounces from one domain that can be a flood (small domains are judged one bounce at a time). Default 5. */
+  readonly floodMinimum: number
 }
 
 /** Everything Herald needs to know about a site, validated and frozen. */
@@ -394,6 +423,12 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
       unsubscribeMailto: raw.email.unsubscribe_mailto ?? null,
       maxEditionPosts: raw.email.max_edition_posts,
       bounceAddress: raw.email.bounce_address?.trim().toLowerCase() ?? null,
+      bounces: {
+        softLimit: raw.email.bounces.soft_limit,
+        softEditions: raw.email.bounces.soft_editions,
+        floodShare: raw.email.bounces.flood_share,
+        floodMinimum: raw.email.bounces.flood_min,
+      },
       dkim: raw.email.dkim
         ? {
             domain: raw.email.dkim.domain,

@@ -237,10 +237,22 @@ email:
   # mailing). 0 = no limit. Default 10.
   max_edition_posts: 10
   # Where bounces go: each digest is sent from its own address, bounces+<tag>@... (VERP; the From header does
-  # not change), so returned mail says which edition and which subscriber it is about. At most 21 characters
-  # before the @.
+  # not change), so returned mail says which edition and which subscriber it is about. Needed by
+  # "herald bounces ingest" and "herald serve --smtp-port". At most 21 characters before the @.
   # Default: none (the envelope sender is the From address; returned mail cannot be attributed).
   # bounce_address: bounces@blog.example.org
+  bounces:
+    # Soft bounces (full mailbox, temporary failures reported after retries), in different editions, that make
+    # a subscriber bounced... Default 2.
+    soft_limit: 2
+    # ...counted over this many of the latest editions sent to them. Default 5.
+    soft_editions: 5
+    # When an edition's bounces from one receiving domain reach this share of its recipients there, they are held
+    # for "herald bounces review" instead of applied: the receiver's outage, not dead addresses. Default 0.2.
+    flood_share: 0.2
+    # Fewest bounces from one domain that can be a flood (smaller domains are judged one bounce at a time).
+    # Default 5.
+    flood_min: 5
   # DKIM signing of every email. Default: none (no signing).
   # dkim:
   #   domain: blog.example.org

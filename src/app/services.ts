@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
+import { BounceStore } from '../bounces/store.js'
 import { verpAddress, verpKey } from '../bounces/verp.js'
 import { stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
@@ -20,6 +21,7 @@ import { migrateToAsciiDomainIds } from '../subscribers/migrate.js'
 import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
+import { Bounces } from './bounces.js'
 import type { AppContext } from './context.js'
 import { Subscriptions } from './subscriptions.js'
 
@@ -37,6 +39,9 @@ export interface SiteServices {
   readonly subscribers: SubscriberStore
   /** Each subscriber's returned-mail events. */
   readonly history: SubscriberHistory
+  /** Returned mail: bounces, complaints, auto-replies from the SMTP listener, `herald bounces ingest` and webhooks. */
+  readonly bounces: Bounces
+  readonly bounceStore: BounceStore
   readonly tokens: TokenSigner
   readonly cycles: CycleStatsStore
   readonly subscriptions: Subscriptions
@@ -91,6 +96,8 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   const openTransport = () => (transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) }))
   const subscribers = new SubscriberStore({ redis: connection, prefix, defaultCadence: config.email.defaultCadence })
   const history = new SubscriberHistory({ redis: connection, prefix })
+  const editions = new EditionStore({ redis: connection, prefix })
+  const bounceStore = new BounceStore({ redis: connection, prefix })
   const tagKey = verpKey(secret)
   const bounceAddress = config.email.bounceAddress
   // The transport is only opened when a confirmation email is actually sent.
@@ -107,9 +114,11 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     redis,
     keys,
     announcements: new AnnouncementLedger({ redis: connection, prefix }),
-    editions: new EditionStore({ redis: connection, prefix }),
+    editions,
     subscribers,
     history,
+    bounceStore,
+    bounces: new Bounces({ config, subscribers, history, editions, store: bounceStore, verpKey: tagKey, logger }),
     tokens,
     cycles: new CycleStatsStore({ redis: connection, prefix }),
     subscriptions: new Subscriptions({ config, store: subscribers, tokens, transport: lazyTransport, logger }),
