@@ -292,6 +292,20 @@ export interface EnvConfig {
    * it over. Default 30000. Lower only to recover faster from killed workers (tests).
    */
   readonly stallMs: number
+  /** Secrets of the sending services' bounce webhooks; a webhook whose secret is unset answers 404. */
+  readonly webhooks: WebhookSecrets
+}
+
+/** What each bounce webhook is checked with (from the environment). Null: that webhook is off. */
+export interface WebhookSecrets {
+  /** `HERALD_SES_TOPIC_ARN`: the SNS topic ARNs (comma-separated) SES publishes to; messages of others are refused. */
+  readonly sesTopicArns: readonly string[]
+  /** `HERALD_POSTMARK_WEBHOOK_AUTH`: `user:password` for HTTP Basic auth (Postmark signs nothing). */
+  readonly postmarkAuth: string | null
+  /** `HERALD_MAILGUN_SIGNING_KEY`: Mailgun's webhook signing key (HMAC-SHA256). */
+  readonly mailgunSigningKey: string | null
+  /** `HERALD_SENDGRID_VERIFICATION_KEY`: SendGrid's ECDSA public key, base64 (DER) or PEM. */
+  readonly sendgridVerificationKey: string | null
 }
 
 /** Reads the environment variables Herald uses. Pure: pass `process.env`. */
@@ -310,12 +324,38 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvConfig {
       field: 'HERALD_STALL_MS',
     })
   }
+  const postmarkAuth = blankToNull(env.HERALD_POSTMARK_WEBHOOK_AUTH)
+  if (postmarkAuth !== null && !/^[^:]+:.+$/.test(postmarkAuth)) {
+    throw new HeraldError('CONFIG_INVALID', 'expected user:password (the credentials in the webhook URL you give Postmark)', {
+      field: 'HERALD_POSTMARK_WEBHOOK_AUTH',
+    })
+  }
+  const topics = (blankToNull(env.HERALD_SES_TOPIC_ARN) ?? '')
+    .split(',')
+    .map((topic) => topic.trim())
+    .filter(Boolean)
+  const badTopic = topics.find((topic) => !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topic))
+  if (badTopic !== undefined) {
+    throw new HeraldError(
+      'CONFIG_INVALID',
+      `expected SNS topic ARNs such as arn:aws:sns:us-east-1:123456789012:ses-bounces, got ${JSON.stringify(badTopic)}`,
+      {
+        field: 'HERALD_SES_TOPIC_ARN',
+      },
+    )
+  }
   return Object.freeze({
     stallMs,
     redisUrl: blankToNull(env.REDIS_URL),
     smtpUrl: blankToNull(env.SMTP_URL),
     secret: blankToNull(env.HERALD_SECRET),
     prefix,
+    webhooks: Object.freeze({
+      sesTopicArns: Object.freeze(topics),
+      postmarkAuth,
+      mailgunSigningKey: blankToNull(env.HERALD_MAILGUN_SIGNING_KEY),
+      sendgridVerificationKey: blankToNull(env.HERALD_SENDGRID_VERIFICATION_KEY),
+    }),
   })
 }
 

@@ -138,8 +138,8 @@ outbox/
 // Prose comment lines never start with "lowercase_word:", so the two can be told apart.
 const CONFIG_TEMPLATE = `# Herald site settings. Every key is listed with its default: change what you need, delete what you
 # do not (a missing key takes the default shown). Keys that are commented out have no fixed default.
-# Endpoints and secrets (REDIS_URL, SMTP_URL, HERALD_SECRET, HERALD_PREFIX, HERALD_STALL_MS) are
-# environment variables, never settings here: see docs/deployment.md.
+# Endpoints and secrets (REDIS_URL, SMTP_URL, HERALD_SECRET, HERALD_PREFIX, HERALD_STALL_MS, the webhook
+# secrets) are environment variables, never settings here: see docs/deployment.md.
 
 site:
   # Base URL of the blog (required). Feed links and entry ids are made from it: when moving a Nikola
@@ -238,7 +238,7 @@ email:
   max_edition_posts: 10
   # Where bounces go: each digest is sent from its own address, bounces+<tag>@... (VERP; the From header does
   # not change), so returned mail says which edition and which subscriber it is about. Needed by
-  # "herald bounces ingest" and "herald serve --smtp-port". At most 21 characters before the @.
+  # "herald bounces ingest", "herald serve --smtp-port" and the webhooks. At most 21 characters before the @.
   # Default: none (the envelope sender is the From address; returned mail cannot be attributed).
   # bounce_address: bounces@blog.example.org
   bounces:

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { createMetricsRegistry, registerBounceMetrics, registerPipelineMetrics, registerSubscriberMetrics } from '../../app/metrics.js'
 import { openServices } from '../../app/services.js'
 import { siteTags } from '../../app/site-posts.js'
+import { Webhooks } from '../../app/webhooks.js'
 import { type BounceListener, startBounceListener } from '../../bounces/smtp-listener.js'
 import { HeraldError } from '../../errors.js'
 import { createServer } from '../../http/server.js'
@@ -22,7 +23,7 @@ export function registerServe(program: Command, registry: CommandRegistry): void
     program
       .command('serve')
       .description(
-        'Run the web service: subscribe, confirm and unsubscribe pages, the feeds, /healthz and /metrics; ' +
+        'Run the web service: subscribe, confirm and unsubscribe pages, the feeds, /healthz, /metrics and the bounce webhooks; ' +
           'with --smtp-port, also an SMTP listener for returned mail.',
       )
       .option('--host <address>', 'address to listen on', '127.0.0.1')
@@ -51,6 +52,7 @@ export function registerServe(program: Command, registry: CommandRegistry): void
       registerSubscriberMetrics(metrics, services.subscribers, logger)
       registerPipelineMetrics(metrics, { editions: services.editions, queues: await services.queues(), cycles: services.cycles }, logger)
       registerBounceMetrics(metrics, services.bounceStore, logger)
+      const webhooks = new Webhooks({ secrets: config.env.webhooks, bounces: services.bounces, store: services.bounceStore, logger })
       const app = await createServer({
         config,
         subscriptions: services.subscriptions,
@@ -59,6 +61,7 @@ export function registerServe(program: Command, registry: CommandRegistry): void
         tags: await siteTags(context),
         metrics,
         trustProxy: parseTrustProxy(options.trustProxy),
+        webhooks,
       })
       const address = await app.listen({ host: options.host, port })
       const mail = services.transport().kind === 'smtp' ? 'SMTP' : config.email.outboxDir
