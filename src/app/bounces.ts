@@ -207,7 +207,13 @@ export class Bounces {
     const counts = [`kind:${report.kind}:${report.source}`]
     const finish = async (result: BounceResult) => {
       await store.count([...counts, `outcome:${result.outcome}`])
-      const level = result.outcome === 'bounced' || result.outcome === 'unsubscribed' || result.outcome === 'held' ? 'info' : 'debug'
+      // A refusal of the sender or the message is the operator's to fix (DMARC, reputation): say it louder.
+      const level =
+        result.kind === 'policy' && result.outcome !== 'duplicate'
+          ? 'warn'
+          : result.outcome === 'bounced' || result.outcome === 'unsubscribed' || result.outcome === 'held'
+            ? 'info'
+            : 'debug'
       logger[level](
         { source: result.source, kind: result.kind, status: result.status, editionId: result.editionId, outcome: result.outcome },
         `returned mail${result.email ? ` for ${result.email}` : ''}: ${result.kind}: ${result.outcome}`,

@@ -82,6 +82,8 @@ describe('herald bounces ingest', () => {
       expect.objectContaining({ kind: 'hard', status: '5.1.1', source: 'ingest', editionId: site.edition(), outcome: 'bounced' }),
     ])
     expect((await site.events(people.postfix))[0]).toMatchObject({ kind: 'policy', status: '5.7.26', outcome: 'recorded' })
+    // The sending side's problem is the operator's to fix: it is logged as a warning.
+    expect(result.stderr).toMatch(/"level":40,.*"returned mail for cyd@postfix\.example: policy: recorded"/)
     expect((await site.events(people.vacation))[0]).toMatchObject({ kind: 'auto_reply', outcome: 'recorded' })
     expect((await site.events(people.full))[0]).toMatchObject({ kind: 'soft', status: '5.2.2', outcome: 'counted' })
     expect((await site.subscribers.getByEmail(people.gmail))!.bounceReason).toMatch(/^5\.1\.1 .*user unknown/)
