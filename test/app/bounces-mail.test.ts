@@ -237,8 +237,16 @@ describe('soft bounces', () => {
 })
 
 describe('the SMTP listener (herald serve --smtp-port)', () => {
-  it('takes returned mail for the bounce address only, and applies it like ingest', async () => {
-    site = await startBounceSite({ subscribers: ['ann@gmail.example', 'eve@arf.example'], label: 'bsmtp' })
+  it('takes returned mail for the bounce address only, and applies the same samples as ingest does', async () => {
+    const people = {
+      gmail: 'ann@gmail.example',
+      outlook: 'bob@outlook.example',
+      postfix: 'cyd@postfix.example',
+      exim: 'dee@exim.example',
+      jmrp: 'eve@hotmail.example',
+      arf: 'fay@arf.example',
+    }
+    site = await startBounceSite({ subscribers: Object.values(people), label: 'bsmtp' })
     const { spawnHerald } = await import('../support/cli.js')
     const serve = spawnHerald(['serve', '--site', site.dir, '--port', '0', '--smtp-port', '0'], site.env)
     try {
@@ -255,24 +263,38 @@ describe('the SMTP listener (herald serve --smtp-port)', () => {
       const nodemailer = (await import('nodemailer')).default
       const smtp = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true })
       const send = (to: string, raw: Buffer) => smtp.sendMail({ envelope: { from: 'mailer-daemon@gmail.example', to: [to] }, raw })
-      const ann = site.verp('ann@gmail.example')
-      await send(
-        ann,
-        returnedTo('dsn/gmail-01-plaintext-user-unknown.eml', { recipient: 'ann@gmail.example', verp: ann, deliveredTo: false }),
-      )
-      // A feedback loop reports to the plain bounce address: the tag is inside (Original-Mail-From, the returned message).
-      const arf = returnedTo('arf/arf-01-terra-returnpath-fbl-abuse.eml', {
-        recipient: 'eve@arf.example',
-        verp: site.verp('eve@arf.example'),
-        deliveredTo: false,
-      })
-      await send(BOUNCE_ADDRESS, arf)
-      await expect(send('postmaster@blog.example.org', arf)).rejects.toThrow(/550/)
-      await expect(send(ann, Buffer.alloc(1_100_000, 'x'))).rejects.toThrow(/552|size/i)
+      // DSNs go to the envelope sender: the tagged address is the SMTP recipient (no Delivered-To header yet).
+      const samples: Array<[string, string]> = [
+        ['dsn/gmail-01-plaintext-user-unknown.eml', people.gmail],
+        ['dsn/outlook-02-outlookcom-user-unknown-5.1.1.eml', people.outlook],
+        ['dsn/postfix-01-dmarc-reject-5.7.26-from-gmail.eml', people.postfix],
+        ['dsn/exim-01-two-recipients-user-unknown.eml', people.exim],
+      ]
+      for (const [name, email] of samples) {
+        const verp = site.verp(email)
+        await send(verp, returnedTo(name, { recipient: email, verp, deliveredTo: false }))
+      }
+      // Feedback loops report to the plain bounce address: the tag is inside (ARF Original-Mail-From, the returned
+      // message's Return-Path), for Hotmail's JMRP as for RFC 5965 reports.
+      for (const [name, email] of [
+        ['arf/arf-05-hotmail-jmrp-non-arf-multipart-mixed.eml', people.jmrp],
+        ['arf/arf-01-terra-returnpath-fbl-abuse.eml', people.arf],
+      ] as const) {
+        await send(BOUNCE_ADDRESS, returnedTo(name, { recipient: email, verp: site.verp(email), deliveredTo: false }))
+      }
+      const other = returnedTo(samples[0]![0], { recipient: people.gmail, verp: site.verp(people.gmail), deliveredTo: false })
+      await expect(send('postmaster@blog.example.org', other)).rejects.toThrow(/550/)
+      await expect(send(site.verp(people.gmail), Buffer.alloc(1_100_000, 'x'))).rejects.toThrow(/552|size/i)
       smtp.close()
-      expect(await site.status('ann@gmail.example')).toBe('bounced')
-      expect((await site.events('ann@gmail.example'))[0]).toMatchObject({ kind: 'hard', source: 'smtp', outcome: 'bounced' })
-      expect(await site.status('eve@arf.example')).toBe('unsubscribed')
+
+      expect(await site.status(people.gmail)).toBe('bounced')
+      expect(await site.status(people.outlook)).toBe('bounced')
+      expect(await site.status(people.exim)).toBe('bounced')
+      expect(await site.status(people.postfix)).toBe('active')
+      expect(await site.subscribers.getByEmail(people.jmrp)).toMatchObject({ status: 'unsubscribed', unsubscribeReason: 'complaint' })
+      expect(await site.subscribers.getByEmail(people.arf)).toMatchObject({ status: 'unsubscribed', unsubscribeReason: 'complaint' })
+      expect((await site.events(people.gmail))[0]).toMatchObject({ kind: 'hard', status: '5.1.1', source: 'smtp', outcome: 'bounced' })
+      expect((await site.events(people.postfix))[0]).toMatchObject({ kind: 'policy', source: 'smtp', outcome: 'recorded' })
     } finally {
       serve.child.kill('SIGTERM')
       await serve.exited
