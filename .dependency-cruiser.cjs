@@ -1,7 +1,7 @@
 // Layers and cycles, checked by `npm test` (docs/architecture.md). Data flows one way:
 //   cli (and worker.ts) → http → app → pipeline folders → foundation
 // foundation = src/infra, src/config*.ts, src/errors.ts, src/log.ts, src/html.ts, src/i18n.
-const PIPELINE = '^src/(posts|publishing|feeds|pages|editions|digest|queue|mail|subscribers)/'
+const PIPELINE = '^src/(posts|publishing|feeds|pages|editions|digest|queue|mail|subscribers|bounces)/'
 const FOUNDATION = '^src/(infra/|i18n/|types/|config\\.ts|config-[a-z]*\\.ts|errors\\.ts|log\\.ts|html\\.ts)'
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -12,6 +12,7 @@ for (const stream of [process.stdout, process.stderr]) {
 const exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
+  stdin: process.stdin,
   env: process.env,
   cwd: process.cwd(),
   interactive: Boolean(process.stderr.isTTY),

@@ -52,3 +52,20 @@ export function parseWeeklyOn(text: string): (TimeOfDay & { readonly weekday: nu
   const time = match[2] === undefined ? { hour: 8, minute: 0 } : parseTimeOfDay(match[2])
   return index < 0 || !time ? null : { weekday: index + 1, ...time }
 }
+
+/**
+ * What is wrong with an `email.bounce_address`, or null: it must be a bare address (no name), whose local part has no
+ * `+` (the tag follows one) and is short enough for the tag to fit RFC 5321's 64-octet local part.
+ */
+export function bounceAddressProblem(value: string): string | null {
+  const address = value.trim()
+  const match = /^([A-Za-z0-9._-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$/.exec(address)
+  if (!match) return 'expected a bare address such as bounces@blog.example.org (letters, digits, ".", "_" and "-" before the @)'
+  if (match[1]!.length > MAX_BOUNCE_LOCAL) {
+    return `the part before "@" may be at most ${MAX_BOUNCE_LOCAL} characters: a 43-character tag is added to it`
+  }
+  return null
+}
+
+/** Longest local part of `email.bounce_address` (bounces/verp.ts: `+` and a 42-character tag make 64). */
+const MAX_BOUNCE_LOCAL = 21

@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
-import { CONFIG_FILE, FEED_FORMATS, mailboxOf, parseTimeOfDay, parseWeeklyOn } from './config-common.js'
+import { bounceAddressProblem, CONFIG_FILE, FEED_FORMATS, mailboxOf, parseTimeOfDay, parseWeeklyOn } from './config-common.js'
 import { HeraldError } from './errors.js'
 
 // The schema of herald.yml. Loaded only when the file changed since the last command read it (config-load.ts keeps
@@ -137,6 +137,21 @@ const rawSchema = z.strictObject({
       breaker_failures: positiveInt('failures in a row that pause an edition').default(5),
       unsubscribe_mailto: headerSafe('an address for mailto: unsubscribe requests').optional(),
       max_edition_posts: z.number({ error: 'expected a whole number (0 for no limit)' }).int().min(0).default(10),
+      bounce_address: headerSafe('an address such as bounces@blog.example.org')
+        .refine((value) => bounceAddressProblem(value) === null, { error: (issue) => bounceAddressProblem(String(issue.input)) ?? '' })
+        .optional(),
+      bounces: z
+        .strictObject({
+          soft_limit: positiveInt('soft bounces that make an address bounced').default(2),
+          soft_editions: positiveInt('how many of the latest editions soft bounces are counted over').default(5),
+          flood_share: z
+            .number({ error: 'expected a share of the recipients, from 0.01 to 1' })
+            .min(0.01, { error: 'expected a share of the recipients, from 0.01 to 1' })
+            .max(1, { error: 'expected a share of the recipients, from 0.01 to 1' })
+            .default(0.2),
+          flood_min: positiveInt('the fewest bounces from one domain that can be a flood').default(5),
+        })
+        .prefault({}),
       dkim: z
         .strictObject({
           domain: nonEmpty('the signing domain'),

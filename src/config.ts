@@ -3,7 +3,16 @@ import { type FeedFormat, parseTimeOfDay, parseWeeklyOn, type TimeOfDay } from '
 import type { RawConfig } from './config-schema.js'
 import { HeraldError } from './errors.js'
 
-export { CONFIG_FILE, extractAddress, FEED_FORMATS, type FeedFormat, mailboxOf, stateDir, type TimeOfDay } from './config-common.js'
+export {
+  bounceAddressProblem,
+  CONFIG_FILE,
+  extractAddress,
+  FEED_FORMATS,
+  type FeedFormat,
+  mailboxOf,
+  stateDir,
+  type TimeOfDay,
+} from './config-common.js'
 
 /** Feed options, resolved. */
 export interface FeedsConfig {
@@ -69,7 +78,29 @@ export interface EmailConfig {
    * (new `site.url` or permalink pattern): `run` refuses instead of mailing the archive again.
    */
   readonly maxEditionPosts: number
+  /**
+   * Envelope sender base for VERP (`bounces@blog.example.org`: each message goes out from `bounces+<tag>@…`), and the
+   * one address the SMTP listener accepts mail for. Null (the default): the envelope sender is the From address and
+   * returned mail cannot be attributed.
+   */
+  readonly bounceAddress: string | null
+  readonly bounces: BounceConfig
   readonly dkim: { readonly domain: string; readonly selector: string; readonly privateKeyFile: string } | null
+}
+
+/** What returned mail may change, and when it is held for review instead. */
+export interface BounceConfig {
+  /** Soft bounces, in different editions, that make a subscriber bounced. Default 2 (listmonk's soft count). */
+  readonly softLimit: number
+  /** …counted over the latest this many editions sent to the subscriber. Default 5. */
+  readonly softEditions: number
+  /**
+   * Share of an edition's recipients at one receiving domain whose bounces make that domain a flood: its bounces are
+   * held for `herald bounces review` instead of applied (the receiver's outage, not dead addresses). Default 0.2.
+   */
+  readonly floodShare: number
+  /** Fewest bounces from one domain that can be a flood (small domains are judged one bounce at a time). Default 5. */
+  readonly floodMinimum: number
 }
 
 /** Everything Herald needs to know about a site, validated and frozen. */
@@ -129,6 +160,20 @@ export interface EnvConfig {
    * it over. Default 30000. Lower only to recover faster from killed workers (tests).
    */
   readonly stallMs: number
+  /** Secrets of the sending services' bounce webhooks; a webhook whose secret is unset answers 404. */
+  readonly webhooks: WebhookSecrets
+}
+
+/** What each bounce webhook is checked with (from the environment). Null: that webhook is off. */
+export interface WebhookSecrets {
+  /** `HERALD_SES_TOPIC_ARN`: the SNS topic ARNs (comma-separated) SES publishes to; messages of others are refused. */
+  readonly sesTopicArns: readonly string[]
+  /** `HERALD_POSTMARK_WEBHOOK_AUTH`: `user:password` for HTTP Basic auth (Postmark signs nothing). */
+  readonly postmarkAuth: string | null
+  /** `HERALD_MAILGUN_SIGNING_KEY`: Mailgun's webhook signing key (HMAC-SHA256). */
+  readonly mailgunSigningKey: string | null
+  /** `HERALD_SENDGRID_VERIFICATION_KEY`: SendGrid's ECDSA public key, base64 (DER) or PEM. */
+  readonly sendgridVerificationKey: string | null
 }
 
 /** Reads the environment variables Herald uses. Pure: pass `process.env`. */
@@ -147,12 +192,38 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvConfig {
       field: 'HERALD_STALL_MS',
     })
   }
+  const postmarkAuth = blankToNull(env.HERALD_POSTMARK_WEBHOOK_AUTH)
+  if (postmarkAuth !== null && !/^[^:]+:.+$/.test(postmarkAuth)) {
+    throw new HeraldError('CONFIG_INVALID', 'expected user:password (the credentials in the webhook URL you give Postmark)', {
+      field: 'HERALD_POSTMARK_WEBHOOK_AUTH',
+    })
+  }
+  const topics = (blankToNull(env.HERALD_SES_TOPIC_ARN) ?? '')
+    .split(',')
+    .map((topic) => topic.trim())
+    .filter(Boolean)
+  const badTopic = topics.find((topic) => !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topic))
+  if (badTopic !== undefined) {
+    throw new HeraldError(
+      'CONFIG_INVALID',
+      `expected SNS topic ARNs such as arn:aws:sns:us-east-1:123456789012:ses-bounces, got ${JSON.stringify(badTopic)}`,
+      {
+        field: 'HERALD_SES_TOPIC_ARN',
+      },
+    )
+  }
   return Object.freeze({
     stallMs,
     redisUrl: blankToNull(env.REDIS_URL),
     smtpUrl: blankToNull(env.SMTP_URL),
     secret: blankToNull(env.HERALD_SECRET),
     prefix,
+    webhooks: Object.freeze({
+      sesTopicArns: Object.freeze(topics),
+      postmarkAuth,
+      mailgunSigningKey: blankToNull(env.HERALD_MAILGUN_SIGNING_KEY),
+      sendgridVerificationKey: blankToNull(env.HERALD_SENDGRID_VERIFICATION_KEY),
+    }),
   })
 }
 
@@ -191,6 +262,13 @@ export function resolveConfig(raw: RawConfig, siteDir: string, env: EnvConfig): 
       breakerFailures: raw.email.breaker_failures,
       unsubscribeMailto: raw.email.unsubscribe_mailto ?? null,
       maxEditionPosts: raw.email.max_edition_posts,
+      bounceAddress: raw.email.bounce_address?.trim().toLowerCase() ?? null,
+      bounces: {
+        softLimit: raw.email.bounces.soft_limit,
+        softEditions: raw.email.bounces.soft_editions,
+        floodShare: raw.email.bounces.flood_share,
+        floodMinimum: raw.email.bounces.flood_min,
+      },
       dkim: raw.email.dkim
         ? {
             domain: raw.email.dkim.domain,

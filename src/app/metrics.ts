@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client'
+import type { BounceStore } from '../bounces/store.js'
 import type { EditionStore } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import type { CycleStatsStore } from '../publishing/cycle-stats.js'
@@ -133,5 +134,55 @@ export function registerPipelineMetrics(
       { labels: { result: 'unchanged' }, value: last.feedsUnchanged },
       { labels: { result: 'failed' }, value: last.feedsFailed },
     ]),
+  )
+}
+
+/**
+ * Returned mail, counted site-wide in Redis by whichever process took it in (the SMTP listener, `herald bounces ingest`,
+ * a webhook): `herald_bounces_total{kind,source}` (hard, soft, policy, delayed, auto_reply, unknown),
+ * `herald_complaints_total{source}`, and `herald_bounce_outcomes_total{outcome}` (what they did, or why nothing).
+ */
+export function registerBounceMetrics(registry: Registry, store: BounceStore, logger: Logger): void {
+  const totals = async (kind: 'bounces' | 'complaints' | 'outcomes'): Promise<Sample[]> => {
+    const samples: Sample[] = []
+    for (const [field, value] of Object.entries(await store.totals())) {
+      const [group, first, second] = field.split(':')
+      if (kind === 'outcomes' && group === 'outcome' && first) samples.push({ labels: { outcome: first }, value })
+      if (group !== 'kind' || !first || !second) continue
+      if (kind === 'complaints' && first === 'complaint') samples.push({ labels: { source: second }, value })
+      if (kind === 'bounces' && first !== 'complaint') samples.push({ labels: { kind: first, source: second }, value })
+    }
+    return samples
+  }
+  readAtScrape(
+    registry,
+    logger,
+    'counter',
+    {
+      name: 'herald_bounces_total',
+      help: 'Returned mail other than complaints, by kind (hard, soft, policy, delayed, auto_reply, unknown) and source.',
+      labelNames: ['kind', 'source'],
+    },
+    () => totals('bounces'),
+  )
+  readAtScrape(
+    registry,
+    logger,
+    'counter',
+    { name: 'herald_complaints_total', help: 'Complaints (ARF abuse reports, webhook spam reports) by source.', labelNames: ['source'] },
+    () => totals('complaints'),
+  )
+  readAtScrape(
+    registry,
+    logger,
+    'counter',
+    {
+      name: 'herald_bounce_outcomes_total',
+      help:
+        'What returned mail did: bounced, unsubscribed, counted, held, discarded, recorded; or why it changed nothing: ' +
+        'unattributed, not_sent, no_subscriber, duplicate.',
+      labelNames: ['outcome'],
+    },
+    () => totals('outcomes'),
   )
 }

@@ -139,8 +139,8 @@ outbox/
 // Prose comment lines never start with "lowercase_word:", so the two can be told apart.
 const CONFIG_TEMPLATE = `# Herald site settings. Every key is listed with its default: change what you need, delete what you
 # do not (a missing key takes the default shown). Keys that are commented out have no fixed default.
-# Endpoints and secrets (REDIS_URL, SMTP_URL, HERALD_SECRET, HERALD_PREFIX, HERALD_STALL_MS) are
-# environment variables, never settings here: see docs/deployment.md.
+# Endpoints and secrets (REDIS_URL, SMTP_URL, HERALD_SECRET, HERALD_PREFIX, HERALD_STALL_MS, the webhook
+# secrets) are environment variables, never settings here: see docs/deployment.md.
 
 site:
   # Base URL of the blog (required). Feed links and entry ids are made from it: when moving a Nikola
@@ -259,6 +259,23 @@ email:
   # or permalink), so "herald run" mails nobody and says so ("herald run --record-only" records them without
   # mailing). 0 = no limit. Default 10.
   max_edition_posts: 10
+  # Where bounces go: each digest is sent from its own address, bounces+<tag>@... (VERP; the From header does
+  # not change), so returned mail says which edition and which subscriber it is about. Needed by
+  # "herald bounces ingest", "herald serve --smtp-port" and the webhooks. At most 21 characters before the @.
+  # Default: none (the envelope sender is the From address; returned mail cannot be attributed).
+  # bounce_address: bounces@blog.example.org
+  bounces:
+    # Soft bounces (full mailbox, temporary failures reported after retries), in different editions, that make
+    # a subscriber bounced... Default 2.
+    soft_limit: 2
+    # ...counted over this many of the latest editions sent to them. Default 5.
+    soft_editions: 5
+    # When an edition's bounces from one receiving domain reach this share of its recipients there, they are held
+    # for "herald bounces review" instead of applied: the receiver's outage, not dead addresses. Default 0.2.
+    flood_share: 0.2
+    # Fewest bounces from one domain that can be a flood (smaller domains are judged one bounce at a time).
+    # Default 5.
+    flood_min: 5
   # DKIM signing of every email. Default: none (no signing).
   # dkim:
   #   domain: blog.example.org

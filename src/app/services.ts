@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Redis } from 'ioredis'
 import type { DKIMOptions } from 'nodemailer'
+import { BounceStore } from '../bounces/store.js'
+import { verpAddress, verpKey } from '../bounces/verp.js'
 import { type Config, stateDir } from '../config.js'
 import { DigestComposer } from '../digest/compose.js'
 import { WELCOME_POSTS } from '../digest/welcome.js'
@@ -17,10 +19,12 @@ import { createTransport, type MailTransport } from '../mail/transport.js'
 import { CycleStatsStore } from '../publishing/cycle-stats.js'
 import type { HeraldQueues } from '../queue/queues.js'
 import type { SendLocks } from '../queue/send-lock.js'
+import { SubscriberHistory } from '../subscribers/history.js'
 import { migrateToAsciiDomainIds } from '../subscribers/migrate.js'
 import { resolveSecret } from '../subscribers/secret.js'
 import { SubscriberStore } from '../subscribers/store.js'
 import { TokenSigner } from '../subscribers/tokens.js'
+import { Bounces } from './bounces.js'
 import type { AppContext } from './context.js'
 import { latestPosts } from './site-posts.js'
 import { Subscriptions } from './subscriptions.js'
@@ -37,6 +41,11 @@ export interface SiteServices {
   readonly announcements: AnnouncementLedger
   readonly editions: EditionStore
   readonly subscribers: SubscriberStore
+  /** Each subscriber's returned-mail events. */
+  readonly history: SubscriberHistory
+  /** Returned mail: bounces, complaints, auto-replies from the SMTP listener, `herald bounces ingest` and webhooks. */
+  readonly bounces: Bounces
+  readonly bounceStore: BounceStore
   readonly tokens: TokenSigner
   readonly cycles: CycleStatsStore
   readonly subscriptions: Subscriptions
@@ -90,6 +99,11 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
   let locks: Promise<SendLocks> | undefined
   const openTransport = () => (transport ??= createTransport({ config, logger, ...(dkim ? { dkim } : {}) }))
   const subscribers = new SubscriberStore({ redis: connection, prefix, defaultCadence: config.email.defaultCadence })
+  const history = new SubscriberHistory({ redis: connection, prefix })
+  const editions = new EditionStore({ redis: connection, prefix })
+  const bounceStore = new BounceStore({ redis: connection, prefix })
+  const tagKey = verpKey(secret)
+  const bounceAddress = config.email.bounceAddress
   // The transport is only opened when a confirmation email is actually sent.
   const lazyTransport: MailTransport = {
     get kind() {
@@ -105,8 +119,11 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     redis,
     keys,
     announcements: new AnnouncementLedger({ redis: connection, prefix }),
-    editions: new EditionStore({ redis: connection, prefix }),
+    editions,
     subscribers,
+    history,
+    bounceStore,
+    bounces: new Bounces({ config, subscribers, history, editions, store: bounceStore, verpKey: tagKey, logger }),
     tokens,
     cycles: new CycleStatsStore({ redis: connection, prefix }),
     subscriptions: new Subscriptions({
@@ -123,8 +140,12 @@ export async function openServices(context: AppContext, overrides: ServiceOverri
     },
     transport: openTransport,
     composer() {
+      // With email.bounce_address, each message's envelope sender is its own signed VERP address (bounces/verp.ts).
+      const envelopeSender = bounceAddress
+        ? { envelopeSender: (editionId: string, subscriberId: string) => verpAddress(bounceAddress, editionId, subscriberId, tagKey) }
+        : {}
       composer ??= loadTemplate('digest', { siteDir: config.siteDir }).then(
-        (template) => new DigestComposer({ config, template, tokens, logger, imageSize: siteImageSizes(config) }),
+        (template) => new DigestComposer({ config, template, tokens, logger, imageSize: siteImageSizes(config), ...envelopeSender }),
       )
       return composer
     },

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   status: async () => (await import('./commands/status.js')).registerStatus,
   editions: async () => (await import('./commands/editions.js')).registerEditions,
   subscribers: async () => (await import('./commands/subscribers.js')).registerSubscribers,
+  bounces: async () => (await import('./commands/bounces.js')).registerBounces,
   serve: async () => (await import('./commands/serve.js')).registerServe,
   doctor: async () => (await import('./commands/doctor.js')).registerDoctor,
   init: async () => (await import('./commands/init.js')).registerInit,

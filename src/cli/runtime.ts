@@ -8,6 +8,8 @@ import { createLogger, type Verbosity } from '../log.js'
 export interface CliRuntime {
   readonly stdout: NodeJS.WritableStream
   readonly stderr: NodeJS.WritableStream
+  /** Standard input (`herald bounces ingest -`). Default: the process's. */
+  readonly stdin?: NodeJS.ReadableStream
   readonly env: NodeJS.ProcessEnv
   readonly cwd: string
   /** Whether stdout/stderr are terminals (progress bars, readable logs). */

@@ -91,6 +91,11 @@ export interface DigestComposerOptions {
   readonly imageSize?: ImageSizeLookup
   /** Largest HTML part in bytes before posts are shortened. Default {@link DIGEST_MAX_BYTES}. */
   readonly maxBytes?: number
+  /**
+   * The envelope sender of one edition's message to one subscriber (a VERP address, `bounces/verp.ts`), or none: the
+   * envelope sender is then the From address.
+   */
+  readonly envelopeSender?: (editionId: string, subscriberId: string) => string
 }
 
 /**
@@ -105,6 +110,7 @@ export class DigestComposer {
   private readonly fromDomain: string
   private readonly listId: string
   private readonly options: DigestComposerOptions
+  private readonly envelopeSender: ((editionId: string, subscriberId: string) => string) | null
 
   constructor(options: DigestComposerOptions) {
     if (!options?.template) throw new TypeError('DigestComposer needs the digest template (options.template)')
@@ -116,6 +122,7 @@ export class DigestComposer {
     this.fromDomain = this.fromAddress.split('@')[1] ?? new URL(options.config.site.url).hostname
     this.listId = listId(options.config)
     this.options = options
+    this.envelopeSender = options.envelopeSender ?? null
   }
 
   /**
@@ -239,6 +246,7 @@ export class DigestComposer {
       html: joinSlots(digest.html, values, escapeHtml),
       text: joinSlots(digest.text, values, (value) => value),
       messageId: `<${editionId}.${recipient.subscriberId}@${this.fromDomain}>`,
+      ...(this.envelopeSender ? { envelopeFrom: this.envelopeSender(editionId, recipient.subscriberId) } : {}),
       headers: {
         'List-Unsubscribe': this.listUnsubscribe(unsubscribeUrl),
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
@@ -268,7 +276,8 @@ export class DigestComposer {
       html: toParts(digest.html),
       text: toParts(digest.text),
     })
-    const envelopeFrom = this.fromAddress
+    const fromAddress = this.fromAddress
+    const envelopeSender = this.envelopeSender
     return {
       render: (recipient, buffers) => {
         const unsubscribeUrl = this.unsubscribeUrl(recipient.subscriberId)
@@ -286,7 +295,7 @@ export class DigestComposer {
             },
             text: { unsubscribeUrl, preferencesUrl, email: recipient.email },
           },
-          envelopeFrom,
+          envelopeSender ? envelopeSender(editionId, recipient.subscriberId) : fromAddress,
           buffers,
         )
       },

@@ -249,6 +249,17 @@ export class EditionStore {
     return editions
   }
 
+  /** Ids of the newest editions, newest first. */
+  recentIds(limit: number): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.editions(), 0, limit - 1)
+  }
+
+  /** Ids of the editions starting with `prefix` (a VERP tag carries the first 10 hex digits of its edition's id). */
+  async idsWithPrefix(prefix: string): Promise<string[]> {
+    if (!/^[0-9a-f]+$/.test(prefix)) return []
+    return (await this.redis.zrange(this.keys.editions(), '0', '-1')).filter((id) => id.startsWith(prefix))
+  }
+
   /** How many editions exist. */
   count(): Promise<number> {
     return this.redis.zcard(this.keys.editions())

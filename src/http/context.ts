@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import type { Subscriptions } from '../app/subscriptions.js'
+import type { Webhooks } from '../app/webhooks.js'
 import type { Config } from '../config.js'
 import type { Messages } from '../i18n/messages.js'
 import type { Logger } from '../log.js'
@@ -25,6 +26,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number
   /** Fastify's `trustProxy` (true, or the proxy addresses/CIDRs) when behind a reverse proxy. Default false. */
   readonly trustProxy?: boolean | string | string[]
+  /** The bounce and complaint webhooks (`POST /webhooks/<provider>`). Default none: the routes do not exist. */
+  readonly webhooks?: Webhooks
 }
 
 /** What route modules share. */

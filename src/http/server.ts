@@ -11,6 +11,7 @@ import { registerFeedRoutes } from './feeds.js'
 import { parseMultipartFields } from './forms.js'
 import { messagePage, pageSite, subscribePage } from './pages.js'
 import { registerSubscriptionRoutes } from './subscription-routes.js'
+import { registerWebhookRoutes } from './webhook-routes.js'
 
 export type { ServerOptions } from './context.js'
 
@@ -26,7 +27,7 @@ const PAGE_HEADERS = {
 
 /**
  * The `herald serve` web service: subscribe / confirm / unsubscribe (RFC 8058), the feeds with
- * conditional GET, `/healthz` and `/metrics`. Returns the Fastify instance, not yet listening.
+ * conditional GET, `/healthz`, `/metrics` and the bounce webhooks. Returns the Fastify instance, not yet listening.
  */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   for (const name of ['config', 'subscriptions', 'redis', 'logger'] as const) {
@@ -95,6 +96,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     return metrics.metrics()
   })
   registerSubscriptionRoutes(app, context)
+  registerWebhookRoutes(app, context)
   registerFeedRoutes(app, { outputDir: config.outputDir, feeds: config.feeds, notFound: words.notFoundText })
   return app
 }

@@ -60,6 +60,26 @@ export interface SiteKeys {
   confirmationSent(subscriberId: string): string
   /** What the per-client counters of a rate limit start with (the rate-limit plugin appends the client). */
   rateLimitPrefix(name: string): string
+  /** List (newest first, capped): returned mail about one subscriber (not under `subscriber:`, which a migration scans). */
+  subscriberEvents(subscriberId: string): string
+  /** Hash with a TTL while the edition sends: receiving domain → recipients the edition was sent to there. */
+  editionDomains(editionId: string): string
+  /** Hash: receiving domain → subscribers of the edition whose bounce from there was counted. */
+  editionBounceTally(editionId: string): string
+  /** Set: subscribers of the edition whose bounce was counted in the tally (each counts once). */
+  editionBounced(editionId: string): string
+  /** Set: receiving domains whose bounces of the edition passed the flood threshold (held for review). */
+  editionFlooded(editionId: string): string
+  /** List: bounces of the edition from one domain that were applied (undone and held if the domain floods). */
+  editionBouncesApplied(editionId: string, domain: string): string
+  /** Set of `<edition> <domain>`: groups of bounces held for review. */
+  heldBounceGroups(): string
+  /** Hash: event id → a held bounce of one edition from one domain. */
+  heldBounces(editionId: string, domain: string): string
+  /** String with a TTL: a returned message or webhook event already handled (replays change nothing). */
+  bounceSeen(id: string): string
+  /** Hash: site-wide counts of returned mail by kind and source, and by outcome (`/metrics`). */
+  bounceTotals(): string
 }
 
 /** Builds the keys of a site from its prefix (`HERALD_PREFIX`). A prefix that already has a `{…}` tag is used as is. */
@@ -95,5 +115,15 @@ export function siteKeys(prefix: string): SiteKeys {
     lastCycle: () => key('stats', 'cycle'),
     confirmationSent: (subscriberId: string) => key('confirm-sent', subscriberId),
     rateLimitPrefix: (name: string) => key('ratelimit', name, ''),
+    subscriberEvents: (subscriberId: string) => key('events', subscriberId),
+    editionDomains: (editionId: string) => key('edition', editionId, 'domains'),
+    editionBounceTally: (editionId: string) => key('edition', editionId, 'bounce-tally'),
+    editionBounced: (editionId: string) => key('edition', editionId, 'bounced'),
+    editionFlooded: (editionId: string) => key('edition', editionId, 'flooded'),
+    editionBouncesApplied: (editionId: string, domain: string) => key('edition', editionId, 'bounces-applied', domain),
+    heldBounceGroups: () => key('bounces', 'held'),
+    heldBounces: (editionId: string, domain: string) => key('bounces', 'held', editionId, domain),
+    bounceSeen: (id: string) => key('bounces', 'seen', id),
+    bounceTotals: () => key('stats', 'bounces'),
   })
 }

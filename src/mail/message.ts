@@ -22,6 +22,11 @@ export interface MailMessage {
   readonly messageId?: string
   /** Date header. Default: when it is sent. */
   readonly date?: Date
+  /**
+   * SMTP envelope sender (MAIL FROM), where the receiving servers send bounces: a VERP address such as
+   * `bounces+<tag>@blog.example.org`. The From header does not change. Default: the From address.
+   */
+  readonly envelopeFrom?: string
 }
 
 const LINE_BREAK = /[\r\n\u0000]/
@@ -39,6 +44,7 @@ export function assertSendable(message: MailMessage): void {
     ['replyTo', message.replyTo],
     ['subject', message.subject],
     ['messageId', message.messageId],
+    ['envelopeFrom', message.envelopeFrom],
   ]
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     if (!HEADER_NAME.test(name))
@@ -52,6 +58,8 @@ export function assertSendable(message: MailMessage): void {
   }
   if (!isValidEmail(message.to))
     throw new HeraldError('MAIL_INVALID', `not a valid recipient address: ${JSON.stringify(message.to)}`, { field: 'to' })
+  if (message.envelopeFrom !== undefined && !isValidEmail(message.envelopeFrom))
+    throw new HeraldError('MAIL_INVALID', `not a valid envelope sender: ${JSON.stringify(message.envelopeFrom)}`, { field: 'envelopeFrom' })
   if (message.messageId !== undefined && !/^<[^<>\s@]+@[^<>\s@]+>$/.test(message.messageId)) {
     throw new HeraldError('MAIL_INVALID', `expected a Message-ID such as <id@example.org>, got ${JSON.stringify(message.messageId)}`, {
       field: 'messageId',
@@ -77,6 +85,7 @@ export function toNodemailer(message: MailMessage): Record<string, unknown> {
     headers: { ...(message.headers ?? {}) },
     messageId: message.messageId ?? randomMessageId(message.from),
     ...(message.date ? { date: message.date } : {}),
+    ...(message.envelopeFrom ? { envelope: { from: message.envelopeFrom, to: message.to } } : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
     // Base64 for both parts: for Cyrillic and other non-Latin text it is ~2x smaller than quoted-printable, and

@@ -34,14 +34,18 @@ export function createOutboxTransport(options: OutboxTransportOptions): MailTran
       assertSendable(message)
       const info = await composer.sendMail(toNodemailer(message))
       const file = path.join(options.dir, outboxFileName(info.messageId))
-      await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
+      // What a delivering server adds: the envelope sender, so the file shows where bounces would go.
+      const returnPath = message.envelopeFrom ? Buffer.from(`Return-Path: <${message.envelopeFrom}>\r\n`) : Buffer.alloc(0)
+      await writeFileAtomically(file, Buffer.concat([returnPath, info.message as Buffer]), { fsync: true, mode: 0o600 })
       return { messageId: info.messageId, response: `written to ${file}`, accepted: [message.to], rejected: [] }
     },
     async sendRaw(message: RawMessage): Promise<SendResult> {
       // Through nodemailer's stream transport all the same, so a configured DKIM key signs it.
       const info = await composer.sendMail({ raw: message.raw, envelope: { from: message.envelope.from, to: [message.envelope.to] } })
       const file = path.join(options.dir, outboxFileName(message.messageId))
-      await writeFileAtomically(file, info.message as Buffer, { fsync: true, mode: 0o600 })
+      // What a receiving server would add: the envelope sender (a VERP address when email.bounce_address is set).
+      const returnPath = Buffer.from(`Return-Path: <${message.envelope.from}>\r\n`)
+      await writeFileAtomically(file, Buffer.concat([returnPath, info.message as Buffer]), { fsync: true, mode: 0o600 })
       return { messageId: message.messageId, response: `written to ${file}`, accepted: [message.envelope.to], rejected: [] }
     },
     async verify() {

@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises'
 import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { HeraldError } from '../errors.js'
+import { parseEvents, type SubscriberEvent, type SubscriberHistory } from './history.js'
 import type { ImportFormat } from './imports.js'
 import {
   CADENCES,
@@ -14,6 +15,8 @@ import {
   type SubscriberRecord,
   type SubscriberStatus,
   type SubscriberStore,
+  UNSUBSCRIBE_REASONS,
+  type UnsubscribeReason,
 } from './store.js'
 
 /** Columns of an export, in order. Import accepts any subset that includes `email`. */
@@ -33,6 +36,8 @@ export const CSV_COLUMNS = [
   'consent_user_agent',
   'reactivated_at',
   'reactivated_by',
+  'unsubscribe_reason',
+  'events',
 ] as const
 type Column = (typeof CSV_COLUMNS)[number]
 
@@ -95,13 +100,16 @@ export interface ImportOptions {
    * filter that matches no post would stop the subscriber's email altogether. Default none (no label is kept).
    */
   readonly knownTags?: readonly string[]
+  /** Where the `events` column of Herald's own export goes back to (returned-mail history). Default: dropped. */
+  readonly history?: SubscriberHistory
 }
 
 /**
  * Imports subscribers from CSV: Herald's own (header row; `email` required; `tags` separated by `;`; `status` default
  * `active`, since an imported list is one whose consent the operator vouches for), or another tool's export with its
  * own columns and statuses (`format`). A bad line is reported with its line number and the rest are imported;
- * importing the same file twice changes nothing.
+ * importing the same file twice changes nothing. With `history`, the `events` column of a subscriber the import
+ * creates becomes their history (an existing subscriber's history is never rewritten).
  */
 export async function importSubscribers(options: ImportOptions): Promise<ImportReport> {
   const report = {
@@ -155,7 +163,7 @@ export async function importSubscribers(options: ImportOptions): Promise<ImportR
       else header = readHeader(record, report.ignoredColumns)
       continue
     }
-    let subscriberRecord: SubscriberRecord
+    let subscriberRecord: SubscriberRecord & { events: SubscriberEvent[] }
     let note: string | undefined
     try {
       if (names && options.format) {
@@ -171,7 +179,7 @@ export async function importSubscribers(options: ImportOptions): Promise<ImportR
         const labels = foreign.labels.map((label) => label.trim()).filter(Boolean)
         const tags = labels.map((label) => knownTags.get(label.toLowerCase())).filter((tag): tag is string => tag !== undefined)
         for (const label of labels) if (!knownTags.has(label.toLowerCase())) dropped.add(label)
-        subscriberRecord = { ...foreign.record, ...(tags.length > 0 ? { tags } : {}) }
+        subscriberRecord = { ...foreign.record, ...(tags.length > 0 ? { tags } : {}), events: [] }
         note = foreign.note
         if (!subscriberRecord.email) throw new HeraldError('SUBSCRIBER_INVALID', 'no email address in this row', { field: 'email' })
       } else {
@@ -183,7 +191,7 @@ export async function importSubscribers(options: ImportOptions): Promise<ImportR
     }
     batch.push(
       options.store.importRecord(subscriberRecord, { dryRun: options.dryRun ?? false }).then(
-        ({ email, outcome, previous }) => {
+        async ({ id, email, outcome, previous }) => {
           report.changes.push({
             line,
             email,
@@ -197,6 +205,8 @@ export async function importSubscribers(options: ImportOptions): Promise<ImportR
           if (outcome === 'refused')
             report.refused.push({ line, message: `${email}: kept as it is; an import never re-subscribes someone who left or bounced` })
           else report[outcome]++
+          if (outcome === 'created' && !options.dryRun && options.history && subscriberRecord.events.length > 0)
+            await options.history.restore(id, subscriberRecord.events)
         },
         (error: unknown) => void report.errors.push({ line, message: messageOf(error) }),
       ),
@@ -217,12 +227,14 @@ export async function importSubscribers(options: ImportOptions): Promise<ImportR
 /**
  * Writes every subscriber (all statuses, consent included) as CSV that {@link importSubscribers} restores
  * exactly. Streams: one page of subscribers in memory at a time. Cells that a spreadsheet would run as a
- * formula get a leading `'`, which import removes again.
+ * formula get a leading `'`, which import removes again. With `history`, each subscriber's returned-mail events go
+ * in the `events` column as a JSON array (newest first).
  */
 export async function exportSubscribers(options: {
   store: SubscriberStore
   output: NodeJS.WritableStream
   statuses?: readonly SubscriberStatus[]
+  history?: SubscriberHistory
 }): Promise<number> {
   const stringifier = stringify({ header: true, columns: [...CSV_COLUMNS], escape_formulas: true, record_delimiter: 'unix' })
   // The caller owns the output (it may be stdout): write into it without ending it.
@@ -230,9 +242,10 @@ export async function exportSubscribers(options: {
   let count = 0
   for (const status of options.statuses ?? SUBSCRIBER_STATUSES) {
     for await (const batch of options.store.stream(status)) {
-      for (const subscriber of batch) {
+      const events = options.history ? await options.history.listMany(batch.map((subscriber) => subscriber.id)) : []
+      for (const [index, subscriber] of batch.entries()) {
         count++
-        if (!stringifier.write(toRow(subscriber))) await once(stringifier, 'drain')
+        if (!stringifier.write(toRow(subscriber, events[index] ?? []))) await once(stringifier, 'drain')
       }
     }
   }
@@ -241,7 +254,7 @@ export async function exportSubscribers(options: {
   return count
 }
 
-function toRow(subscriber: Subscriber): Record<Column, string> {
+function toRow(subscriber: Subscriber, events: readonly SubscriberEvent[]): Record<Column, string> {
   return {
     email: subscriber.email,
     status: subscriber.status,
@@ -258,6 +271,8 @@ function toRow(subscriber: Subscriber): Record<Column, string> {
     consent_user_agent: subscriber.consent.userAgent ?? '',
     reactivated_at: subscriber.reactivatedAt ?? '',
     reactivated_by: subscriber.reactivatedBy ?? '',
+    unsubscribe_reason: subscriber.unsubscribeReason ?? '',
+    events: events.length > 0 ? JSON.stringify(events) : '',
   }
 }
 
@@ -294,7 +309,7 @@ function readForeignHeader(cells: string[], format: ImportFormat): string[] {
   return names
 }
 
-function toRecord(header: readonly (Column | null)[], cells: readonly string[]): SubscriberRecord {
+function toRecord(header: readonly (Column | null)[], cells: readonly string[]): SubscriberRecord & { events: SubscriberEvent[] } {
   const values = new Map<Column, string>()
   header.forEach((column, index) => {
     if (column) values.set(column, unescapeFormula(cells[index] ?? ''))
@@ -314,7 +329,17 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
     })
   }
   const consentSource = values.get('consent_source') || undefined
+  const reason = values.get('unsubscribe_reason')?.toLowerCase() || undefined
+  if (reason !== undefined && !(UNSUBSCRIBE_REASONS as readonly string[]).includes(reason)) {
+    throw new HeraldError(
+      'SUBSCRIBER_INVALID',
+      `unknown unsubscribe reason ${JSON.stringify(reason)} (expected ${UNSUBSCRIBE_REASONS.join(', ')})`,
+      { field: 'unsubscribe_reason' },
+    )
+  }
   return {
+    events: readEvents(values.get('events') ?? ''),
+    ...(reason !== undefined ? { unsubscribeReason: reason as UnsubscribeReason } : {}),
     email,
     ...(status !== undefined ? { status: status.toLowerCase() as SubscriberStatus } : {}),
     ...(cadence !== undefined ? { cadence: cadence as Cadence } : {}),
@@ -333,6 +358,19 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
       userAgent: values.get('consent_user_agent') || null,
     },
   }
+}
+
+/** The `events` cell: a JSON array of events, or empty. */
+function readEvents(cell: string): SubscriberEvent[] {
+  if (cell.trim() === '') return []
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(cell)
+  } catch {
+    throw new HeraldError('SUBSCRIBER_INVALID', 'the events cell is not a JSON array', { field: 'events' })
+  }
+  if (!Array.isArray(parsed)) throw new HeraldError('SUBSCRIBER_INVALID', 'the events cell is not a JSON array', { field: 'events' })
+  return parseEvents(parsed)
 }
 
 /** Undoes csv-stringify's `escape_formulas` (a `'` before `= + - @ TAB CR`). */

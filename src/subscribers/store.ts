@@ -11,6 +11,9 @@ export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounce
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number]
 /** How consent was given. */
 export type ConsentSource = 'form' | 'import' | 'cli'
+/** Why a subscriber left: they asked (`request`: the link, one click, an operator) or marked a digest as spam (`complaint`). */
+export const UNSUBSCRIBE_REASONS = ['request', 'complaint'] as const
+export type UnsubscribeReason = (typeof UNSUBSCRIBE_REASONS)[number]
 /** How often a subscriber hears from the blog: an email from each run with new posts, or a daily or weekly digest. */
 export const CADENCES = ['instant', 'daily', 'weekly'] as const
 /** When digests go out for one subscriber. */
@@ -46,6 +49,8 @@ export interface Subscriber {
   readonly createdAt: string
   readonly confirmedAt: string | null
   readonly unsubscribedAt: string | null
+  /** Why they unsubscribed (null when they never did, or before Herald recorded reasons). */
+  readonly unsubscribeReason: UnsubscribeReason | null
   readonly bouncedAt: string | null
   /** The server's reply for the hard bounce (kept after a reactivation, as history). */
   readonly bounceReason: string | null
@@ -84,6 +89,7 @@ export interface SubscriberRecord {
   createdAt?: string | null
   confirmedAt?: string | null
   unsubscribedAt?: string | null
+  unsubscribeReason?: UnsubscribeReason | null
   bouncedAt?: string | null
   bounceReason?: string | null
   reactivatedAt?: string | null
@@ -121,6 +127,7 @@ const IMPORT = loadLuaScript(
 )
 const SET_TAGS = loadLuaScript(new URL('./lua/set-tags.lua', import.meta.url), reply.integer)
 const SET_FIELDS = loadLuaScript(new URL('./lua/set-fields.lua', import.meta.url), reply.integer)
+const UNDO_BOUNCE = loadLuaScript(new URL('./lua/undo-bounce.lua', import.meta.url), reply.integer)
 
 /** Default page size for {@link SubscriberStore.stream}. */
 export const DEFAULT_BATCH_SIZE = 500
@@ -187,14 +194,37 @@ export class SubscriberStore {
     return this.transition(id, ['pending'], 'active', { confirmedAt: this.timestamp() })
   }
 
-  /** pending, active or bounced → unsubscribed. Unsubscribing twice is `unchanged`, not an error. */
-  unsubscribe(id: string): Promise<TransitionResult> {
-    return this.transition(id, ['pending', 'active', 'bounced'], 'unsubscribed', { unsubscribedAt: this.timestamp() })
+  /**
+   * pending, active or bounced → unsubscribed, noting why (default `request`). Unsubscribing twice is `unchanged`, not an
+   * error, and keeps the first reason.
+   */
+  unsubscribe(id: string, reason: UnsubscribeReason = 'request'): Promise<TransitionResult> {
+    return this.transition(id, ['pending', 'active', 'bounced'], 'unsubscribed', {
+      unsubscribedAt: this.timestamp(),
+      unsubscribeReason: checkReason(reason),
+    })
   }
 
-  /** pending or active → bounced, keeping the server's reply. An unsubscribed subscriber stays unsubscribed (`refused`). */
-  markBounced(id: string, reason: string): Promise<TransitionResult> {
-    return this.transition(id, ['pending', 'active'], 'bounced', { bouncedAt: this.timestamp(), bounceReason: clean(reason, MAX_REASON) })
+  /**
+   * pending or active → bounced, keeping the server's reply and, for a bounce learned from returned mail, the event that
+   * caused it (so {@link undoBounce} can take back exactly that one). An unsubscribed subscriber stays unsubscribed
+   * (`refused`).
+   */
+  markBounced(id: string, reason: string, eventId?: string): Promise<TransitionResult> {
+    return this.transition(id, ['pending', 'active'], 'bounced', {
+      bouncedAt: this.timestamp(),
+      bounceReason: clean(reason, MAX_REASON),
+      bounceEvent: eventId ?? '',
+    })
+  }
+
+  /**
+   * bounced → active when the bounce came from the event `eventId` and nothing changed since (its receiving domain had an
+   * outage: the bounce is held for review instead). True when undone.
+   */
+  async undoBounce(id: string, eventId: string): Promise<boolean> {
+    if (!isSubscriberId(id) || !eventId) return false
+    return (await runLua(this.redis, UNDO_BOUNCE, this.scriptKeys(id), [id, eventId])) === 1
   }
 
   /**
@@ -218,9 +248,9 @@ export class SubscriberStore {
     return this.transition(id, ['bounced'], 'active', { reactivatedAt: this.timestamp(), reactivatedBy: clean(by, 200) })
   }
 
-  /** Deletes a subscriber entirely (not the same as unsubscribing: nothing is kept). True when it existed. */
+  /** Deletes a subscriber entirely, history included (not the same as unsubscribing: nothing is kept). True when it existed. */
   async remove(id: string): Promise<boolean> {
-    return (await runLua(this.redis, REMOVE, this.scriptKeys(id), [id])) === 1
+    return (await runLua(this.redis, REMOVE, [...this.scriptKeys(id), this.keys.subscriberEvents(id)], [id])) === 1
   }
 
   /**
@@ -392,6 +422,7 @@ export class SubscriberStore {
       createdAt,
       confirmedAt: stamp(record.confirmedAt, 'confirmed_at', status === 'active'),
       unsubscribedAt: stamp(record.unsubscribedAt, 'unsubscribed_at', status === 'unsubscribed'),
+      unsubscribeReason: record.unsubscribeReason ? checkReason(record.unsubscribeReason) : status === 'unsubscribed' ? 'request' : '',
       bouncedAt: stamp(record.bouncedAt, 'bounced_at', status === 'bounced'),
       bounceReason: clean(record.bounceReason ?? '', MAX_REASON),
       reactivatedAt: time(record.reactivatedAt, 'reactivated_at') ?? '',
@@ -459,6 +490,9 @@ function toSubscriber(id: string, hash: Record<string, string> | null | undefine
     createdAt: hash.createdAt ?? '',
     confirmedAt: orNull(hash.confirmedAt),
     unsubscribedAt: orNull(hash.unsubscribedAt),
+    unsubscribeReason: (UNSUBSCRIBE_REASONS as readonly string[]).includes(hash.unsubscribeReason ?? '')
+      ? (hash.unsubscribeReason as UnsubscribeReason)
+      : null,
     bouncedAt: orNull(hash.bouncedAt),
     bounceReason: orNull(hash.bounceReason),
     reactivatedAt: orNull(hash.reactivatedAt),
@@ -487,6 +521,18 @@ function time(value: string | null | undefined, field: string): string | null {
   if (Number.isNaN(date.getTime()))
     throw new HeraldError('SUBSCRIBER_INVALID', `cannot read ${JSON.stringify(value)} as a date; use ISO 8601`, { field })
   return date.toISOString()
+}
+
+/** An unsubscribe reason Herald knows, or `SUBSCRIBER_INVALID` naming the field. */
+function checkReason(reason: string): UnsubscribeReason {
+  if (!(UNSUBSCRIBE_REASONS as readonly string[]).includes(reason)) {
+    throw new HeraldError(
+      'SUBSCRIBER_INVALID',
+      `unknown unsubscribe reason ${JSON.stringify(reason)} (expected ${UNSUBSCRIBE_REASONS.join(', ')})`,
+      { field: 'unsubscribe_reason' },
+    )
+  }
+  return reason as UnsubscribeReason
 }
 
 /** A cadence Herald knows, or `SUBSCRIBER_INVALID` naming the field. */

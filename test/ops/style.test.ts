@@ -32,7 +32,7 @@ describe('house style', () => {
     for (const file of scripts) {
       const text = readFileSync(path.join(REPO_ROOT, file), 'utf8')
       expect(text, file).toMatch(/^--\[\[[\s\S]*?Returns?:[\s\S]*?\]\]/)
-      expect(file).toMatch(/^src\/(editions|queue|subscribers|infra)\/lua\//)
+      expect(file).toMatch(/^src\/(editions|queue|subscribers|bounces|infra)\/lua\//)
     }
   })
 

@@ -84,7 +84,7 @@ describe('CSV export', () => {
     const csv = await exportText()
     expect(csv.split('\n')[0]).toBe(
       'email,status,tags,cadence,created_at,confirmed_at,unsubscribed_at,bounced_at,bounce_reason,' +
-        'consent_source,consent_at,consent_ip,consent_user_agent,reactivated_at,reactivated_by',
+        'consent_source,consent_at,consent_ip,consent_user_agent,reactivated_at,reactivated_by,unsubscribe_reason,events',
     )
     expect(csv).toContain(`'=HYPERLINK`)
 

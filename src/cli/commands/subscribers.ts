@@ -7,6 +7,7 @@ import { siteTags } from '../../app/site-posts.js'
 import { ExitCode, HeraldError } from '../../errors.js'
 import { atomicWriteStream } from '../../infra/atomic-file.js'
 import { exportSubscribers, type ImportChange, importSubscribers } from '../../subscribers/csv.js'
+import type { SubscriberEvent } from '../../subscribers/history.js'
 import { IMPORT_FORMATS, IMPORT_SOURCES } from '../../subscribers/imports.js'
 import {
   CADENCES,
@@ -30,6 +31,7 @@ export interface SubscriberListing {
   created: string
   confirmed: string | null
   unsubscribed: string | null
+  unsubscribeReason: string | null
   bounced: string | null
   bounceReason: string | null
   reactivatedAt: string | null
@@ -134,6 +136,22 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
   })
 
   withCommonOptions(
+    group
+      .command('show')
+      .description('One subscriber: status, consent, and what came back from their mail (bounces, complaints, auto-replies).')
+      .argument('<email>', 'email address')
+      .option('--json', 'print JSON'),
+  ).action(async (email: string, options: CommonOptions & { json?: boolean }) => {
+    const context = await openSite(options, runtime)
+    await withServices(context, async ({ subscribers: store, history }) => {
+      const subscriber = await findByEmail(store, email)
+      const events = await history.list(subscriber.id)
+      if (options.json) return println(runtime, JSON.stringify({ ...toListing(subscriber), events }, null, 2))
+      printSubscriber(context, subscriber, events)
+    })
+  })
+
+  withCommonOptions(
     group.command('remove').description('Delete a subscriber and everything kept about them.').argument('<email>', 'email address'),
   ).action(async (email: string, options: CommonOptions) => {
     const context = await openSite(options, runtime)
@@ -200,9 +218,10 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
     const dryRun = Boolean(options.dryRun)
     // Another tool's labels become tag filters only when they name a tag of the blog (see importSubscribers).
     const knownTags = source ? (await siteTags(context)).all : []
-    await withServices(context, async ({ subscribers: store }) => {
+    await withServices(context, async ({ subscribers: store, history }) => {
       const report = await importSubscribers({
         store,
+        history,
         input: createReadStream(absolute),
         ...(source ? { format: IMPORT_FORMATS[source] } : {}),
         fileName: path.basename(absolute),
@@ -239,14 +258,14 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       .argument('[file]', 'CSV file to write (replaced atomically)'),
   ).action(async (file: string | undefined, options: CommonOptions) => {
     const context = await openSite(options, runtime)
-    await withServices(context, async ({ subscribers: store }) => {
+    await withServices(context, async ({ subscribers: store, history }) => {
       if (!file) {
-        await exportSubscribers({ store, output: runtime.stdout })
+        await exportSubscribers({ store, history, output: runtime.stdout })
         return
       }
       const output = await atomicWriteStream(path.resolve(runtime.cwd, file), { mode: 0o600 })
       try {
-        const count = await exportSubscribers({ store, output: output.stream })
+        const count = await exportSubscribers({ store, history, output: output.stream })
         await output.commit()
         context.logger.info(`exported ${count} subscribers to ${file}`)
       } catch (error) {
@@ -299,6 +318,35 @@ function describeChange(change: ImportChange): string {
   }
 }
 
+function printSubscriber(context: SiteContext, subscriber: Subscriber, events: readonly SubscriberEvent[]): void {
+  const { runtime } = context
+  const line = (label: string, value: string | null) => {
+    if (value) println(runtime, `${label.padEnd(14)}${value}`)
+  }
+  line('email', subscriber.email)
+  line('status', subscriber.status)
+  line('tags', subscriber.tags.join(', ') || '* (every post)')
+  line('cadence', subscriber.cadence)
+  line('created', subscriber.createdAt)
+  line('confirmed', subscriber.confirmedAt)
+  line('unsubscribed', subscriber.unsubscribedAt && `${subscriber.unsubscribedAt} (${subscriber.unsubscribeReason ?? 'request'})`)
+  line('bounced', subscriber.bouncedAt && `${subscriber.bouncedAt}: ${subscriber.bounceReason ?? ''}`)
+  line('reactivated', subscriber.reactivatedAt && `${subscriber.reactivatedAt} by ${subscriber.reactivatedBy ?? '?'}`)
+  const { consent } = subscriber
+  line('consent', [consent.source, consent.at, consent.ip, consent.userAgent].filter(Boolean).join(', '))
+  println(runtime)
+  if (events.length === 0) {
+    println(runtime, 'No returned mail.')
+    return
+  }
+  println(runtime, 'Returned mail (newest first):')
+  println(runtime, ['TIME', 'KIND', 'STATUS', 'SOURCE', 'EDITION', 'OUTCOME', 'DIAGNOSTIC'].join('\t'))
+  for (const event of events) {
+    const cells = [event.at, event.kind, event.status ?? '-', event.source, event.editionId ?? '-', event.outcome, event.diagnostic]
+    println(runtime, cells.join('\t'))
+  }
+}
+
 function selectStatuses(status: string | undefined): readonly SubscriberStatus[] {
   return status === undefined ? SUBSCRIBER_STATUSES : [parseChoice('--status', status, SUBSCRIBER_STATUSES)]
 }
@@ -313,6 +361,7 @@ function toListing(subscriber: Subscriber): SubscriberListing {
     created: subscriber.createdAt,
     confirmed: subscriber.confirmedAt,
     unsubscribed: subscriber.unsubscribedAt,
+    unsubscribeReason: subscriber.unsubscribeReason,
     bounced: subscriber.bouncedAt,
     bounceReason: subscriber.bounceReason,
     reactivatedAt: subscriber.reactivatedAt,

@@ -43,7 +43,9 @@ if to ~= current then
   if dry then return 'updated' end
   move(id, current, to)
   if to == 'active' then redis.call('HSET', KEYS[1], 'confirmedAt', record.confirmedAt) end
-  if to == 'unsubscribed' then redis.call('HSET', KEYS[1], 'unsubscribedAt', record.unsubscribedAt) end
+  if to == 'unsubscribed' then
+    redis.call('HSET', KEYS[1], 'unsubscribedAt', record.unsubscribedAt, 'unsubscribeReason', record.unsubscribeReason)
+  end
   if to == 'bounced' then redis.call('HSET', KEYS[1], 'bouncedAt', record.bouncedAt, 'bounceReason', record.bounceReason) end
   changed = true
 end
