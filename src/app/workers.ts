@@ -55,6 +55,7 @@ export async function startSiteWorkers(services: SiteServices, options: SiteWork
     send: createSendProcessor({
       editions: services.editions,
       subscribers: services.subscribers,
+      history: services.history,
       composer,
       transport: services.transport(),
       locks,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { DelayedError, type Job } from 'bullmq'
 import type { CompiledDigest, DigestComposer, DigestTemplate } from '../digest/compose.js'
 import { coverageOf } from '../editions/coverage.js'
@@ -7,6 +8,7 @@ import type { Logger } from '../log.js'
 import { classifySendError, type SendFailure } from '../mail/errors.js'
 import { BufferPool } from '../mail/mime-template.js'
 import type { MailTransport, SendResult } from '../mail/transport.js'
+import type { SubscriberHistory } from '../subscribers/history.js'
 import type { Subscriber, SubscriberStore } from '../subscribers/store.js'
 import type { CircuitBreaker } from './breaker.js'
 import type { SendJobData } from './queues.js'
@@ -41,6 +43,8 @@ export interface SendProcessorOptions {
   readonly breaker: CircuitBreaker
   readonly pause: PauseEditions
   readonly logger: Logger
+  /** Where a refusal at RCPT that bounces a subscriber is kept with their returned mail (`subscribers show`). */
+  readonly history?: SubscriberHistory
   readonly observer?: SendObserver
   /** Messages in flight at once in this process, across all its jobs (the SMTP pool's size). Default 5. */
   readonly concurrency?: number
@@ -250,7 +254,19 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
       return 'retrying'
     }
     // Bounce first: once the outcome is final no later attempt would come back to record it.
-    if (failure.bounce) await subscribers.markBounced(subscriber.id, failure.reply)
+    if (failure.bounce) {
+      const event = {
+        id: randomUUID(),
+        at: now().toISOString(),
+        kind: 'hard' as const,
+        source: 'send' as const,
+        editionId,
+        status: failure.enhanced,
+        diagnostic: failure.reply.slice(0, 300),
+      }
+      const bounced = await subscribers.markBounced(subscriber.id, failure.reply, event.id)
+      await options.history?.record(subscriber.id, { ...event, outcome: bounced.outcome === 'changed' ? 'bounced' : 'recorded' })
+    }
     await editions.setFinal(editionId, subscriber.id, { state: 'failed', ...base })
     options.observer?.outcome('failed')
     logger.warn({ editionId, subscriberId: subscriber.id, reply: failure.reply, bounced: failure.bounce }, 'send failed permanently')

@@ -13,7 +13,7 @@ export const EVENT_KINDS = ['hard', 'soft', 'complaint', 'policy', 'delayed', 'a
 export type EventKind = (typeof EVENT_KINDS)[number]
 
 /** Where it came in: the SMTP listener, `herald bounces ingest`, or a sending service's webhook. */
-export const EVENT_SOURCES = ['smtp', 'ingest', 'ses', 'postmark', 'mailgun', 'sendgrid'] as const
+export const EVENT_SOURCES = ['send', 'smtp', 'ingest', 'ses', 'postmark', 'mailgun', 'sendgrid'] as const
 export type EventSource = (typeof EVENT_SOURCES)[number]
 
 /**

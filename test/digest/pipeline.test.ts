@@ -233,6 +233,9 @@ describe('herald run: failures', () => {
     const gone = await setup.store.getByEmail('gone@example.org')
     expect(gone?.status).toBe('bounced')
     expect(gone?.bounceReason).toContain('5.1.1 No such user here')
+    // Kept with the subscriber's returned mail, as `herald subscribers show` lists it.
+    const shown = await runHerald(['subscribers', 'show', 'gone@example.org', '--site', setup.site], setup.env)
+    expect(shown.stdout).toMatch(/\thard\t5\.1\.1\tsend\t[0-9a-f]+\tbounced\t550 5\.1\.1 No such user here/)
 
     const [edition] = await setup.editions.recent(1)
     expect(edition).toMatchObject({ status: 'done', expected: 4, sent: 3, failed: 1, skipped: 0 })
