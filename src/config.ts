@@ -75,10 +75,12 @@ const rawSchema = z.strictObject({
     .union([nonEmpty('a glob'), z.array(nonEmpty('a glob')).min(1, { error: 'expected at least one glob' })], {
       error: 'expected a glob or a list of globs such as posts/*.rst',
     })
-    .default(['posts/*.rst', 'posts/*.txt']),
+    .default(['posts/*.rst', 'posts/*.txt', 'posts/*.md']),
   permalink: nonEmpty('a permalink pattern')
     .refine((value) => value.includes('{slug}'), { error: 'expected a pattern containing {slug}, such as posts/{slug}/' })
     .default('posts/{slug}/'),
+  pretty_urls: z.boolean({ error: 'expected true or false' }).default(true),
+  max_post_kb: positiveInt('the largest post file in kilobytes').default(2048),
   output: nonEmpty('a folder').default('public'),
   feeds: z
     .strictObject({
@@ -199,9 +201,13 @@ export interface Config {
     readonly language: string
     readonly timezone: string
   }
-  /** Globs relative to the site folder. */
+  /** Globs relative to the site folder; each matches in its folder and every folder below (Nikola's rule). */
   readonly posts: readonly string[]
   readonly permalink: string
+  /** Nikola's `PRETTY_URLS`: `posts/foo/` (true, default) or `posts/foo.html`; a post's `pretty_url` overrides it. */
+  readonly prettyUrls: boolean
+  /** Post files larger than this are refused (bytes). Default 2 MB (`max_post_kb: 2048`). */
+  readonly maxPostBytes: number
   /** Absolute output folder for feeds. */
   readonly outputDir: string
   readonly feeds: FeedsConfig
@@ -335,6 +341,8 @@ function resolve(raw: RawConfig, siteDir: string, env: EnvConfig): Config {
     site: { ...raw.site, url: siteUrl },
     posts: typeof raw.posts === 'string' ? [raw.posts] : raw.posts,
     permalink: raw.permalink,
+    prettyUrls: raw.pretty_urls,
+    maxPostBytes: raw.max_post_kb * 1024,
     outputDir: path.resolve(siteDir, raw.output),
     feeds: raw.feeds,
     websubHub: raw.websub.hub,

@@ -94,7 +94,8 @@ export function normaliseHtml(html: string): NormalisedHtml {
     },
     { decodeEntities: true, lowerCaseTags: true, recognizeSelfClosing: true },
   )
-  parser.write(html)
+  // Nikola's code blocks: per-line anchors and token spans change nothing a reader sees.
+  parser.write(html.replace(/<a id="rest_code_[^"]*"[^>]*><\/a>/g, '').replace(/<\/?span(?: class="[a-z0-9]{1,3}")?>/g, ''))
   parser.end()
   flush()
   return { tokens, links, images, strongs }
