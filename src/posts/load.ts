@@ -346,8 +346,12 @@ async function renderBody(body: string, bodyStartLine: number, context: RenderCo
   const rendered = cached ?? (await options.renderer.render(body, context))
   if (!cached) options.cache?.set(key, rendered)
   if (bodyStartLine === 1) return rendered
+  const shift = (html: string) =>
+    html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${Number(line) + bodyStartLine - 1}"`)
   return {
     ...rendered,
+    html: shift(rendered.html),
+    teaserHtml: rendered.teaserHtml === null ? null : shift(rendered.teaserHtml),
     warnings: rendered.warnings.map((warning) => (warning.line ? { ...warning, line: warning.line + bodyStartLine - 1 } : warning)),
   }
 }

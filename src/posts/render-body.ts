@@ -89,7 +89,9 @@ function renderRstHtml(body: string, context: RenderContext, warnings: PostProbl
     warnings.push(mapped === undefined ? { message } : { line: mapped, message })
   }
   try {
-    return tidy(generate(expanded.text, lines, expanded.problems, context, warn))
+    const html = tidy(generate(expanded.text, lines, expanded.problems, context, warn))
+    // Placeholders resolved after loading carry their line for warnings: a line of the body, not of the expansion.
+    return html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${bodyLine(Number(line))}"`)
   } catch (error) {
     // The parser itself failed (the generators cannot: see the safety net). Render the body block by block, so only
     // the block the parser cannot read is lost, shown as a marker.
