@@ -68,11 +68,14 @@ export async function loadPosts(options: LoadPostsOptions): Promise<PostCollecti
     }),
   )
   const collection = resolveDuplicates(results)
+  const sources = new Map(
+    results.flatMap((result) => (result.ok && result.source.includes('link://') ? [[result.post.file, result.source]] : [])),
+  )
   const failures = [
     ...collection.failures,
     ...discovery.problems.map((problem) => ({ file: problem.file, slug: null, title: null, errors: [problem.message], warnings: [] })),
   ].sort((a, b) => compareFileNames(a.file, b.file))
-  return { posts: resolveAcrossPosts(collection.posts, config, options.now ?? Date.now()), failures }
+  return { posts: resolveAcrossPosts(collection.posts, config, options.now ?? Date.now(), sources), failures }
 }
 
 /** Post files relative to the site folder, sorted by name (translations and unusable paths left out). */
@@ -87,7 +90,7 @@ const MARKDOWN = /\.(?:md|mdown|markdown)$/i
 /** The markup of a post file, by extension (Nikola's COMPILERS: `.md`, `.mdown`, `.markdown` are Markdown). */
 export const formatOf = (file: string): BodyFormat => (MARKDOWN.test(file) ? 'markdown' : 'rst')
 
-type LoadResult = { ok: true; post: Post } | { ok: false; failure: PostFailure }
+type LoadResult = { ok: true; post: Post; source: string } | { ok: false; failure: PostFailure }
 
 async function loadOne(file: string, folder: string, translations: string[], options: LoadPostsOptions): Promise<LoadResult> {
   const { config } = options
@@ -172,6 +175,7 @@ async function loadOne(file: string, folder: string, translations: string[], opt
 
   return {
     ok: true,
+    source,
     post: {
       file,
       slug,
@@ -357,13 +361,17 @@ async function renderBody(body: string, bodyStartLine: number, context: RenderCo
 }
 
 /** Resolves `link://`, `:doc:` and `post-list` placeholders now that every post is known (site-links.ts). */
-function resolveAcrossPosts(posts: readonly Post[], config: Config, now: number): Post[] {
+function resolveAcrossPosts(posts: readonly Post[], config: Config, now: number, sources: ReadonlyMap<string, string>): Post[] {
   const index: SiteIndex = { config, posts, now }
   return posts.map((post) => {
     const all = [post.html, post.teaserHtml ?? '', post.emailHtml, post.emailTeaserHtml ?? '']
     if (!all.some((html) => html.includes('link://') || html.includes('data-herald-post-list'))) return post
     const warnings = [...post.warnings]
-    const lineOf = () => undefined
+    const source = sources.get(post.file)
+    const lineOf = (needle: string) => {
+      const at = source?.indexOf(needle) ?? -1
+      return at < 0 ? undefined : source!.slice(0, at).split('\n').length
+    }
     const resolve = (html: string, collect: boolean) => resolveSiteLinks(html, post, index, collect ? warnings : [], lineOf)
     return {
       ...post,

@@ -82,14 +82,24 @@ const shownText = (node: RstNode) => {
 function renderRstHtml(body: string, context: RenderContext, warnings: PostProblem[]): string {
   installSafetyNet()
   const expanded = expandIncludes(body.replace(/&(?=#?[A-Za-z0-9]+;)/g, AMPERSAND), context.file ?? 'post.rst', context.files ?? {})
-  const lines = expanded.text.split('\n')
+  // `|name| <url>`__ (a substitution as link text): rst-compiler cannot parse it, docutils links the substitution.
+  const substitutionLinks: string[] = []
+  const text = expanded.text.includes('|')
+    ? expanded.text.replace(/`\s*(?:\\ )?\|([^|`]+)\|(?:\\ )?\s*<([^<>`]+)>`__?/g, (whole: string, name: string, url: string) => {
+        substitutionLinks.push(url.replace(/\s+/g, ''))
+        const replacement = `|${name.replace(/\s+/g, ' ')}__h${substitutionLinks.length - 1}|`
+        // Same width on one line, so a grid table around it keeps its columns.
+        return whole.includes('\n') ? replacement : replacement.padEnd(whole.length)
+      })
+    : expanded.text
+  const lines = text.split('\n')
   const bodyLine = (line: number | undefined) => (line === undefined ? undefined : (expanded.origin[line - 1] ?? line))
   const warn = (line: number | undefined, message: string) => {
     const mapped = bodyLine(line)
     warnings.push(mapped === undefined ? { message } : { line: mapped, message })
   }
   try {
-    const html = tidy(generate(expanded.text, lines, expanded.problems, context, warn))
+    const html = tidy(generate(text, lines, expanded.problems, context, warn, substitutionLinks))
     // Placeholders resolved after loading carry their line for warnings: a line of the body, not of the expansion.
     return html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${bodyLine(Number(line))}"`)
   } catch (error) {
@@ -136,6 +146,7 @@ function generate(
   includeProblems: ReadonlyArray<{ line: number; message: string; shown: string }>,
   context: RenderContext,
   warn: Warn,
+  substitutionLinks: readonly string[] = [],
 ): string {
   const compiler = new RstToHtmlCompiler()
   compiler.usePlugin(PARSE_OPTIONS)
@@ -151,6 +162,7 @@ function generate(
     root,
     substitutions,
     files: context.files ?? {},
+    substitutionLinks,
     warnings: [],
     state: null,
     problem(node, message, shown) {
@@ -250,16 +262,19 @@ function installFallbacks(compiler: RstToHtmlCompiler, root: RstNode, simpleName
         ? footnoteRef(state, node)
         : problematic(state, node, `footnote [${node.textContent}] has no definition`),
   })
-  const citationRef = original('CitationRef')
   compiler.useNodeGenerator({
     nodeType: 'CitationRef',
     generate: (state, node) => {
+      let definition: RstNode
       try {
-        state.resolveCitationDef(node as never)
+        definition = state.resolveCitationDef(node as never) as unknown as RstNode
       } catch {
         return problematic(state, node, `citation [${node.textContent}] has no definition`)
       }
-      citationRef(state, node)
+      // docutils' citation reference: the label in brackets.
+      const id = state.htmlAttrResolver.getNodeHtmlId(node)
+      const href = state.resolveNodeToUrl(definition)
+      state.writeText(`<a class="citation-reference" href="${href}" id="${id}" role="doc-biblioref">[${node.textContent}]</a>`)
     },
   })
   const hyperlinkRef = original('HyperlinkRef')

@@ -307,6 +307,13 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
           })
         },
       })
+      // docutils' literal with Nikola's visit_literal: `<code class="docutils literal">`, wrap-sensitive words in span.pre.
+      compiler.useNodeGenerator({
+        nodeType: 'InlineLiteral',
+        generate(state: RstGeneratorState, node: RstNode & { rawTextContent?: string }) {
+          state.writeText(`<code class="docutils literal">${literalHtml(raw(node.rawTextContent ?? node.textContent))}</code>`)
+        },
+      })
       // Upstream writes a debug comment for every target (and can throw); targets need no output of their own.
       compiler.useNodeGenerator({ nodeType: 'HyperlinkTarget', generate() {} })
       compiler.useNodeGenerator({
@@ -361,13 +368,17 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
       compiler.useNodeGenerator({
         nodeType: 'SubstitutionRef',
         generate(state: RstGeneratorState, node: RstNode) {
-          const name = node.textContent
+          const written = node.textContent.replace(/\s+/g, ' ')
+          const link = /^(.*)__h(\d+)$/.exec(written)
+          const name = link ? link[1]! : written
           const definition = session.substitutions.get(name) ?? session.substitutions.get(name.toLowerCase())
           if (!definition) {
             session.problem(node, `substitution |${name}| is not defined`, `|${name}|`)
             return
           }
           const directive = definition.directive.toLowerCase()
+          const target = link ? session.substitutionLinks[Number(link[2])] : undefined
+          if (target !== undefined) state.writeText(`<a class="reference external" href="${escapeHtml(target)}">`)
           if (directive === 'image') {
             state.writeText(imageHtml(definition as unknown as RstDirective, argumentText(session, definition), name))
           } else if (directive === 'raw') {
@@ -380,6 +391,7 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
           } else {
             session.problem(node, `substitution |${name}| uses the unsupported directive "${definition.directive}"`, `|${name}|`)
           }
+          if (target !== undefined) state.writeText('</a>')
         },
       })
       compiler.useDirectiveGenerator({
@@ -391,6 +403,18 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
       })
     },
   }
+}
+
+/** docutils' html5 `visit_literal` body: words that could wrap badly in `span.pre`, runs of spaces kept. */
+function literalHtml(text: string): string {
+  return text
+    .split(/(\s+)/)
+    .map((token) => {
+      if (token === '') return ''
+      if (/^\s+$/.test(token)) return token === ' ' || token === '\n' ? token : `${'&nbsp;'.repeat(token.length - 1)} `
+      return /.+\W\W.+|^[-?].+/.test(token) ? `<span class="pre">${escapeHtml(token)}</span>` : escapeHtml(token)
+    })
+    .join('')
 }
 
 const tocId = (title: string) =>

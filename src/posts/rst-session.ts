@@ -10,6 +10,8 @@ export interface RenderSession {
   readonly substitutions: ReadonlyMap<string, RstSubstitutionDef>
   /** Site files read before rendering (`listings/…`, includes): site-relative path → text, or null when unreadable. */
   readonly files: Readonly<Record<string, string | null>>
+  /** Targets of substitutions used as link text (`` `|name| <url>`__ ``), by the index in their rewritten name. */
+  readonly substitutionLinks: readonly string[]
   readonly warnings: PostProblem[]
   /** The generator state of the current render, set once generation starts. */
   state: RstGeneratorState | null

@@ -124,10 +124,11 @@ export function resolveSiteLinks(html: string, post: Post, index: SiteIndex, war
     const resolved = resolveMagicLink(index, post, kind, unescapeHtml(name))
     if (resolved === null) {
       const written = `link://${kind}/${unescapeHtml(name)}`
+      // Nikola writes the site's address for a link it cannot resolve; so do we, with a warning.
       if (!reported.has(written))
-        warn(`${written} does not resolve to anything on this site; it points at the post itself`, lineOf(written))
+        warn(`${written} does not resolve to anything on this site; it points at the site's home page`, lineOf(written))
       reported.add(written)
-      return `${head}${escapeHtml(post.permalink)}"`
+      return `${head}${escapeHtml(index.config.site.url)}"`
     }
     return `${head}${escapeHtml(resolved + (fragment ? unescapeHtml(fragment) : ''))}"`
   })
