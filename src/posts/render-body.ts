@@ -10,7 +10,7 @@ import {
   type SimpleNameResolver,
 } from 'rst-compiler'
 import { toEmailHtml } from './email-html.js'
-import { renderMarkdown } from './markdown.js'
+import { extractShortcodes, lineFinder, renderMarkdown, restoreShortcodes } from './markdown.js'
 import { AMPERSAND, docutilsPlugin, renderCodeBlock } from './rst-docutils.js'
 import { customRolesPlugin, nikolaPlugin } from './rst-nikola.js'
 import { lineOf, problemMarker, type RenderSession } from './rst-session.js'
@@ -29,7 +29,7 @@ const TEASER_MARKER = /^[ \t]*<!--\s*(?:TEASER_END|END_TEASER)(?::\s*([\s\S]*?))
 export function renderBody(body: string, context: RenderContext = {}): RenderedBody {
   const warnings: PostProblem[] = []
   const html = context.format === 'markdown' ? renderMarkdown(body, context, warnings) : renderRstHtml(body, context, warnings)
-  return splitTeaser(html, warnings)
+  return splitTeaser(demoteHeadings(wrapSections(html)), warnings)
 }
 
 // The session of the render in progress: renders are synchronous, so one module-level slot is enough.
@@ -79,8 +79,11 @@ const shownText = (node: RstNode) => {
   return line.length > 80 ? `${line.slice(0, 77)}…` : line
 }
 
-function renderRstHtml(body: string, context: RenderContext, warnings: PostProblem[]): string {
+function renderRstHtml(source: string, context: RenderContext, warnings: PostProblem[]): string {
   installSafetyNet()
+  // Nikola's shortcodes work in reST too: taken out before parsing, their output put back afterwards.
+  const shortcodes = source.includes('{{%') ? extractShortcodes(source, context, warnings, lineFinder(source)) : { text: source, html: [] }
+  const body = shortcodes.text
   const expanded = expandIncludes(body.replace(/&(?=#?[A-Za-z0-9]+;)/g, AMPERSAND), context.file ?? 'post.rst', context.files ?? {})
   // `|name| <url>`__ (a substitution as link text): rst-compiler cannot parse it, docutils links the substitution.
   const substitutionLinks: string[] = []
@@ -101,12 +104,15 @@ function renderRstHtml(body: string, context: RenderContext, warnings: PostProbl
   try {
     const html = tidy(generate(text, lines, expanded.problems, context, warn, substitutionLinks))
     // Placeholders resolved after loading carry their line for warnings: a line of the body, not of the expansion.
-    return html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${bodyLine(Number(line))}"`)
+    return restoreShortcodes(
+      html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${bodyLine(Number(line))}"`),
+      shortcodes.html,
+    )
   } catch (error) {
     // The parser itself failed (the generators cannot: see the safety net). Render the body block by block, so only
     // the block the parser cannot read is lost, shown as a marker.
     warn(undefined, `the body could not be read as a whole (${(error as Error).message.split('\n')[0]}); rendered block by block`)
-    return renderByBlocks(lines, context, warn)
+    return restoreShortcodes(renderByBlocks(lines, context, warn), shortcodes.html)
   }
 }
 
@@ -160,6 +166,7 @@ function generate(
   const session: RenderSession = {
     lines,
     root,
+    resolver: parsed.simpleNameResolver,
     substitutions,
     files: context.files ?? {},
     substitutionLinks,
@@ -329,6 +336,33 @@ function renderByBlocks(lines: readonly string[], context: RenderContext, warn: 
     .join('\n')
 }
 
+const SECTION_START = /<!--herald-section (\d) ([^ ]*)-->/g
+
+/** docutils' `<section id>` around each section, from the markers the Section generator leaves. */
+export function wrapSections(html: string): string {
+  if (!html.includes('<!--herald-section')) return html
+  const open: number[] = []
+  const out = html.replace(SECTION_START, (_whole, level: string, id: string) => {
+    let closing = ''
+    while (open.length > 0 && open.at(-1)! >= Number(level)) {
+      open.pop()
+      closing += '</section>\n'
+    }
+    open.push(Number(level))
+    return `${closing}<section${id ? ` id="${id}"` : ''}>\n`
+  })
+  return out + '\n</section>'.repeat(open.length)
+}
+
+/** Closes the sections a teaser cut leaves open. */
+const closeSections = (html: string) =>
+  html + '\n</section>'.repeat(Math.max(0, (html.match(/<section[\s>]/g)?.length ?? 0) - (html.match(/<\/section>/g)?.length ?? 0)))
+
+/** Nikola's DEMOTE_HEADERS = 1 on the final HTML: h1→h2 … h5→h6 (h6 stays), raw HTML headings included. */
+export function demoteHeadings(html: string): string {
+  return html.replace(/<(\/?)h([1-5])(?=[\s>])/g, (_whole, slash: string, level: string) => `<${slash}h${Number(level) + 1}`)
+}
+
 /** Small output fixes that are simpler as text rewrites than as generator overrides. */
 function tidy(html: string): string {
   return (
@@ -365,7 +399,7 @@ function splitTeaser(html: string, warnings: PostProblem[]): RenderedBody {
     return whole()
   }
   const full = withoutComments(html)
-  const teaser = withoutComments(html.slice(0, marker.index))
+  const teaser = closeSections(withoutComments(html.slice(0, marker.index)))
   return {
     html: full,
     teaserHtml: teaser,

@@ -294,14 +294,17 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
           state.writeLine('</div>')
         },
       })
-      // docutils' initial_header_level 2: the post title is the page's <h1>, the body's sections start at <h2>.
+      // Nikola's settings: initial_header_level 1, then every heading is demoted by one (render-body.ts), so
+      // sections start at <h2> under the page's title, and raw HTML headings move down with them.
       compiler.useNodeGenerator({
         nodeType: 'Section',
         generate(state: RstGeneratorState, node: RstNode & { level: number }) {
-          const level = Math.min(6, node.level + 1)
+          const level = Math.min(6, node.level)
           const id = state.htmlAttrResolver.getNodeHtmlId(node)
+          // The section's extent is known only once its successor is seen: render-body.ts wraps it afterwards.
           state.writeLineVisitor(() => {
-            state.writeText(`<h${level}${id ? ` id="${id}"` : ''}>`)
+            state.writeText(`<!--herald-section ${level} ${id}-->`)
+            state.writeText(`<h${level}>`)
             state.visitNodes(node.children)
             state.writeText(`</h${level}>`)
           })
@@ -325,8 +328,9 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
       compiler.useNodeGenerator({
         nodeType: 'FootnoteRef',
         generate(state: RstGeneratorState, node: RstFootnoteRef) {
-          const target = state.resolveNodeToUrl(state.resolveFootnoteDef(node))
-          const id = state.htmlAttrResolver.getNodeHtmlId(node)
+          const ids = footnoteIds(session)
+          const target = `#${ids.get(state.resolveFootnoteDef(node) as unknown as RstNode)}`
+          const id = ids.get(node)
           const label = state.resolveFootnoteRefLabel(node)
           state.writeText(
             `<a class="footnote-reference superscript" href="${target}" id="${id}" role="doc-noteref">` +
@@ -345,9 +349,13 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
       compiler.useNodeGenerator({
         nodeType: 'FootnoteDef',
         generate(state: RstGeneratorState, node: RstFootnoteDef) {
-          const id = state.htmlAttrResolver.getNodeHtmlId(node)
+          const ids = footnoteIds(session)
+          const id = ids.get(node)
           const label = state.resolveFootnoteDefLabel(node)
-          const backlinks = state.resolveFootnoteDefBacklinks(node)
+          const references = (session.root.findAllChildren('FootnoteRef') as RstFootnoteRef[]).filter(
+            (reference) => (session.resolver?.footnoteRefToDef.get(reference) as unknown) === node,
+          )
+          const backlinks = references.map((reference) => `#${ids.get(reference)}`)
           state.writeLine(`<aside class="footnote superscript" id="${id}" role="note">`)
           if (backlinks.length === 1) {
             state.writeLine(
@@ -403,6 +411,25 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
       })
     },
   }
+}
+
+const FOOTNOTE_IDS = new WeakMap<RenderSession, Map<RstNode, string>>()
+
+/** docutils' ids: `footnote-N` / `footnote-reference-N` in document order; a labelled `[#name]` footnote is `name`. */
+function footnoteIds(session: RenderSession): Map<RstNode, string> {
+  let ids = FOOTNOTE_IDS.get(session)
+  if (ids) return ids
+  ids = new Map()
+  let definitions = 0
+  for (const node of session.root.findAllChildren('FootnoteDef') as RstFootnoteDef[]) {
+    const label = (node as unknown as { label?: string }).label ?? ''
+    const name = /^#(.+)$/.exec(label)?.[1]
+    ids.set(node, name ? name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-') : `footnote-${++definitions}`)
+  }
+  let references = 0
+  for (const node of session.root.findAllChildren('FootnoteRef') as RstFootnoteRef[]) ids.set(node, `footnote-reference-${++references}`)
+  FOOTNOTE_IDS.set(session, ids)
+  return ids
 }
 
 /** docutils' html5 `visit_literal` body: words that could wrap badly in `span.pre`, runs of spaces kept. */

@@ -1,4 +1,4 @@
-import type { RstDirective, RstGeneratorState, RstNode, RstSubstitutionDef } from 'rst-compiler'
+import type { RstDirective, RstGeneratorState, RstNode, RstSubstitutionDef, SimpleNameResolver } from 'rst-compiler'
 import { escapeHtml } from '../html.js'
 import type { PostProblem } from './types.js'
 
@@ -6,6 +6,8 @@ import type { PostProblem } from './types.js'
 export interface RenderSession {
   readonly lines: readonly string[]
   readonly root: RstNode
+  /** The parse's name resolver (footnote references to definitions). */
+  readonly resolver: SimpleNameResolver | null
   /** Substitution definitions by name as written, and lower-cased (docutils falls back to a case-insensitive match). */
   readonly substitutions: ReadonlyMap<string, RstSubstitutionDef>
   /** Site files read before rendering (`listings/…`, includes): site-relative path → text, or null when unreadable. */
