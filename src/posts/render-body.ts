@@ -378,6 +378,8 @@ function tidy(html: string): string {
         /(\s(?:href|src)=")([^"]*)"/g,
         (_whole, head: string, url: string) => `${head}${url.replace(/&(?!(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);)/gi, '&amp;')}"`,
       )
+      // Column widths go on docutils' <colgroup>; rst-compiler repeats them on every cell, which mail clients honour oddly.
+      .replace(/(<t[dh]) style="width:[\d.]+%;"/g, '$1')
       .replaceAll(AMPERSAND, '&amp;')
   )
 }

@@ -254,7 +254,7 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
             } else state.writeLine('</li>')
             const id = state.htmlAttrResolver.getNodeHtmlId(section)
             state.writeLineVisitor(() => {
-              state.writeText(`<li><p><a class="reference internal" href="#${id}">`)
+              state.writeText(`<li><p><a class="reference internal" href="#${id}" id="toc-entry-${tocEntries(session).get(section)}">`)
               state.visitNodes(section.children)
               state.writeText('</a></p>')
             })
@@ -301,11 +301,15 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
         generate(state: RstGeneratorState, node: RstNode & { level: number }) {
           const level = Math.min(6, node.level)
           const id = state.htmlAttrResolver.getNodeHtmlId(node)
+          const entry = tocEntries(session).get(node)
           // The section's extent is known only once its successor is seen: render-body.ts wraps it afterwards.
           state.writeLineVisitor(() => {
             state.writeText(`<!--herald-section ${level} ${id}-->`)
             state.writeText(`<h${level}>`)
+            // With a table of contents, docutils links each title back to its entry.
+            if (entry) state.writeText(`<a class="toc-backref" href="#toc-entry-${entry}" role="doc-backlink">`)
             state.visitNodes(node.children)
+            if (entry) state.writeText('</a>')
             state.writeText(`</h${level}>`)
           })
         },
@@ -411,6 +415,24 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
       })
     },
   }
+}
+
+const TOC_ENTRIES = new WeakMap<RenderSession, Map<RstNode, number>>()
+
+/** docutils' `toc-entry-N` numbers of the sections a `contents` directive lists (none without one). */
+function tocEntries(session: RenderSession): Map<RstNode, number> {
+  let entries = TOC_ENTRIES.get(session)
+  if (entries) return entries
+  entries = new Map()
+  const contents = (session.root.findAllChildren('Directive') as RstDirective[]).find((node) => node.directive.toLowerCase() === 'contents')
+  if (contents) {
+    const depth = Number(option(contents, 'depth') ?? '0') || Number.POSITIVE_INFINITY
+    let count = 0
+    for (const section of session.root.findAllChildren('Section') as unknown as Array<RstNode & { level: number }>)
+      if (section.level <= depth) entries.set(section, ++count)
+  }
+  TOC_ENTRIES.set(session, entries)
+  return entries
 }
 
 const FOOTNOTE_IDS = new WeakMap<RenderSession, Map<RstNode, string>>()
