@@ -356,10 +356,7 @@ export function docutilsPlugin(session: RenderSession): RstCompilerPlugin {
           const ids = footnoteIds(session)
           const id = ids.get(node)
           const label = state.resolveFootnoteDefLabel(node)
-          const references = (session.root.findAllChildren('FootnoteRef') as RstFootnoteRef[]).filter(
-            (reference) => (session.resolver?.footnoteRefToDef.get(reference) as unknown) === node,
-          )
-          const backlinks = references.map((reference) => `#${ids.get(reference)}`)
+          const backlinks = (footnoteReferences(session).get(node) ?? []).map((reference) => `#${ids.get(reference)}`)
           state.writeLine(`<aside class="footnote superscript" id="${id}" role="note">`)
           if (backlinks.length === 1) {
             state.writeLine(
@@ -433,6 +430,21 @@ function tocEntries(session: RenderSession): Map<RstNode, number> {
   }
   TOC_ENTRIES.set(session, entries)
   return entries
+}
+
+const FOOTNOTE_REFERENCES = new WeakMap<RenderSession, Map<RstNode, RstNode[]>>()
+
+/** The references of each footnote, in document order (computed once: a per-footnote scan is quadratic). */
+function footnoteReferences(session: RenderSession): Map<RstNode, RstNode[]> {
+  let references = FOOTNOTE_REFERENCES.get(session)
+  if (references) return references
+  references = new Map()
+  for (const reference of session.root.findAllChildren('FootnoteRef') as RstFootnoteRef[]) {
+    const definition = session.resolver?.footnoteRefToDef.get(reference) as unknown as RstNode | undefined
+    if (definition) references.set(definition, [...(references.get(definition) ?? []), reference])
+  }
+  FOOTNOTE_REFERENCES.set(session, references)
+  return references
 }
 
 const FOOTNOTE_IDS = new WeakMap<RenderSession, Map<RstNode, string>>()
