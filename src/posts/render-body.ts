@@ -384,12 +384,18 @@ function tidy(html: string): string {
   )
 }
 
+/** The email rendering, or null when it is the same HTML (most posts: the render cache keeps one copy). */
+function emailVariant(html: string): string | null {
+  const email = toEmailHtml(html)
+  return email === html ? null : email
+}
+
 /** Splits at the first top-level `TEASER_END` (or `END_TEASER`) comment, then drops every HTML comment. */
 function splitTeaser(html: string, warnings: PostProblem[]): RenderedBody {
   const withoutComments = (text: string) => text.replace(/<!--[\s\S]*?-->\n?/g, '').trim()
   const whole = (): RenderedBody => {
     const full = withoutComments(html)
-    return { html: full, teaserHtml: null, emailHtml: toEmailHtml(full), emailTeaserHtml: null, readMoreLabel: null, warnings }
+    return { html: full, teaserHtml: null, emailHtml: emailVariant(full), emailTeaserHtml: null, readMoreLabel: null, warnings }
   }
   const marker = TEASER_MARKER.exec(html)
   if (!marker) return whole()
@@ -405,8 +411,8 @@ function splitTeaser(html: string, warnings: PostProblem[]): RenderedBody {
   return {
     html: full,
     teaserHtml: teaser,
-    emailHtml: toEmailHtml(full),
-    emailTeaserHtml: toEmailHtml(teaser),
+    emailHtml: emailVariant(full),
+    emailTeaserHtml: emailVariant(teaser),
     readMoreLabel: label ? label.replaceAll(AMPERSAND, '&') : null,
     warnings,
   }

@@ -23,6 +23,7 @@ const LISTING_SHORTCODE = /\{\{%\s*listing\s+(\S+)/
 /** Site-relative paths a reST (or Markdown) text may read, to be loaded before rendering. */
 export function referencedFiles(text: string, postFile: string): string[] {
   const found: string[] = []
+  if (!text.includes('include::') && !text.includes('listing')) return found
   for (const line of text.split('\n')) {
     const include = INCLUDE.exec(line)
     if (include) found.push(...includeCandidates(include[2]!, postFile))

@@ -31,9 +31,9 @@ export interface RenderedBody {
   readonly html: string
   /** HTML before the `.. TEASER_END` marker, or null when the post has no marker. */
   readonly teaserHtml: string | null
-  /** `html` for mail clients: videos as links, math as TeX, code with inline colours (email-html.ts). */
-  readonly emailHtml: string
-  /** `teaserHtml` for mail clients, or null. */
+  /** `html` for mail clients (videos as links, math as TeX, code with inline colours: email-html.ts); null when identical. */
+  readonly emailHtml: string | null
+  /** `teaserHtml` for mail clients; null when identical (or when there is no teaser). */
   readonly emailTeaserHtml: string | null
   /** The marker's own label (`.. TEASER_END: Read on`), or null for the language's default. */
   readonly readMoreLabel: string | null
