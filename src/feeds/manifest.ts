@@ -89,6 +89,7 @@ function renderers(): string {
       emailHtml: '',
       emailTeaserHtml: null,
       translations: [],
+      dependencies: [],
       readMoreLabel: 'More',
       meta: {},
       contentHash: '',

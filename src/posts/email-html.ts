@@ -95,7 +95,10 @@ function iframeLink(iframe: string): string {
 }
 
 /** The email variant of post HTML (feed HTML in, HTML every mail client shows out). */
+const NEEDS_EMAIL_CHANGES = /<iframe|class="math"|class="code|<script/
+
 export function toEmailHtml(html: string): string {
+  if (!NEEDS_EMAIL_CHANGES.test(html)) return html
   let out = html
   if (out.includes('<iframe')) {
     out = out

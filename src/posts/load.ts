@@ -201,6 +201,7 @@ async function loadOne(file: string, folder: string, translations: string[], opt
       emailHtml: rendered.emailHtml === null ? html : absolutizeHtml(rendered.emailHtml, permalink),
       emailTeaserHtml: rendered.emailTeaserHtml === null ? teaserHtml : absolutizeHtml(rendered.emailTeaserHtml, permalink),
       translations,
+      dependencies: Object.keys(files),
       readMoreLabel: rendered.readMoreLabel ?? messagesFor(config.site.language).readMore,
       meta,
       contentHash: createHash('sha256')
@@ -220,7 +221,11 @@ async function readText(absolute: string, file: string, errors: string[], limit:
     const bytes = await readFile(absolute)
     if (bytes.length > limit) {
       const sizeMb = (bytes.length / 1024 / 1024).toFixed(1)
-      errors.push(formatLocated(`is ${sizeMb} MB, over the ${(limit / 1024).toFixed(0)} KB limit (max_post_kb in herald.yml); not rendered`, { file }))
+      errors.push(
+        formatLocated(`is ${sizeMb} MB, over the ${(limit / 1024).toFixed(0)} KB limit (max_post_kb in herald.yml); not rendered`, {
+          file,
+        }),
+      )
       return null
     }
     return decode(bytes, file, errors)

@@ -52,13 +52,16 @@ function installSafetyNet(): void {
     const depth = state._outputBuffers.length
     const buffer = state._outputBuffers[depth - 1]!
     const length = buffer.textOutput.length
-    const prefixes = [...buffer.prefixes]
+    // The prefix stack is replaced by a new array or pushed and popped in place: the array and its length restore it.
+    const prefixes = buffer.prefixes
+    const prefixCount = prefixes.length
     try {
       visit.call(this, node)
     } catch (error) {
       if (!active || !node) throw error
       state._outputBuffers.length = depth
       buffer.textOutput = buffer.textOutput.slice(0, length)
+      prefixes.length = prefixCount
       buffer.prefixes = prefixes
       const message = (error as Error).message.split('\n')[0]!.replace(/^.*?Error:\s*/, '')
       active.problem(node, `could not render this ${describe(node)} (${message})`, shownText(node))

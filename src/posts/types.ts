@@ -77,6 +77,8 @@ export interface Post {
   readonly emailTeaserHtml: string | null
   /** Label of the read-more link in the site language (or the marker's own). */
   readonly readMoreLabel: string
+  /** Other site files the body read (includes, listings), site-relative, missing ones too: a change there changes it. */
+  readonly dependencies: readonly string[]
   /** Translations found beside the post (`foo.de.rst`), site-relative; they are not published (one language per site). */
   readonly translations: readonly string[]
   /** Every metadata key of the post, unknown ones included, as written. */

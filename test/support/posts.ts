@@ -25,6 +25,7 @@ export function makePost(overrides: Partial<Post> & { slug: string }): Post {
     emailHtml: overrides.html ?? '<p>Body of the post.</p>',
     emailTeaserHtml: overrides.teaserHtml ?? null,
     translations: [],
+    dependencies: [],
     readMoreLabel: 'Read more…',
     meta: {},
     contentHash: `hash-${overrides.slug}`,
