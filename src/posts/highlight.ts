@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { HLJSApi, LanguageFn } from 'highlight.js'
-import hljs from 'highlight.js/lib/core'
 import { escapeHtml } from '../html.js'
 
 /*
@@ -12,7 +11,9 @@ import { escapeHtml } from '../html.js'
  */
 
 const require = createRequire(import.meta.url)
-const engine: HLJSApi = hljs
+let loaded: HLJSApi | undefined
+// Loaded with the first code block, languages one by one as posts use them.
+const engine = (): HLJSApi => (loaded ??= require('highlight.js/lib/core') as HLJSApi)
 
 // Pygments lexer names that highlight.js knows under another name (the rest are the same, or unknown).
 const ALIASES: Record<string, string> = {
@@ -84,10 +85,10 @@ const ALIASES: Record<string, string> = {
 const PLAIN = new Set(['', 'text', 'none', 'plain', 'plaintext', 'txt', 'rst', 'rest', 'restructuredtext', 'output', 'raw', 'nohighlight'])
 
 function loadLanguage(name: string): boolean {
-  if (engine.getLanguage(name)) return true
+  if (engine().getLanguage(name)) return true
   if (!/^[a-z0-9-]+$/.test(name)) return false
   try {
-    engine.registerLanguage(name, require(`highlight.js/lib/languages/${name}`) as LanguageFn)
+    engine().registerLanguage(name, require(`highlight.js/lib/languages/${name}`) as LanguageFn)
     return true
   } catch {
     return false
@@ -172,7 +173,7 @@ export function highlightLines(code: string, language: string): HighlightedLines
   if (PLAIN.has(name) || !loadLanguage(target)) {
     return { lines: code.split('\n').map((line) => escapeHtml(line)), known: PLAIN.has(name) }
   }
-  const html = engine.highlight(code, { language: target, ignoreIllegals: true }).value
+  const html = engine().highlight(code, { language: target, ignoreIllegals: true }).value
   return { lines: splitSpansByLine(html), known: true }
 }
 

@@ -1,7 +1,6 @@
-import MarkdownIt, { type PluginSimple } from 'markdown-it'
-import abbr from 'markdown-it-abbr'
-import deflist from 'markdown-it-deflist'
-import footnote from 'markdown-it-footnote'
+import { createRequire } from 'node:module'
+import type MarkdownIt from 'markdown-it'
+import type { PluginSimple } from 'markdown-it'
 import { escapeHtml } from '../html.js'
 import { codeBlockHtml } from './highlight.js'
 import { listingPath, mediaHtml, splitExplicitTitle } from './rst-nikola.js'
@@ -16,11 +15,14 @@ import type { PostProblem, RenderContext } from './types.js'
 
 type Token = ReturnType<MarkdownIt['parse']>[number]
 
+const require = createRequire(import.meta.url)
+
 function createEngine(): MarkdownIt {
-  const md = new MarkdownIt({ html: true, linkify: false, typographer: false })
-  md.use(footnote as unknown as PluginSimple)
-    .use(deflist)
-    .use(abbr)
+  // Loaded on the first Markdown post only (~100 ms): render threads of reST-only sites never pay for it.
+  const MarkdownItClass = require('markdown-it') as typeof MarkdownIt
+  const plugin = (name: string) => require(name) as PluginSimple
+  const md = new MarkdownItClass({ html: true, linkify: false, typographer: false })
+  md.use(plugin('markdown-it-footnote')).use(plugin('markdown-it-deflist')).use(plugin('markdown-it-abbr'))
   // Nikola's codehilite: `<pre class="code literal-block">` with Pygments classes, no language class, no <code>.
   md.renderer.rules.fence = (tokens: Token[], index: number) => {
     const token = tokens[index]!

@@ -107,10 +107,10 @@ function renderRstHtml(source: string, context: RenderContext, warnings: PostPro
   try {
     const html = tidy(generate(text, lines, expanded.problems, context, warn, substitutionLinks))
     // Placeholders resolved after loading carry their line for warnings: a line of the body, not of the expansion.
-    return restoreShortcodes(
-      html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${bodyLine(Number(line))}"`),
-      shortcodes.html,
-    )
+    const placed = html.includes('data-herald-line')
+      ? html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${bodyLine(Number(line))}"`)
+      : html
+    return restoreShortcodes(placed, shortcodes.html)
   } catch (error) {
     // The parser itself failed (the generators cannot: see the safety net). Render the body block by block, so only
     // the block the parser cannot read is lost, shown as a marker.
@@ -162,7 +162,8 @@ function generate(
   const parsed = compiler.parse(source, { disableWarnings: true, disableErrors: true, parseFirstFieldListAsDocumentMeta: false })
   const root = parsed.root
   const substitutions = new Map<string, RstSubstitutionDef>()
-  for (const definition of root.findAllChildren('SubstitutionDef') as RstSubstitutionDef[]) {
+  const found = nodesOfTypes(root)
+  for (const definition of found.SubstitutionDef as RstSubstitutionDef[]) {
     substitutions.set(definition.needle, definition)
     if (!substitutions.has(definition.needle.toLowerCase())) substitutions.set(definition.needle.toLowerCase(), definition)
   }
@@ -190,7 +191,7 @@ function generate(
   }
   compiler.usePlugin(docutilsPlugin(session))
   compiler.usePlugin(nikolaPlugin(session))
-  const directives = root.findAllChildren('Directive') as RstDirective[]
+  const directives = found.Directive as RstDirective[]
   compiler.usePlugin(
     customRolesPlugin(
       session,
@@ -206,7 +207,7 @@ function generate(
       state.writeLineVisitor(() => state.writeText(problemMarker(problem.message, problem.shown, true)))
     },
   })
-  installFallbacks(compiler, root, parsed.simpleNameResolver, session)
+  installFallbacks(compiler, found, parsed.simpleNameResolver, session)
   for (const message of [...compiler.outputWarnings, ...compiler.outputErrors]) {
     // Missing footnote/citation definitions are reported by the fallbacks below, with a line number.
     if (!/^Failed get (footnote|citation)Def/i.test(message)) warn(undefined, message.split('\n')[0]!.trim())
@@ -223,10 +224,29 @@ function generate(
   }
 }
 
+type CollectedType = 'Directive' | 'InterpretedText' | 'SubstitutionDef'
+
+/** The nodes of the types the fallbacks need, in one walk of the tree (not one per type). */
+function nodesOfTypes(root: RstNode): Record<CollectedType, RstNode[]> {
+  const found: Record<CollectedType, RstNode[]> = { Directive: [], InterpretedText: [], SubstitutionDef: [] }
+  const walk = (node: RstNode) => {
+    const type = node.nodeType as string
+    if (type === 'Directive' || type === 'InterpretedText' || type === 'SubstitutionDef') found[type].push(node)
+    for (const child of node.children) walk(child)
+  }
+  walk(root)
+  return found
+}
+
 /** Unknown directives and roles, and references without a target, become markers plus warnings. */
-function installFallbacks(compiler: RstToHtmlCompiler, root: RstNode, simpleNames: SimpleNameResolver, session: RenderSession): void {
+function installFallbacks(
+  compiler: RstToHtmlCompiler,
+  found: Record<CollectedType, RstNode[]>,
+  simpleNames: SimpleNameResolver,
+  session: RenderSession,
+): void {
   const unknownDirectives = new Set<string>()
-  for (const node of root.findAllChildren('Directive') as RstDirective[]) {
+  for (const node of found.Directive as RstDirective[]) {
     const name = node.directive.toLowerCase()
     if (!compiler.directiveGenerators.has(name)) unknownDirectives.add(name)
   }
@@ -240,7 +260,7 @@ function installFallbacks(compiler: RstToHtmlCompiler, root: RstNode, simpleName
     })
   }
   const unknownRoles = new Set<string>()
-  for (const node of root.findAllChildren('InterpretedText') as RstInterpretedText[]) {
+  for (const node of found.InterpretedText as RstInterpretedText[]) {
     const role = node.role.toLowerCase()
     if (!compiler.interpretedTextGenerators.has(role)) unknownRoles.add(role)
   }
@@ -363,6 +383,7 @@ const closeSections = (html: string) =>
 
 /** Nikola's DEMOTE_HEADERS = 1 on the final HTML: h1→h2 … h5→h6 (h6 stays), raw HTML headings included. */
 export function demoteHeadings(html: string): string {
+  if (!html.includes('<h')) return html
   return html.replace(/<(\/?)h([1-5])(?=[\s>])/g, (_whole, slash: string, level: string) => `<${slash}h${Number(level) + 1}`)
 }
 
@@ -382,7 +403,7 @@ function tidy(html: string): string {
         (_whole, head: string, url: string) => `${head}${url.replace(/&(?!(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);)/gi, '&amp;')}"`,
       )
       // Column widths go on docutils' <colgroup>; rst-compiler repeats them on every cell, which mail clients honour oddly.
-      .replace(/(<t[dh]) style="width:[\d.]+%;"/g, '$1')
+      .replace(html.includes(' style="width:') ? /(<t[dh]) style="width:[\d.]+%;"/g : /(?!)/, '$1')
       .replaceAll(AMPERSAND, '&amp;')
   )
 }

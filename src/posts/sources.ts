@@ -20,10 +20,12 @@ const INCLUDE = /^([ \t]*)\.\.[ \t]+include::[ \t]*(.*)$/
 const LISTING = /^[ \t]*\.\.[ \t]+listing::[ \t]*(\S+)/
 const LISTING_SHORTCODE = /\{\{%\s*listing\s+(\S+)/
 
+const REFERENCE_HINT = /include::|listing/
+
 /** Site-relative paths a reST (or Markdown) text may read, to be loaded before rendering. */
 export function referencedFiles(text: string, postFile: string): string[] {
   const found: string[] = []
-  if (!text.includes('include::') && !text.includes('listing')) return found
+  if (!REFERENCE_HINT.test(text)) return found
   for (const line of text.split('\n')) {
     const include = INCLUDE.exec(line)
     if (include) found.push(...includeCandidates(include[2]!, postFile))
@@ -92,6 +94,9 @@ export function sliceIncluded(text: string, range: IncludeRange): string {
   return content
 }
 
+// Lines map to themselves when nothing was included (ExpandedSource.origin falls back to the line itself).
+const IDENTITY: readonly number[] = []
+
 /** A reST source with its includes expanded, and for each of its lines the line of the post it comes from. */
 export interface ExpandedSource {
   readonly text: string
@@ -107,8 +112,9 @@ export interface ExpandedSource {
  * literal block or a code block. Missing or refused files leave a marker directive in place.
  */
 export function expandIncludes(body: string, postFile: string, files: Readonly<Record<string, string | null>>, depth = 0): ExpandedSource {
+  if (!body.includes('include::')) return { text: body, origin: IDENTITY, problems: [] }
   const lines = body.split('\n')
-  if (!lines.some((line) => INCLUDE.test(line))) return { text: body, origin: lines.map((_, index) => index + 1), problems: [] }
+  if (!lines.some((line) => INCLUDE.test(line))) return { text: body, origin: IDENTITY, problems: [] }
   const out: string[] = []
   const origin: number[] = []
   const problems: Array<{ line: number; message: string; shown: string }> = []

@@ -112,6 +112,28 @@ describe("Nikola's roles and directives, resolved against the site's posts", () 
     expect(snapshotPost(main).html).toBe(main.emailHtml)
   })
 
+  it("emails: Vimeo and SoundCloud players become plain links, raw iframes too; feeds keep Nikola's iframes", async () => {
+    const body = [
+      '.. vimeo:: 12345',
+      '   :width: 640',
+      '   :height: 360',
+      '',
+      '.. soundcloud:: 678',
+      '',
+      '.. raw:: html',
+      '',
+      '   <iframe src="https://www.youtube.com/embed/abcdefghijk" title="Talk"></iframe>',
+    ].join('\n')
+    const dir = await makeSite({ 'posts/v.rst': post({ title: 'V', slug: 'v', date: '2020-01-01' }, body) })
+    const [loaded] = (await load(dir)).posts
+    expect(loaded!.html).toContain('<iframe src="https://player.vimeo.com/video/12345" width="640" height="360"')
+    expect(loaded!.html).toContain('src="https://w.soundcloud.com/player/?url=http://api.soundcloud.com/tracks/678"')
+    expect(loaded!.emailHtml).not.toContain('<iframe')
+    expect(loaded!.emailHtml).toContain('<a href="https://vimeo.com/12345">▶ Watch the video on Vimeo</a>')
+    expect(loaded!.emailHtml).toContain('▶ Listen on SoundCloud</a>')
+    expect(loaded!.emailHtml).toContain('<img src="https://img.youtube.com/vi/abcdefghijk/hqdefault.jpg" alt="Talk"')
+  })
+
   it('math: feeds carry \\(…\\) and align*/equation* as docutils writes them; emails the TeX itself', async () => {
     const dir = await makeSite({
       'posts/m.rst': post({ title: 'M', slug: 'm', date: '2020-01-01' }, 'Inline :math:`a<b`.\n\n.. math::\n\n   x = 1\n'),
@@ -170,6 +192,8 @@ describe('discovery and URLs as Nikola finds them', () => {
       siteConfig('max_post_kb: 2'),
     )
     execFileSync('mkfifo', [path.join(dir, 'posts/pipe.rst')])
+    // A file name in Latin-1 (not UTF-8): "café.rst" written by an old tool.
+    await writeFile(Buffer.concat([Buffer.from(path.join(dir, 'posts/caf')), Buffer.from([0xe9]), Buffer.from('.rst')]), 'x')
     await mkdir(path.join(dir, 'posts/loop'), { recursive: true })
     execFileSync('ln', ['-s', '../loop', path.join(dir, 'posts/loop/again')])
     await writeFile(path.join(dir, 'posts/loop/fine.rst'), post({ title: 'Fine', slug: 'fine', date: '2020-01-01' }))
@@ -178,6 +202,7 @@ describe('discovery and URLs as Nikola finds them', () => {
     const errors = failures.flatMap((failure) => failure.errors).join('\n')
     expect(errors).toMatch(/posts\/folder\.rst: matches the posts glob but is a folder/)
     expect(errors).toMatch(/posts\/pipe\.rst: matches the posts glob but is not a regular file/)
+    expect(errors).toMatch(/posts\/café\.rst: the file name is not valid UTF-8; rename it/)
     expect(errors).toMatch(/posts\/loop\/again: is a symbolic link back into a folder already read/)
     expect(errors).toMatch(/posts\/big\.rst: is 0\.0 MB, over the 2 KB limit \(max_post_kb in herald\.yml\); not rendered/)
   })
