@@ -19,11 +19,16 @@ const renderer = createRstRenderer()
 
 for (const body of bodies.slice(0, 20)) await renderer.render(body) // warm-up (JIT, lazy engine import)
 const started = performance.now()
+const cpuStarted = process.cpuUsage()
 for (const body of bodies) await renderer.render(body)
 const heraldMs = (performance.now() - started) / count
+// CPU time of this process: what the rendering costs even when other work shares the machine's cores.
+const cpu = process.cpuUsage(cpuStarted)
+const heraldCpuMs = (cpu.user + cpu.system) / 1000 / count
 const averageKb = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0) / count / 1024
 console.log(`posts: ${count} generated, ${averageKb.toFixed(1)} KB each (fixture-shaped)`)
 console.log(`herald (rst-compiler + adjustments): ${heraldMs.toFixed(2)} ms/post`)
+console.log(`herald CPU time: ${heraldCpuMs.toFixed(2)} ms/post (wall time above; they differ when the machine is busy)`)
 
 const docutils = docutilsMsPerPost(bodies)
 if (docutils === null) console.log('docutils: not installed (python3 -c "import docutils" failed); skipped')

@@ -134,6 +134,87 @@ describe("Nikola's roles and directives, resolved against the site's posts", () 
     expect(loaded!.emailHtml).toContain('<img src="https://img.youtube.com/vi/abcdefghijk/hqdefault.jpg" alt="Talk"')
   })
 
+  it('gist is a link, chart a note linking to the post, media embeds known players; code options as Nikola', async () => {
+    const body = [
+      '.. gist:: 2c6e4f1a0d',
+      '   :file: demo.py',
+      '',
+      '.. chart:: Bar',
+      '   :title: Downloads',
+      '',
+      "   'Nikola', [1, 2, 3]",
+      '',
+      '.. media:: https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+      '',
+      '.. sourcecode:: python',
+      '   :linenos: 9',
+      '   :emphasize-lines: 2',
+      '   :name: example',
+      '',
+      '   a = 1',
+      '   b = 2',
+    ].join('\n')
+    const dir = await makeSite({ 'posts/c.rst': post({ title: 'C', slug: 'c', date: '2020-01-01' }, body) })
+    const [loaded] = (await load(dir)).posts
+    expect(loaded!.warnings).toEqual([])
+    expect(loaded!.html).toContain(
+      '<a class="reference external" href="https://gist.github.com/2c6e4f1a0d#file-demo-py">demo.py (gist 2c6e4f1a0d)</a>',
+    )
+    expect(loaded!.html).toContain('Chart “Downloads” bar: <a class="reference external" href="https://blog.example.org/posts/c/">')
+    expect(loaded!.html).toContain('src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?rel=0&amp;wmode=transparent"')
+    // Numbered from 9 (two lines: numbers padded to the widest), the second emphasised.
+    expect(loaded!.html).toMatch(
+      /<div class="code"><table class="codetable"><tr><td class="linenos linenodiv"><a href="[^"]*-9"><code data-line-number=" 9">/,
+    )
+    expect(loaded!.html).toContain('<code data-line-number="10">')
+    expect(loaded!.html).toMatch(/<span class="hll">[^\n]*b[^\n]*\n<\/span>/)
+  })
+
+  it('Markdown posts: Nikola comment metadata, fenced code, tables, footnotes, definition lists, abbreviations, teaser', async () => {
+    const markdown = [
+      '<!--',
+      '.. title: Markdown',
+      '.. slug: md',
+      '.. date: 2020-01-01 10:00',
+      '-->',
+      '',
+      'Intro with an HTML abbreviation[^1] and ~~old~~ text.',
+      '',
+      '<!-- TEASER_END -->',
+      '',
+      '# Heading',
+      '',
+      '```python',
+      'def f():',
+      '    return 1',
+      '```',
+      '',
+      '| a | b |',
+      '| - | - |',
+      '| 1 | 2 |',
+      '',
+      'Term',
+      ': Definition',
+      '',
+      '*[HTML]: Hyper Text Markup Language',
+      '',
+      '[^1]: The note.',
+    ].join('\n')
+    const dir = await makeSite({ 'posts/md.md': markdown }, siteConfig('posts: [posts/*.md]'))
+    const [loaded] = (await load(dir)).posts
+    expect(loaded!.title).toBe('Markdown')
+    expect(loaded!.teaserHtml).toContain('<del>old</del>')
+    expect(loaded!.teaserHtml).not.toContain('Heading')
+    const html = loaded!.html
+    expect(html).toContain('<abbr title="Hyper Text Markup Language">HTML</abbr>')
+    expect(html).toContain('<sup id="fnref:1"><a class="footnote-ref" href="https://blog.example.org/posts/md/#fn:1">1</a></sup>')
+    expect(html).toContain('<h2>Heading</h2>')
+    expect(html).toContain('<pre class="code literal-block"><span class="k">def</span> <span class="nf">f</span>():')
+    expect(html).toMatch(/<table>\s*<thead>\s*<tr>\s*<th>a<\/th>/)
+    expect(html).toMatch(/<dl>\s*<dt>Term<\/dt>\s*<dd>Definition<\/dd>/)
+    expect(html).toContain('<li id="fn:1">')
+  })
+
   it('math: feeds carry \\(…\\) and align*/equation* as docutils writes them; emails the TeX itself', async () => {
     const dir = await makeSite({
       'posts/m.rst': post({ title: 'M', slug: 'm', date: '2020-01-01' }, 'Inline :math:`a<b`.\n\n.. math::\n\n   x = 1\n'),
