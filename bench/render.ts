@@ -28,7 +28,8 @@ const heraldCpuMs = (cpu.user + cpu.system) / 1000 / count
 const averageKb = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0) / count / 1024
 console.log(`posts: ${count} generated, ${averageKb.toFixed(1)} KB each (fixture-shaped)`)
 console.log(`herald (rst-compiler + adjustments): ${heraldMs.toFixed(2)} ms/post`)
-console.log(`herald CPU time: ${heraldCpuMs.toFixed(2)} ms/post (wall time above; they differ when the machine is busy)`)
+// All threads of the process: the garbage collector works on helper threads, so this can exceed the wall time.
+console.log(`herald CPU time: ${heraldCpuMs.toFixed(2)} ms/post`)
 
 const docutils = docutilsMsPerPost(bodies)
 if (docutils === null) console.log('docutils: not installed (python3 -c "import docutils" failed); skipped')
