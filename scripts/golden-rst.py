@@ -35,6 +35,8 @@ SETTINGS = {
     'warning_stream': False,
     # No pygments dependency/variance for code blocks.
     'syntax_highlight': 'none',
+    # Nikola's setting: the TeX in \\(…\\) and equation*/align* environments, for MathJax or KaTeX.
+    'math_output': 'mathjax',
     # We pass a str; files read by `include` are UTF-8.
     'input_encoding': 'utf-8',
     # Keep a leading section title as a <section>, not the document title.

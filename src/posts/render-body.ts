@@ -159,7 +159,14 @@ function generate(
 ): string {
   const compiler = new RstToHtmlCompiler()
   compiler.usePlugin(PARSE_OPTIONS)
-  const parsed = compiler.parse(source, { disableWarnings: true, disableErrors: true, parseFirstFieldListAsDocumentMeta: false })
+  // `.. default-role:: math` (for the whole post: docutils starts at the directive, which posts put at the top).
+  const defaultRole = /^\.\. default-role::[ \t]*(\S+)/m.exec(source)?.[1]
+  const parsed = compiler.parse(source, {
+    disableWarnings: true,
+    disableErrors: true,
+    parseFirstFieldListAsDocumentMeta: false,
+    ...(defaultRole ? { defaultInterpretedTextRole: defaultRole } : {}),
+  })
   const root = parsed.root
   const substitutions = new Map<string, RstSubstitutionDef>()
   const found = nodesOfTypes(root)

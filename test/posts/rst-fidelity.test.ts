@@ -54,6 +54,8 @@ describe('reST rendering against docutils goldens', () => {
       'list-table',
       'anonymous-in-definition-list',
       'image-paths',
+      'math',
+      'default-role',
     ]) {
       expect(corpus).toContain(area)
     }
@@ -74,6 +76,13 @@ describe('reST rendering against docutils goldens', () => {
       if (name !== 'links-standalone') expect(links(rendered.html)).toEqual(links(golden))
     })
   }
+
+  it("writes math exactly as docutils does with Nikola's math_output (mathjax), aligned environments included", async () => {
+    const golden = readFileSync(path.join(CORPUS, 'math.docutils.html'), 'utf8')
+    const rendered = await renderer.render(readFileSync(path.join(CORPUS, 'math.rst'), 'utf8'))
+    const mathOf = (html: string) => html.match(/<(span|div) class="math">[\s\S]*?<\/\1>/g)
+    expect(mathOf(rendered.html)).toEqual(mathOf(golden))
+  })
 
   it('renders the fixture with every inline link, the bold paragraphs and the aligned, sized image exactly as docutils', async () => {
     const golden = normaliseHtml(readFileSync(path.join(CORPUS, 'fixture-body.docutils.html'), 'utf8'))
