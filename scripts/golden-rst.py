@@ -20,6 +20,7 @@ Usage::
 out of date.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,8 +35,10 @@ SETTINGS = {
     'warning_stream': False,
     # No pygments dependency/variance for code blocks.
     'syntax_highlight': 'none',
-    # We pass a str, not bytes.
-    'input_encoding': 'unicode',
+    # Nikola's setting: the TeX in \\(…\\) and equation*/align* environments, for MathJax or KaTeX.
+    'math_output': 'mathjax',
+    # We pass a str; files read by `include` are UTF-8.
+    'input_encoding': 'utf-8',
     # Keep a leading section title as a <section>, not the document title.
     'doctitle_xform': False,
     'sectsubtitle_xform': False,
@@ -72,6 +75,9 @@ def main(argv):
         folder = Path(args[0])
     else:
         folder = Path(__file__).resolve().parent.parent / 'test' / 'fixtures' / 'rst'
+    folder = folder.resolve()
+    # Includes are read relative to the working folder, as Nikola runs docutils from the site folder.
+    os.chdir(folder)
     files = sorted(folder.glob('*.rst'))
     if not files:
         print(f'no .rst files in {folder}', file=sys.stderr)

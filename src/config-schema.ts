@@ -67,10 +67,12 @@ const rawSchema = z.strictObject({
     .union([nonEmpty('a glob'), z.array(nonEmpty('a glob')).min(1, { error: 'expected at least one glob' })], {
       error: 'expected a glob or a list of globs such as posts/*.rst',
     })
-    .default(['posts/*.rst', 'posts/*.txt']),
+    .default(['posts/*.rst', 'posts/*.txt', 'posts/*.md']),
   permalink: nonEmpty('a permalink pattern')
     .refine((value) => value.includes('{slug}'), { error: 'expected a pattern containing {slug}, such as posts/{slug}/' })
     .default('posts/{slug}/'),
+  pretty_urls: z.boolean({ error: 'expected true or false' }).default(true),
+  max_post_kb: positiveInt('the largest post file in kilobytes').default(2048),
   output: nonEmpty('a folder').default('public'),
   feeds: z
     .strictObject({

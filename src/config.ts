@@ -121,9 +121,13 @@ export interface Config {
      */
     readonly pages: boolean
   }
-  /** Globs relative to the site folder. */
+  /** Globs relative to the site folder; each matches in its folder and every folder below (Nikola's rule). */
   readonly posts: readonly string[]
   readonly permalink: string
+  /** Nikola's `PRETTY_URLS`: `posts/foo/` (true, default) or `posts/foo.html`; a post's `pretty_url` overrides it. */
+  readonly prettyUrls: boolean
+  /** Post files larger than this are refused (bytes). Default 2 MB (`max_post_kb: 2048`). */
+  readonly maxPostBytes: number
   /** Absolute output folder for feeds. */
   readonly outputDir: string
   readonly feeds: FeedsConfig
@@ -237,6 +241,8 @@ export function resolveConfig(raw: RawConfig, siteDir: string, env: EnvConfig): 
     site: { ...raw.site, url: siteUrl },
     posts: typeof raw.posts === 'string' ? [raw.posts] : raw.posts,
     permalink: raw.permalink,
+    prettyUrls: raw.pretty_urls,
+    maxPostBytes: raw.max_post_kb * 1024,
     outputDir: path.resolve(siteDir, raw.output),
     feeds: raw.feeds,
     websubHub: raw.websub.hub,

@@ -25,6 +25,8 @@ export interface BuildState {
   readonly counts: PostCounts
   /** Errors of skipped posts, logged again on every build until fixed. */
   readonly errors: readonly string[]
+  /** Files posts read besides themselves (includes, listings): their changes count as changes of the site. */
+  readonly dependencies?: readonly string[]
   /** Feed files (relative to the output folder) with the size and mtime they had. */
   readonly feeds: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mtimeMs: number }>
 }
@@ -32,7 +34,7 @@ export interface BuildState {
 const stateFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache', 'build-state.json')
 
 /** A hash of everything a build's output depends on, from file metadata only. */
-export async function buildFingerprint(config: Config): Promise<string> {
+export async function buildFingerprint(config: Config, dependencies?: readonly string[]): Promise<string> {
   const hash = createHash('sha256')
   const { env: _env, ...settings } = config
   hash
@@ -42,16 +44,21 @@ export async function buildFingerprint(config: Config): Promise<string> {
     .update('\0')
     .update(await codeVersion())
   const files = await findPostFiles(config)
+  // The includes and listings the last build's posts read (a new one comes with a changed post, so this is enough).
+  const read = dependencies ?? (await savedDependencies(config))
   const entries = await Promise.all(
-    files
-      .flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`])
-      .map(async (file) => {
-        const info = await stat(path.join(config.siteDir, file)).catch(() => null)
-        return info ? `${file}\0${info.size}\0${info.mtimeMs}` : `${file}\0-`
-      }),
+    [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map(async (file) => {
+      const info = await stat(path.join(config.siteDir, file)).catch(() => null)
+      return info ? `${file}\0${info.size}\0${info.mtimeMs}` : `${file}\0-`
+    }),
   )
   for (const entry of entries) hash.update('\0').update(entry)
   return hash.digest('hex')
+}
+
+async function savedDependencies(config: Config): Promise<readonly string[]> {
+  const previous = asRecord(await readJsonState(stateFile(config))) as BuildState | null
+  return Array.isArray(previous?.dependencies) ? previous.dependencies : []
 }
 
 // Herald's own code that shapes the feeds: a changed renderer or feed writer must not be mistaken for "nothing changed".
@@ -103,13 +110,21 @@ export async function saveBuildState(
       return { path: feedPath, size: info.size, mtimeMs: info.mtimeMs }
     }),
   )
+  const dependencies = [...new Set(collection.posts.flatMap((post) => post.dependencies))].sort()
+  const before = await savedDependencies(config)
+  // The fingerprint was taken with the previous build's dependencies; when the posts now read others, take it again.
+  const current =
+    before.length === dependencies.length && before.every((file, index) => file === dependencies[index])
+      ? fingerprint
+      : await buildFingerprint(config, dependencies)
   const state: BuildState = {
     version: 1,
-    fingerprint,
+    fingerprint: current,
     validFrom,
     validUntil,
     counts,
     errors: collection.failures.flatMap((failure) => failure.errors),
+    dependencies,
     feeds,
   }
   await writeJsonState(stateFile(config), state)

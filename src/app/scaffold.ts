@@ -162,14 +162,25 @@ site:
   # permalinks. Default false when the key is missing (Herald never writes over pages it did not make); new sites: true.
   pages: true
 
-# Post files: a glob or a list of globs, relative to this folder. Default posts/*.rst and posts/*.txt.
+# Post files: a glob or a list of globs, relative to this folder. Like Nikola's POSTS, each glob also matches in
+# every folder below its own (posts/2020/x.rst is matched by posts/*.rst, and 2020/ goes into its address);
+# names starting with a dot are skipped; x.de.rst beside x.rst is a translation, not a post. .md files are
+# Markdown. Default posts/*.rst, posts/*.txt and posts/*.md.
 posts:
   - posts/*.rst
   - posts/*.txt
+  - posts/*.md
 
-# Post address relative to site.url, with {slug} and optionally {year}, {month}, {day}.
-# Default posts/{slug}/ (Nikola's default).
+# Post address relative to site.url, with {slug} and optionally {year}, {month}, {day}; a post's sub-folder
+# goes before {slug}. Default posts/{slug}/ (Nikola's default).
 permalink: posts/{slug}/
+
+# Nikola's PRETTY_URLS: true gives posts/{slug}/, false gives posts/{slug}.html (a post's ".. pretty_url:"
+# overrides it). Default true.
+pretty_urls: true
+
+# Largest post file read, in kilobytes; a bigger one is refused with an error. Default 2048 (2 MB).
+max_post_kb: 2048
 
 # Folder the feeds are written to, relative to this folder. Default public.
 output: public

@@ -16,9 +16,9 @@ export interface PostSnapshot {
   readonly category: string | null
   readonly description: string | null
   readonly previewImage: string | null
-  /** Absolute-linked HTML of the teaser, or null when the post has no `.. TEASER_END`. */
+  /** Absolute-linked email HTML of the teaser (`Post.emailTeaserHtml`), or null when the post has no `.. TEASER_END`. */
   readonly teaserHtml: string | null
-  /** Absolute-linked HTML of the whole post. */
+  /** Absolute-linked email HTML of the whole post (`Post.emailHtml`). */
   readonly html: string
   readonly readMoreLabel: string
 }
@@ -35,8 +35,9 @@ export function snapshotPost(post: Post): PostSnapshot {
     category: post.category,
     description: post.description,
     previewImage: post.previewImage,
-    teaserHtml: post.teaserHtml,
-    html: post.html,
+    // Snapshots only ever feed emails: they keep the email rendering (no iframes, math as TeX, inline code colours).
+    teaserHtml: post.emailTeaserHtml,
+    html: post.emailHtml,
     readMoreLabel: post.readMoreLabel,
   }
 }

@@ -70,7 +70,7 @@ export async function hardenEmailHtml(html: string, options: HardenOptions = {})
     .each((_index, element) =>
       addStyle(
         $(element),
-        `white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere;overflow-x:auto;max-width:100%;margin:12px 0;padding:8px 10px;` +
+        `white-space:pre-wrap;word-wrap:break-word;word-break:break-word;overflow-x:auto;max-width:100%;margin:12px 0;padding:8px 10px;` +
           `background:${CODE_BACKGROUND};color:${TEXT_COLOUR};font-family:${MONOSPACE};font-size:14px;line-height:1.45`,
       ),
     )
@@ -81,9 +81,13 @@ export async function hardenEmailHtml(html: string, options: HardenOptions = {})
       addStyle(
         $(element),
         `font-family:${MONOSPACE};font-size:0.92em;background:${CODE_BACKGROUND};color:${TEXT_COLOUR};` +
-          'padding:0 3px;overflow-wrap:anywhere;word-break:break-word',
+          'padding:0 3px;word-wrap:break-word;word-break:break-word',
       ),
     )
+  // Some webmails (Orange) drop <code> and its kin with their styles; a styled <span> reads the same everywhere.
+  bodies.find('code, tt, kbd, samp').each((_index, element) => {
+    if (element.type === 'tag') element.name = 'span'
+  })
   bodies.find('table').each((_index, element) => {
     const table = $(element)
     addStyle(table, 'border-collapse:collapse;margin:0')

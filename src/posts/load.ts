@@ -1,21 +1,35 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { glob } from 'tinyglobby'
 import type { Config } from '../config.js'
 import { formatLocated } from '../errors.js'
 import { messagesFor } from '../i18n/messages.js'
-import { type PostDate, parsePostDate } from './dates.js'
+import { type PostDate, readPostDate } from './dates.js'
+import { discoverPosts } from './discovery.js'
 import { type MetadataField, normaliseText, parseSidecar, splitMetadata } from './metadata.js'
 import type { RenderCache } from './render-cache.js'
+import { resolveSiteLinks, type SiteIndex } from './site-links.js'
 import { slugify } from './slug.js'
-import { POST_STATUSES, type Post, type PostCollection, type PostFailure, type PostStatus, type RenderedBody } from './types.js'
+import { readReferencedFiles, referencedFiles } from './sources.js'
+import {
+  type BodyFormat,
+  POST_STATUSES,
+  type Post,
+  type PostCollection,
+  type PostFailure,
+  type PostStatus,
+  type RenderContext,
+  type RenderedBody,
+} from './types.js'
 import { absoluteLink, absolutizeHtml, encodeLink } from './urls.js'
 
-/** Turns a reStructuredText body into HTML. `id` changes whenever the output for the same input may change (cache key). */
+/**
+ * Turns a post body (reStructuredText, or Markdown when `context.format` says so) into HTML. `id` changes whenever
+ * the output for the same input may change (cache key).
+ */
 export interface RstRenderer {
   readonly id: string
-  render(body: string): Promise<RenderedBody>
+  render(body: string, context?: RenderContext): Promise<RenderedBody>
 }
 
 /** What `loadPosts` needs. */
@@ -26,6 +40,8 @@ export interface LoadPostsOptions {
   readonly cache?: RenderCache
   /** Called after each file, for progress display. */
   readonly onProgress?: (done: number, total: number) => void
+  /** Clock for what `post-list` shows (posts live at this moment). Default: now. */
+  readonly now?: number
 }
 
 /** A metadata value and where it was written (the post file or its `.meta` sidecar). */
@@ -41,30 +57,42 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  */
 export async function loadPosts(options: LoadPostsOptions): Promise<PostCollection> {
   const { config } = options
-  const files = await findPostFiles(config)
-  const total = files.length
+  const discovery = await discoverPosts(config.siteDir, config.posts)
+  const total = discovery.sources.length
   let done = 0
   const results = await Promise.all(
-    files.map(async (file) => {
-      const result = await loadOne(file, options)
+    discovery.sources.map(async (source) => {
+      const result = await loadOne(source.file, source.folder, Object.values(source.translations), options)
       options.onProgress?.(++done, total)
       return result
     }),
   )
-  return resolveDuplicates(results)
+  const collection = resolveDuplicates(results)
+  const sources = new Map(
+    results.flatMap((result) => (result.ok && result.source.includes('link://') ? [[result.post.file, result.source]] : [])),
+  )
+  const failures = [
+    ...collection.failures,
+    ...discovery.problems.map((problem) => ({ file: problem.file, slug: null, title: null, errors: [problem.message], warnings: [] })),
+  ].sort((a, b) => compareFileNames(a.file, b.file))
+  return { posts: resolveAcrossPosts(collection.posts, config, options.now ?? Date.now(), sources), failures }
 }
 
-/** Post files relative to the site folder, sorted by name (the order duplicate slugs are judged in). */
+/** Post files relative to the site folder, sorted by name (translations and unusable paths left out). */
 export async function findPostFiles(config: Config): Promise<string[]> {
-  const found = await glob([...config.posts], { cwd: config.siteDir, onlyFiles: true, dot: false })
-  return [...new Set(found.map((file) => file.split(path.sep).join('/')))].filter((file) => !file.endsWith('.meta')).sort(compareFileNames)
+  return (await discoverPosts(config.siteDir, config.posts)).sources.map((source) => source.file)
 }
 
 const compareFileNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-type LoadResult = { ok: true; post: Post } | { ok: false; failure: PostFailure }
+const MARKDOWN = /\.(?:md|mdown|markdown)$/i
 
-async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadResult> {
+/** The markup of a post file, by extension (Nikola's COMPILERS: `.md`, `.mdown`, `.markdown` are Markdown). */
+export const formatOf = (file: string): BodyFormat => (MARKDOWN.test(file) ? 'markdown' : 'rst')
+
+type LoadResult = { ok: true; post: Post; source: string } | { ok: false; failure: PostFailure }
+
+async function loadOne(file: string, folder: string, translations: string[], options: LoadPostsOptions): Promise<LoadResult> {
   const { config } = options
   const absolute = path.join(config.siteDir, file)
   const sidecarFile = `${file.replace(/\.[^./]+$/, '')}.meta`
@@ -75,7 +103,7 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
     failure: { file, slug, title, errors, warnings },
   })
 
-  const source = await readText(absolute, file, errors)
+  const source = await readText(absolute, file, errors, config.maxPostBytes)
   if (source === null) return fail()
   const sidecarBytes = await readFile(path.join(config.siteDir, sidecarFile)).catch(() => null)
   const sidecar = sidecarBytes ? decode(sidecarBytes, sidecarFile, errors) : null
@@ -103,9 +131,13 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
 
   const title = value('title')
   if (title === null) problem('title', 'missing: every post needs ".. title: …"')
-  const date = readDate(fields, 'date', config.site.timezone, problem)
+  const dateWarning = (field: string, message: string) => {
+    const where = fields.get(field)
+    warnings.push(formatLocated(message, { file: where?.file ?? file, ...(where ? { line: where.line } : {}), field }))
+  }
+  const date = readDate(fields, 'date', config.site.timezone, problem, dateWarning)
   if (!fields.has('date')) problem('date', 'missing: every post needs ".. date: YYYY-MM-DD HH:MM[:SS]"')
-  const updated = fields.has('updated') ? readDate(fields, 'updated', config.site.timezone, problem) : date
+  const updated = fields.has('updated') ? readDate(fields, 'updated', config.site.timezone, problem, dateWarning) : date
 
   let slug = value('slug')?.trim() ?? ''
   if (slug === '') {
@@ -131,10 +163,13 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
 
   if (errors.length > 0 || title === null || date === null || updated === null) return fail(slug, title)
 
-  const permalink = buildPermalink(config, slug, date)
-  const rendered = await renderBody(split.body, split.bodyStartLine, options)
+  const permalink = buildPermalink(config, slug, date, folder, prettyUrl(value('pretty_url'), config.prettyUrls, slug))
+  const files = referencedFiles(split.body, file).length > 0 ? await readReferencedFiles(config.siteDir, split.body, file) : {}
+  const rendered = await renderBody(split.body, split.bodyStartLine, { format: formatOf(file), file, files }, options)
   for (const warning of rendered.warnings)
     warnings.push(formatLocated(warning.message, { file, ...(warning.line ? { line: warning.line } : {}) }))
+  const html = absolutizeHtml(rendered.html, permalink)
+  const teaserHtml = rendered.teaserHtml === null ? null : absolutizeHtml(rendered.teaserHtml, permalink)
   const guid = value('guid')
   const previewImage = value('previewimage')
   const meta: Record<string, string> = {}
@@ -142,6 +177,8 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
 
   return {
     ok: true,
+    // Kept only where link:// warnings may need a line number.
+    source: source.includes('link://') ? source : '',
     post: {
       file,
       slug,
@@ -159,23 +196,39 @@ async function loadOne(file: string, options: LoadPostsOptions): Promise<LoadRes
       previewImage: previewImage ? absoluteLink(previewImage, permalink) : null,
       permalink,
       feedId: guid ?? permalink,
-      html: absolutizeHtml(rendered.html, permalink),
-      teaserHtml: rendered.teaserHtml === null ? null : absolutizeHtml(rendered.teaserHtml, permalink),
+      html,
+      teaserHtml,
+      emailHtml: rendered.emailHtml === null ? html : absolutizeHtml(rendered.emailHtml, permalink),
+      emailTeaserHtml: rendered.emailTeaserHtml === null ? teaserHtml : absolutizeHtml(rendered.emailTeaserHtml, permalink),
+      translations,
+      dependencies: Object.keys(files),
       readMoreLabel: rendered.readMoreLabel ?? messagesFor(config.site.language).readMore,
       meta,
       contentHash: createHash('sha256')
         .update(source)
         .update('\0')
         .update(sidecar ?? '')
+        .update(Object.keys(files).length > 0 ? `\0${JSON.stringify(files)}` : '')
         .digest('hex'),
       warnings,
     },
   }
 }
 
-async function readText(absolute: string, file: string, errors: string[]): Promise<string | null> {
+async function readText(absolute: string, file: string, errors: string[], limit: number): Promise<string | null> {
   try {
-    return decode(await readFile(absolute), file, errors)
+    // Reading even a big file takes milliseconds; rendering it is what takes minutes.
+    const bytes = await readFile(absolute)
+    if (bytes.length > limit) {
+      const sizeMb = (bytes.length / 1024 / 1024).toFixed(1)
+      errors.push(
+        formatLocated(`is ${sizeMb} MB, over the ${(limit / 1024).toFixed(0)} KB limit (max_post_kb in herald.yml); not rendered`, {
+          file,
+        }),
+      )
+      return null
+    }
+    return decode(bytes, file, errors)
   } catch (error) {
     errors.push(formatLocated(`cannot read: ${(error as Error).message}`, { file }))
     return null
@@ -222,15 +275,17 @@ function readDate(
   key: string,
   timeZone: string,
   problem: (field: string, message: string) => void,
+  warning: (field: string, message: string) => void,
 ): PostDate | null {
   const field = fields.get(key)
   if (!field) return null
-  const parsed = parsePostDate(field.value, timeZone)
+  const parsed = readPostDate(field.value, timeZone)
   if ('error' in parsed) {
     problem(key, parsed.error)
     return null
   }
-  return parsed
+  if (parsed.warning) warning(key, parsed.warning)
+  return parsed.date
 }
 
 /** Nikola's tag rule: split on commas, trim, drop empties; we also drop repeats (first spelling wins). */
@@ -246,28 +301,93 @@ export function splitTags(value: string): string[] {
   return tags
 }
 
-/** `site.url` + the permalink pattern (`{slug}`, `{year}`, `{month}`, `{day}`), percent-encoded as Nikola does. */
-export function buildPermalink(config: Config, slug: string, date: PostDate): string {
+/** Nikola's `bool_from_meta` for `pretty_url`: yes/true/1 and no/false/0; empty → the site default (not for slug `index`). */
+export function prettyUrl(meta: string | null, siteDefault: boolean, slug: string): boolean {
+  const value = meta?.trim().toLowerCase() ?? ''
+  if (value === '') return siteDefault && slug !== 'index'
+  return ['true', 'yes', '1'].includes(value)
+}
+
+/**
+ * `site.url` + the permalink pattern (`{slug}`, `{year}`, `{month}`, `{day}`), percent-encoded as Nikola does. The
+ * post's sub-folder below its glob's folder goes right before `{slug}` (Nikola puts it in the URL); without a pretty
+ * URL a pattern ending in `/` ends in `.html` instead, and `…/index.html` is shortened to `…/`, as Nikola does.
+ */
+export function buildPermalink(config: Config, slug: string, date: PostDate, folder = '', pretty = true): string {
   const [year = '', month = '', day = ''] = date.iso.slice(0, 10).split('-')
-  const relative = config.permalink
+  let pattern = folder ? config.permalink.replace('{slug}', `${folder}/{slug}`) : config.permalink
+  if (!pretty && pattern.endsWith('/')) pattern = `${pattern.slice(0, -1)}.html`
+  const relative = pattern
     .replace(/\{slug\}/g, slug)
     .replace(/\{year\}/g, year)
     .replace(/\{month\}/g, month)
     .replace(/\{day\}/g, day)
     .replace(/^\/+/, '')
+    .replace(/(^|\/)index\.html$/, '$1')
   return encodeLink(config.site.url + relative)
 }
 
-async function renderBody(body: string, bodyStartLine: number, options: LoadPostsOptions): Promise<RenderedBody> {
-  const key = createHash('sha256').update(options.renderer.id).update('\0').update(body).digest('hex')
+async function renderBody(body: string, bodyStartLine: number, context: RenderContext, options: LoadPostsOptions): Promise<RenderedBody> {
+  const hash = createHash('sha256')
+    .update(options.renderer.id)
+    .update('\0')
+    .update(context.format ?? 'rst')
+    .update('\0')
+    .update(body)
+  // What the body includes or lists is part of its input: a changed listing re-renders the post.
+  for (const [name, text] of Object.entries(context.files ?? {}))
+    hash
+      .update('\0')
+      .update(name)
+      .update('\0')
+      .update(text ?? '\u0001missing')
+  if (context.file && Object.keys(context.files ?? {}).length > 0) hash.update('\0').update(context.file)
+  const key = hash.digest('hex')
   const cached = options.cache?.get(key)
-  const rendered = cached ?? (await options.renderer.render(body))
+  const rendered = cached ?? (await options.renderer.render(body, context))
   if (!cached) options.cache?.set(key, rendered)
   if (bodyStartLine === 1) return rendered
+  const shift = (html: string) =>
+    html.replace(/data-herald-line="(\d+)"/g, (_whole, line: string) => `data-herald-line="${Number(line) + bodyStartLine - 1}"`)
   return {
     ...rendered,
+    html: shift(rendered.html),
+    teaserHtml: rendered.teaserHtml === null ? null : shift(rendered.teaserHtml),
+    emailHtml: rendered.emailHtml === null ? null : shift(rendered.emailHtml),
+    emailTeaserHtml: rendered.emailTeaserHtml === null ? null : shift(rendered.emailTeaserHtml),
     warnings: rendered.warnings.map((warning) => (warning.line ? { ...warning, line: warning.line + bodyStartLine - 1 } : warning)),
   }
+}
+
+/** Resolves `link://`, `:doc:` and `post-list` placeholders now that every post is known (site-links.ts). */
+function resolveAcrossPosts(posts: readonly Post[], config: Config, now: number, sources: ReadonlyMap<string, string>): Post[] {
+  const index: SiteIndex = { config, posts, now }
+  return posts.map((post) => {
+    // The teaser is a prefix of the body and the email variant is made from it: one look at the body is enough.
+    if (!post.html.includes('link://') && !post.html.includes('data-herald-post-list')) return post
+    const resolved = new Map<string, string>()
+    const warnings = [...post.warnings]
+    const source = sources.get(post.file)
+    const lineOf = (needle: string) => {
+      const at = source?.indexOf(needle) ?? -1
+      return at < 0 ? undefined : source!.slice(0, at).split('\n').length
+    }
+    const resolve = (html: string, collect: boolean) => {
+      const known = resolved.get(html)
+      if (known !== undefined) return known
+      const out = resolveSiteLinks(html, post, index, collect ? warnings : [], lineOf)
+      resolved.set(html, out)
+      return out
+    }
+    return {
+      ...post,
+      html: resolve(post.html, true),
+      teaserHtml: post.teaserHtml === null ? null : resolve(post.teaserHtml, false),
+      emailHtml: resolve(post.emailHtml, false),
+      emailTeaserHtml: post.emailTeaserHtml === null ? null : resolve(post.emailTeaserHtml, false),
+      warnings,
+    }
+  })
 }
 
 function resolveDuplicates(results: readonly LoadResult[]): PostCollection {

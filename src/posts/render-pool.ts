@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 import type { Worker } from 'node:worker_threads'
 import { startModuleWorker } from '../infra/threads.js'
 import type { RstRenderer } from './load.js'
-import type { RenderedBody } from './types.js'
+import type { RenderContext, RenderedBody } from './types.js'
 
 /** Options for {@link createPooledRenderer}. */
 export interface PooledRendererOptions {
@@ -19,7 +19,7 @@ export interface PooledRenderer extends RstRenderer {
 
 /**
  * Rendering is the bulk of a clean build (about 2 ms per post, on one core): past the first few cache misses,
- * bodies are rendered on all cores by worker threads running the same `renderRst`, so the output is identical.
+ * bodies are rendered on all cores by worker threads running the same `renderBody`, so the output is identical.
  */
 export function createPooledRenderer(inline: RstRenderer, options: PooledRendererOptions = {}): PooledRenderer {
   const inlineFirst = options.inlineFirst ?? 16
@@ -28,10 +28,10 @@ export function createPooledRenderer(inline: RstRenderer, options: PooledRendere
   let pool: Pool | undefined
   return {
     id: inline.id,
-    render(body) {
-      if (++misses <= inlineFirst) return inline.render(body)
+    render(body, context = {}) {
+      if (++misses <= inlineFirst) return inline.render(body, context)
       pool ??= new Pool(threads)
-      return pool.render(body)
+      return pool.render(body, context)
     },
     async close() {
       await pool?.close()
@@ -42,6 +42,7 @@ export function createPooledRenderer(inline: RstRenderer, options: PooledRendere
 interface Task {
   readonly id: number
   readonly body: string
+  readonly context: RenderContext
   resolve(result: RenderedBody): void
   reject(error: Error): void
 }
@@ -75,9 +76,9 @@ class Pool {
     }
   }
 
-  render(body: string): Promise<RenderedBody> {
+  render(body: string, context: RenderContext): Promise<RenderedBody> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, body, resolve, reject })
+      this.queue.push({ id: this.nextId++, body, context, resolve, reject })
       const worker = this.idle.pop()
       if (worker) this.dispatch(worker)
     })
@@ -90,7 +91,7 @@ class Pool {
       return
     }
     this.running.set(worker, task)
-    worker.postMessage({ id: task.id, body: task.body })
+    worker.postMessage({ id: task.id, body: task.body, context: task.context })
   }
 
   async close(): Promise<void> {

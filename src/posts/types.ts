@@ -13,12 +13,28 @@ export interface PostProblem {
   readonly message: string
 }
 
-/** What the reStructuredText renderer makes of a post body. */
+/** The markup of a post body: reStructuredText (`.rst`, `.txt`) or Markdown (`.md`, `.mdown`, `.markdown`). */
+export type BodyFormat = 'rst' | 'markdown'
+
+/** What a render needs besides the body; everything that changes the output is in here (and in the cache key). */
+export interface RenderContext {
+  readonly format?: BodyFormat
+  /** The post's path relative to the site folder (includes may be relative to its folder). */
+  readonly file?: string
+  /** Files the body includes or lists, read beforehand: site-relative path → text, or null (missing, refused). */
+  readonly files?: Readonly<Record<string, string | null>>
+}
+
+/** What the renderer makes of a post body. */
 export interface RenderedBody {
-  /** The whole body as HTML, links as the author wrote them. */
+  /** The whole body as HTML, links as the author wrote them (site links still `link://…` placeholders). */
   readonly html: string
   /** HTML before the `.. TEASER_END` marker, or null when the post has no marker. */
   readonly teaserHtml: string | null
+  /** `html` for mail clients (videos as links, math as TeX, code with inline colours: email-html.ts); null when identical. */
+  readonly emailHtml: string | null
+  /** `teaserHtml` for mail clients; null when identical (or when there is no teaser). */
+  readonly emailTeaserHtml: string | null
   /** The marker's own label (`.. TEASER_END: Read on`), or null for the language's default. */
   readonly readMoreLabel: string | null
   /** Problems found while rendering, lines relative to the body. */
@@ -55,8 +71,16 @@ export interface Post {
   readonly html: string
   /** Teaser HTML (absolute links), or null when the post has no `.. TEASER_END`. */
   readonly teaserHtml: string | null
+  /** What digests show: `html` as mail clients can show it (no iframes, math as TeX, code with inline colours). */
+  readonly emailHtml: string
+  /** `teaserHtml` for email, or null. */
+  readonly emailTeaserHtml: string | null
   /** Label of the read-more link in the site language (or the marker's own). */
   readonly readMoreLabel: string
+  /** Other site files the body read (includes, listings), site-relative, missing ones too: a change there changes it. */
+  readonly dependencies: readonly string[]
+  /** Translations found beside the post (`foo.de.rst`), site-relative; they are not published (one language per site). */
+  readonly translations: readonly string[]
   /** Every metadata key of the post, unknown ones included, as written. */
   readonly meta: Readonly<Record<string, string>>
   /** sha256 of the source (and sidecar), for caches and change detection. */

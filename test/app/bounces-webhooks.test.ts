@@ -71,7 +71,11 @@ afterAll(async () => {
 })
 
 const post = (provider: string, body: string | Buffer, headers: Record<string, string> = {}) =>
-  fetch(`${base}/webhooks/${provider}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
+  fetch(`${base}/webhooks/${provider}`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  })
 const sns = (message: Record<string, string>) => post('ses', JSON.stringify(message), { 'content-type': 'text/plain; charset=UTF-8' })
 const basic = (credentials: string) => ({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` })
 const mailgunSignature = (key = MAILGUN_KEY, timestamp = Math.floor(Date.now() / 1000), token = crypto.randomUUID().repeat(2)) => ({

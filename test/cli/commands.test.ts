@@ -1,4 +1,4 @@
-import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runHerald } from '../support/cli.js'
@@ -115,6 +115,15 @@ describe('herald build', () => {
     await writeFile(welcome, (await readFile(welcome, 'utf8')).replace('Welcome to the new blog engine', 'Welcome, edited'))
     expect((await build()).stderr).toMatch(/build: [1-9]\d* feeds written/)
     expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).toContain('Welcome, edited')
+    // A listing a post shows: edited without touching the post.
+    await mkdir(path.join(site, 'listings'), { recursive: true })
+    await writeFile(path.join(site, 'listings/hello.py'), 'print("one")\n')
+    await writeFile(welcome, `${await readFile(welcome, 'utf8')}\n.. listing:: hello.py python\n`)
+    expect((await build()).stderr).toMatch(/build: [1-9]\d* feeds written/)
+    expect((await build()).stderr).toContain('(nothing changed since the last build)')
+    await writeFile(path.join(site, 'listings/hello.py'), 'print("two")\n')
+    expect((await build()).stderr).not.toContain('nothing changed')
+    expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).toContain('two')
     // A feed file deleted or changed by hand.
     await rm(path.join(site, 'public/rss.xml'))
     expect((await build()).stderr).toMatch(/build: 1 feeds written/)

@@ -121,11 +121,12 @@ describe('bad input never takes good posts down', () => {
 
   it('an unknown directive is a warning naming file and line, with a visible fallback', async () => {
     const dir = await makeSite({
-      'posts/x.rst': post({ title: 'X', slug: 'x', date: '2020-01-01' }, 'Intro.\n\n.. youtube:: abc123\n   :width: 100\n\nOutro.\n'),
+      'posts/x.rst': post({ title: 'X', slug: 'x', date: '2020-01-01' }, 'Intro.\n\n.. youtub:: abc123\n   :width: 100\n\nOutro.\n'),
     })
     const [loaded] = (await load(dir)).posts
-    expect(loaded!.warnings).toEqual([expect.stringMatching(/^posts\/x\.rst:7: unknown directive "youtube"/)])
-    expect(loaded!.html).toContain('<pre class="unknown-directive" data-directive="youtube">.. youtube:: abc123')
+    expect(loaded!.warnings).toEqual([expect.stringMatching(/^posts\/x\.rst:7: unknown directive "youtub"/)])
+    expect(loaded!.html).toContain('<p class="system-message">⚠ <span class="problematic"')
+    expect(loaded!.html).toContain('.. youtub:: abc123</span>')
     expect(loaded!.html).toContain('Outro.')
   })
 

@@ -11,14 +11,14 @@ describe('rendering on worker threads', () => {
     const bodies = readdirSync(corpus)
       .filter((name) => name.endsWith('.rst'))
       .map((name) => readFileSync(path.join(corpus, name), 'utf8'))
-    bodies.push('Intro.\n\n.. youtube:: abc\n\nAnd a `dangling`_ reference.\n')
+    bodies.push('Intro.\n\n.. youtub:: abc\n\nAnd a `dangling`_ reference.\n')
     const inline = createRstRenderer()
     const pooled = createPooledRenderer(createRstRenderer(), { inlineFirst: 2, threads: 2 })
     try {
       const fromPool = await Promise.all(bodies.map((body) => pooled.render(body)))
       for (const [index, body] of bodies.entries()) expect(fromPool[index]).toEqual(await inline.render(body))
       expect(fromPool.at(-1)!.warnings.map((warning) => warning.message)).toEqual([
-        expect.stringContaining('unknown directive "youtube"'),
+        expect.stringContaining('unknown directive "youtub"'),
         expect.stringContaining('reference "dangling_" has no target'),
       ])
     } finally {

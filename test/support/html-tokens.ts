@@ -34,6 +34,7 @@ export function normaliseHtml(html: string): NormalisedHtml {
   const images: NormalisedHtml['images'] = []
   const strongs: string[] = []
   const openLinks: Array<{ href: string | null; text: string }> = []
+  const spans: boolean[] = []
   let text = ''
   let preDepth = 0
   let strongDepth = 0
@@ -45,7 +46,13 @@ export function normaliseHtml(html: string): NormalisedHtml {
   }
   const parser = new Parser(
     {
-      onopentag(name, attributes) {
+      onopentag(tag, attributes) {
+        // Spans change nothing a reader sees (token classes of highlighted code, docutils' span.pre), except
+        // docutils 0.19's inline literal, which is Nikola's <code>.
+        const literal = tag === 'span' && /\bliteral\b/.test(attributes.class ?? '')
+        if (tag === 'span') spans.push(literal)
+        if (tag === 'span' && !literal) return
+        const name = literal ? 'code' : tag
         flush()
         const kept: Array<[string, string]> = []
         if (attributes.href != null) kept.push(['href', attributes.href.startsWith('#') ? '#' : attributes.href])
@@ -78,7 +85,9 @@ export function normaliseHtml(html: string): NormalisedHtml {
         for (const link of openLinks) link.text += value
         if (strongDepth > 0) strongText += value
       },
-      onclosetag(name) {
+      onclosetag(tag) {
+        if (tag === 'span' && !spans.pop()) return
+        const name = tag === 'span' ? 'code' : tag
         flush()
         if (!VOID_ELEMENTS.has(name)) tokens.push(`</${name}>`)
         if (name === 'pre') preDepth--
@@ -94,7 +103,8 @@ export function normaliseHtml(html: string): NormalisedHtml {
     },
     { decodeEntities: true, lowerCaseTags: true, recognizeSelfClosing: true },
   )
-  parser.write(html)
+  // Nikola's code blocks: per-line anchors and token spans change nothing a reader sees.
+  parser.write(html.replace(/<a id="rest_code_[^"]*"[^>]*><\/a>/g, ''))
   parser.end()
   flush()
   return { tokens, links, images, strongs }

@@ -1,0 +1,151 @@
+import type { Dirent } from 'node:fs'
+import { readdir, realpath, stat } from 'node:fs/promises'
+import path from 'node:path'
+import picomatch from 'picomatch'
+import { glob } from 'tinyglobby'
+import { formatLocated } from '../errors.js'
+
+/*
+ * Where posts are, as Nikola's scan_posts finds them: each glob `DIR/PATTERN` matches PATTERN in DIR and in every
+ * folder below it (the sub-folder becomes part of the URL), names starting with a dot are skipped, and
+ * `foo.LANG.ext` beside `foo.ext` is a translation of that post, not a post of its own.
+ */
+
+/** A post file found by the globs. */
+export interface PostSource {
+  /** Path relative to the site folder, `/` separators. */
+  readonly file: string
+  /** Sub-folder below the glob's folder (`2020/05` for `posts/2020/05/x.rst` matched by `posts/*.rst`), or ''. */
+  readonly folder: string
+  /** Translations found beside it: language → site-relative path (`{path}.{lang}.{ext}`, Nikola's default pattern). */
+  readonly translations: Readonly<Record<string, string>>
+}
+
+/** What discovery found: the posts, and the paths it could not use (each message names the path). */
+export interface Discovery {
+  readonly sources: readonly PostSource[]
+  readonly problems: ReadonlyArray<{ file: string; message: string }>
+}
+
+const GLOB_CHARS = /[*?[\]{}!]/
+const TRANSLATION = /^(.+)\.([a-z]{2,3}(?:[_-][A-Za-z]{2,4})?)\.([^./]+)$/
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Finds the post files of a site for its `posts` globs. Every file is listed once, sorted by path. */
+export async function discoverPosts(siteDir: string, globs: readonly string[]): Promise<Discovery> {
+  const found = new Map<string, string>()
+  const problems: Array<{ file: string; message: string }> = []
+  for (const pattern of globs) {
+    const clean = pattern.replace(/\\/g, '/').replace(/^\.\/+/, '')
+    const directory = path.posix.dirname(clean)
+    const base = path.posix.basename(clean)
+    if (GLOB_CHARS.test(directory)) {
+      // A wildcard in the folder part: matched as written, without Nikola's recursion.
+      for (const file of await glob([clean], { cwd: siteDir, onlyFiles: true, dot: false })) {
+        const relative = file.split(path.sep).join('/')
+        if (!found.has(relative)) found.set(relative, '')
+      }
+      continue
+    }
+    const matches = picomatch(base, { dot: false })
+    await walk(siteDir, directory === '.' ? '' : directory, '', matches, found, problems, new Set())
+  }
+  const files = [...found.keys()].filter((file) => !file.endsWith('.meta'))
+  const all = new Set(files)
+  const sources: PostSource[] = []
+  const translationsOf = new Map<string, Record<string, string>>()
+  for (const file of files) {
+    const translation = TRANSLATION.exec(file)
+    const original = translation ? `${translation[1]}.${translation[3]}` : null
+    if (original && all.has(original)) {
+      const record = translationsOf.get(original) ?? {}
+      record[translation![2]!] = file
+      translationsOf.set(original, record)
+    }
+  }
+  const translated = new Set([...translationsOf.values()].flatMap((record) => Object.values(record)))
+  for (const file of files.sort(compareNames)) {
+    if (translated.has(file)) continue
+    sources.push({ file, folder: found.get(file) ?? '', translations: translationsOf.get(file) ?? {} })
+  }
+  return { sources, problems }
+}
+
+const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+async function walk(
+  siteDir: string,
+  root: string,
+  folder: string,
+  matches: (name: string) => boolean,
+  found: Map<string, string>,
+  problems: Array<{ file: string; message: string }>,
+  seen: Set<string>,
+): Promise<void> {
+  const relativeDir = [root, folder].filter(Boolean).join('/')
+  const absoluteDir = path.join(siteDir, relativeDir)
+  let real: string
+  try {
+    real = await realpath(absoluteDir)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ELOOP')
+      problems.push({ file: relativeDir, message: formatLocated('is a symbolic link loop; skipped', { file: relativeDir }) })
+    return
+  }
+  if (seen.has(real)) {
+    problems.push({
+      file: relativeDir,
+      message: formatLocated('is a symbolic link back into a folder already read (a loop); skipped', { file: relativeDir }),
+    })
+    return
+  }
+  seen.add(real)
+  let entries: Dirent<Buffer>[]
+  try {
+    entries = await readdir(absoluteDir, { withFileTypes: true, encoding: 'buffer' })
+  } catch {
+    return
+  }
+  entries.sort((a, b) => Buffer.compare(a.name, b.name))
+  for (const entry of entries) {
+    let name: string
+    try {
+      name = utf8.decode(entry.name)
+    } catch {
+      const shown = `${relativeDir ? `${relativeDir}/` : ''}${entry.name.toString('latin1')}`
+      problems.push({ file: shown, message: formatLocated('the file name is not valid UTF-8; rename it', { file: shown }) })
+      continue
+    }
+    if (name.startsWith('.')) continue
+    const relative = relativeDir ? `${relativeDir}/${name}` : name
+    const subFolder = folder ? `${folder}/${name}` : name
+    let kind: 'file' | 'directory' | 'other' | 'loop'
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(path.join(absoluteDir, name))
+        kind = target.isFile() ? 'file' : target.isDirectory() ? 'directory' : 'other'
+      } catch (error) {
+        kind = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'other'
+        if (kind === 'other' && !matches(name)) continue
+      }
+    } else kind = entry.isFile() ? 'file' : entry.isDirectory() ? 'directory' : 'other'
+    if (kind === 'directory') {
+      if (matches(name))
+        problems.push({ file: relative, message: formatLocated('matches the posts glob but is a folder; not a post', { file: relative }) })
+      await walk(siteDir, root, subFolder, matches, found, problems, seen)
+    } else if (matches(name)) {
+      if (kind === 'file') {
+        if (!found.has(relative)) found.set(relative, folder)
+      } else if (kind === 'loop')
+        problems.push({ file: relative, message: formatLocated('is a symbolic link loop; not a post', { file: relative }) })
+      else
+        problems.push({
+          file: relative,
+          message: formatLocated('matches the posts glob but is not a regular file (a FIFO, socket, device or broken link); not a post', {
+            file: relative,
+          }),
+        })
+    }
+  }
+}
