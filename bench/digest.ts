@@ -46,8 +46,8 @@ const { values } = parseArgs({
 const sizes = values.subscribers.split(',').map((value) => Number(value.trim()))
 const repeat = Math.max(1, Number(values.repeat))
 const rawWindow = Number(values['raw-window'])
-const RATIO_TARGET = 0.9
-const RSS_TARGET_MB = 250
+const RATIO_TARGET = 1.0
+const RSS_TARGET_MB = 200
 
 // --- the sink, in its own process -------------------------------------------------------------------------------
 buildDist()

@@ -141,13 +141,19 @@ async function dueCadenceEditions(services: SiteServices, now: Date, startSeq: n
   const { config } = services.context
   const schedule = { timezone: config.site.timezone, dailyAt: config.email.dailyAt, weeklyOn: config.email.weeklyOn }
   const due: EditionSlot[] = []
+  // Read once for both cadences, and only when a slot is due with new posts (once a day at most).
+  let present: Promise<Set<'daily' | 'weekly'>> | undefined
+  const someoneHas = async (cadence: 'daily' | 'weekly') => {
+    present ??= services.subscribers.activeCadencesAmong(['daily', 'weekly']) as Promise<Set<'daily' | 'weekly'>>
+    return (await present).has(cadence)
+  }
   for (const cadence of ['daily', 'weekly'] as const) {
     const slot = dueSlot(cadence, now, schedule)
     const state = await services.editions.cadenceState(cadence)
     if (state?.slot === slot.slot) continue
     // Nothing new since the last one, or nobody to read it: the slot is recorded as handled all the same (whoever
     // switches to this cadence later gets what they have not had from their own place in the sequence).
-    if (seqAfterClaim <= (state?.toSeq ?? startSeq) || !(await services.subscribers.anyActiveWithCadence(cadence))) {
+    if (seqAfterClaim <= (state?.toSeq ?? startSeq) || !(await someoneHas(cadence))) {
       await services.editions.openCadenceEdition(cadence, slot.slot, startSeq, { withoutEdition: true })
       continue
     }

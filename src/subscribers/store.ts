@@ -344,11 +344,16 @@ export class SubscriberStore {
   }
 
   /**
-   * Whether any active subscriber has this cadence: pages through the active ids reading only their cadence, and
-   * stops at the first. Daily and weekly editions are only made when someone will read them.
+   * Which of these cadences some active subscriber has: pages through the active ids reading only their cadence, and
+   * stops once every one asked about was seen. Daily and weekly editions are only made when someone will read them.
    */
-  async anyActiveWithCadence(cadence: Cadence): Promise<boolean> {
-    return this.scanActiveCadences((found) => found === cadence)
+  async activeCadencesAmong(wanted: readonly Cadence[]): Promise<Set<Cadence>> {
+    const found = new Set<Cadence>()
+    await this.scanActiveCadences((cadence) => {
+      if (wanted.includes(cadence)) found.add(cadence)
+      return found.size === wanted.length
+    })
+    return found
   }
 
   /** Calls `visit` with each active subscriber's cadence until it returns true; returns whether it did. */
