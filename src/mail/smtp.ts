@@ -94,48 +94,34 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     }
     done()
   })
+  /**
+   * One message through the pool with its deadline; a failure says whether the whole body had gone out (the stream
+   * plugin sets `bodySent` after the final dot), which decides whether a retry may be a duplicate.
+   */
+  const deliver = async (mail: Record<string, unknown>): Promise<SendResult> => {
+    const heraldProgress: BodyProgress = { bodySent: false }
+    try {
+      const info = await transporter.sendMail({ ...mail, signal: AbortSignal.timeout(deadlineMs), heraldProgress } as never)
+      return {
+        messageId: typeof mail.messageId === 'string' ? mail.messageId : info.messageId,
+        response: info.response,
+        accepted: addresses(info.accepted),
+        rejected: addresses(info.rejected),
+      }
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) Object.assign(error, { bodySent: heraldProgress.bodySent })
+      throw error
+    }
+  }
   return {
     kind: 'smtp',
     async send(message: MailMessage): Promise<SendResult> {
       assertSendable(message)
-      const heraldProgress: BodyProgress = { bodySent: false }
-      try {
-        const info = await transporter.sendMail({
-          ...toNodemailer(message),
-          signal: AbortSignal.timeout(deadlineMs),
-          heraldProgress,
-        } as never)
-        return {
-          messageId: info.messageId,
-          response: info.response,
-          accepted: addresses(info.accepted),
-          rejected: addresses(info.rejected),
-        }
-      } catch (error) {
-        if (typeof error === 'object' && error !== null) Object.assign(error, { bodySent: heraldProgress.bodySent })
-        throw error
-      }
+      return deliver(toNodemailer(message) as Record<string, unknown>)
     },
     async sendRaw(message: RawMessage): Promise<SendResult> {
-      const heraldProgress: BodyProgress = { bodySent: false }
-      try {
-        const info = await transporter.sendMail({
-          raw: message.raw,
-          envelope: { from: message.envelope.from, to: [message.envelope.to] },
-          messageId: message.messageId,
-          signal: AbortSignal.timeout(deadlineMs),
-          heraldProgress,
-        } as never)
-        return {
-          messageId: message.messageId,
-          response: info.response,
-          accepted: addresses(info.accepted),
-          rejected: addresses(info.rejected),
-        }
-      } catch (error) {
-        if (typeof error === 'object' && error !== null) Object.assign(error, { bodySent: heraldProgress.bodySent })
-        throw error
-      }
+      const envelope = { from: message.envelope.from, to: [message.envelope.to] }
+      return deliver({ raw: message.raw, envelope, messageId: message.messageId })
     },
     async verify() {
       await verifyConnection((transporter as unknown as { transporter: { options: PoolOptions } }).transporter.options, deadlineMs)
