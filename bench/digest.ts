@@ -2,12 +2,12 @@
 // real CLI in its own process) into an SMTP sink in its own process, then pooled nodemailer alone sending as many
 // equally sized messages to the same sink. Prints both rates, their ratio, the worker's peak RSS and the Redis
 // commands it sent per message.
-// Usage: npm run bench:digest [-- --subscribers 10000 | --subscribers 2000,10000,50000] [--repeat 2] [--raw-window 5]
+// Usage: npm run bench:digest [-- --subscribers 10000 | --subscribers 2000,10000,50000] [--repeat 2] [--raw-window 5] [--dkim]
 //        [--concurrency N (herald run --concurrency)] [--profile] [--redis redis://127.0.0.1:6379]
 
 import { type ChildProcess, fork } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -41,12 +41,14 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     keep: { type: 'boolean', default: false },
+    dkim: { type: 'boolean', default: false },
   },
 })
 const sizes = values.subscribers.split(',').map((value) => Number(value.trim()))
 const repeat = Math.max(1, Number(values.repeat))
 const rawWindow = Number(values['raw-window'])
-const RATIO_TARGET = 1.0
+// Issue 12: at least as fast as plain nodemailer; at least 0.9× of it when both sides sign with DKIM.
+const RATIO_TARGET = values.dkim ? 0.9 : 1.0
 const RSS_TARGET_MB = 200
 
 // --- the sink, in its own process -------------------------------------------------------------------------------
@@ -57,6 +59,16 @@ console.log(`SMTP sink: smtp://127.0.0.1:${sink.port} (pid ${sink.child.pid}, sm
 // --- a site with two posts (both go into the digest: --announce-latest 2 on first activation) ---------------------
 const siteDir = mkdtempSync(path.join(tmpdir(), 'herald-bench-digest-'))
 await writeGeneratedSite(siteDir, 2)
+const dkimKeyFile = path.join(siteDir, 'dkim.pem')
+if (values.dkim) {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  writeFileSync(dkimKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }))
+  appendFileSync(
+    path.join(siteDir, 'herald.yml'),
+    'email:\n  dkim:\n    domain: bench.example.org\n    selector: bench\n    private_key_file: dkim.pem\n',
+  )
+  console.log('DKIM: both sides sign every message (RSA 2048, d=bench.example.org)')
+}
 const redis = new Redis(values.redis, { maxRetriesPerRequest: null })
 const secret = randomBytes(48).toString('base64')
 let shape: MessageShape | null = null
@@ -149,6 +161,7 @@ for (const subscribers of sizes) {
             String(rawWindow),
           ],
           {
+            ...(values.dkim ? { env: { HERALD_BENCH_DKIM_KEY: dkimKeyFile } } : {}),
             onSpawn: rawCpu.onSpawn,
             ...(wantProfile && rawProfileDir ? { cpuProfileDir: rawProfileDir } : {}),
           },

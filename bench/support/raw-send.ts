@@ -32,7 +32,14 @@ nodemailer.createTransport = ((options: SMTPPool.Options) => {
   heraldOptions = options
   return realCreateTransport({ jsonTransport: true })
 }) as typeof nodemailer.createTransport
-await createSmtpTransport({ url, logger: createLogger({ verbosity: 'quiet', destination: process.stderr, pretty: false }) }).close()
+// With HERALD_BENCH_DKIM_KEY (a PEM file), both sides sign: the same key, domain and selector as the bench site.
+const dkimKey = process.env.HERALD_BENCH_DKIM_KEY
+const dkim = dkimKey ? { domainName: 'bench.example.org', keySelector: 'bench', privateKey: readFileSync(dkimKey, 'utf8') } : undefined
+await createSmtpTransport({
+  url,
+  logger: createLogger({ verbosity: 'quiet', destination: process.stderr, pretty: false }),
+  ...(dkim ? { dkim } : {}),
+}).close()
 nodemailer.createTransport = realCreateTransport
 if (!heraldOptions) throw new Error('could not capture the transport options of src/mail/smtp.ts')
 
