@@ -72,6 +72,16 @@ export interface ServiceOverrides {
 /** How long a command line waits for a Redis that went away before it gives up (exit 1). */
 export const REDIS_GRACE_MS = 60_000
 
+/** Opens the site's services for `use` and closes them afterwards, whatever happens. */
+export async function withServices<T>(context: AppContext, use: (services: SiteServices) => Promise<T>): Promise<T> {
+  const services = await openServices(context)
+  try {
+    return await use(services)
+  } finally {
+    await services.close()
+  }
+}
+
 /** Opens the site's services. Close them with `close()`; nothing is left running. */
 export async function openServices(context: AppContext, overrides: ServiceOverrides = {}): Promise<SiteServices> {
   const { config, logger } = context

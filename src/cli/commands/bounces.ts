@@ -2,7 +2,7 @@ import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { checkMailSources, type IngestedMessage, ingestReturnedMail, type MailSource } from '../../app/bounce-ingest.js'
 import type { BounceResult, HeldGroupSummary } from '../../app/bounces.js'
-import { openServices, type SiteServices } from '../../app/services.js'
+import { openServices, type SiteServices, withServices } from '../../app/services.js'
 import { HeraldError } from '../../errors.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, UsageError, withCommonOptions } from '../runtime.js'
 
@@ -158,15 +158,6 @@ function requireBounceAddress(context: SiteContext): void {
         'address each digest is sent from, and without one nothing that comes back can be',
       { field: 'email.bounce_address' },
     )
-  }
-}
-
-async function withServices(context: SiteContext, use: (services: SiteServices) => Promise<void>): Promise<void> {
-  const services = await openServices(context)
-  try {
-    await use(services)
-  } finally {
-    await services.close()
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { type DeliveryReport, deliverEditions } from '../../app/deliver.js'
 import { type RepairResult, resumeEdition, retryFailedSends } from '../../app/repair.js'
-import { openServices, type SiteServices } from '../../app/services.js'
+import { type SiteServices, withServices } from '../../app/services.js'
 import { SendTally } from '../../app/workers.js'
 import type { Edition } from '../../editions/store.js'
 import { ExitCode } from '../../errors.js'
@@ -145,15 +145,6 @@ async function repairAndSend(
           ? ExitCode.sendsDeferred
           : ExitCode.ok
   })
-}
-
-async function withServices(context: SiteContext, use: (services: SiteServices) => Promise<void>): Promise<void> {
-  const services = await openServices(context)
-  try {
-    await use(services)
-  } finally {
-    await services.close()
-  }
 }
 
 function toListing(edition: Edition): EditionListing {

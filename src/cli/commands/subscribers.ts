@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { userInfo } from 'node:os'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
-import { openServices, type SiteServices } from '../../app/services.js'
+import { withServices } from '../../app/services.js'
 import { siteTags } from '../../app/site-posts.js'
 import { ExitCode, HeraldError } from '../../errors.js'
 import { atomicWriteStream } from '../../infra/atomic-file.js'
@@ -274,15 +274,6 @@ export function registerSubscribers(program: Command, registry: CommandRegistry)
       }
     })
   })
-}
-
-async function withServices(context: SiteContext, use: (services: SiteServices) => Promise<void>): Promise<void> {
-  const services = await openServices(context)
-  try {
-    await use(services)
-  } finally {
-    await services.close()
-  }
 }
 
 async function findByEmail(store: SubscriberStore, email: string): Promise<Subscriber> {
