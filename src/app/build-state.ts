@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
-import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type Config, stateDir } from '../config.js'
+import { statIfPresent } from '../infra/file-stat.js'
 import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import { findPostFiles } from '../posts/load.js'
+import type { FileStamps } from '../posts/post-index.js'
 import { RENDERER_ID } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
+import { codeVersion } from './code-version.js'
 import type { PostCounts } from './site-posts.js'
 
 /**
@@ -34,7 +35,7 @@ export interface BuildState {
 const stateFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache', 'build-state.json')
 
 /** A hash of everything a build's output depends on, from file metadata only. */
-export async function buildFingerprint(config: Config, dependencies?: readonly string[]): Promise<string> {
+export async function buildFingerprint(config: Config, stamps: FileStamps, dependencies?: readonly string[]): Promise<string> {
   const hash = createHash('sha256')
   const { env: _env, ...settings } = config
   hash
@@ -46,12 +47,10 @@ export async function buildFingerprint(config: Config, dependencies?: readonly s
   const files = await findPostFiles(config)
   // The includes and listings the last build's posts read (a new one comes with a changed post, so this is enough).
   const read = dependencies ?? (await savedDependencies(config))
-  const entries = await Promise.all(
-    [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map(async (file) => {
-      const info = await stat(path.join(config.siteDir, file)).catch(() => null)
-      return info ? `${file}\0${info.size}\0${info.mtimeMs}` : `${file}\0-`
-    }),
-  )
+  const entries = [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map((file) => {
+    const [, size, mtimeMs] = stamps.of(file)
+    return size === null ? `${file}\0-` : `${file}\0${size}\0${mtimeMs}`
+  })
   for (const entry of entries) hash.update('\0').update(entry)
   return hash.digest('hex')
 }
@@ -61,20 +60,6 @@ async function savedDependencies(config: Config): Promise<readonly string[]> {
   return Array.isArray(previous?.dependencies) ? previous.dependencies : []
 }
 
-// Herald's own code that shapes the feeds: a changed renderer or feed writer must not be mistaken for "nothing changed".
-const CODE_FOLDERS = ['posts', 'feeds', 'pages'].map((folder) => fileURLToPath(new URL(`../${folder}/`, import.meta.url)))
-
-async function codeVersion(): Promise<string> {
-  const stamps: string[] = []
-  for (const folder of CODE_FOLDERS) {
-    for (const name of (await readdir(folder).catch(() => [])).sort()) {
-      const info = await stat(path.join(folder, name)).catch(() => null)
-      if (info?.isFile()) stamps.push(`${name}:${info.size}:${info.mtimeMs}`)
-    }
-  }
-  return stamps.join(',')
-}
-
 /** The saved state when it still describes the site at `now` (feed files untouched too); null otherwise. */
 export async function unchangedSince(config: Config, fingerprint: string, now: Date): Promise<BuildState | null> {
   const state = asRecord(await readJsonState(stateFile(config))) as BuildState | null
@@ -82,7 +67,7 @@ export async function unchangedSince(config: Config, fingerprint: string, now: D
   const time = now.getTime()
   if ((state.validFrom !== null && time < state.validFrom) || (state.validUntil !== null && time >= state.validUntil)) return null
   for (const feed of state.feeds) {
-    const info = await stat(path.join(config.outputDir, feed.path)).catch(() => null)
+    const info = statIfPresent(path.join(config.outputDir, feed.path))
     if (!info || info.size !== feed.size || info.mtimeMs !== feed.mtimeMs) return null
   }
   return state
@@ -96,7 +81,10 @@ export async function saveBuildState(
   collection: PostCollection,
   counts: PostCounts,
   feedPaths: readonly string[],
+  stamps: FileStamps,
 ): Promise<void> {
+  // A file written within the tick its mtime was read in may have changed unseen: the next build looks properly.
+  if (stamps.anyRacy()) return
   const time = now.getTime()
   let validFrom: number | null = null
   let validUntil: number | null = null
@@ -104,19 +92,18 @@ export async function saveBuildState(
     if (post.date.ms <= time) validFrom = validFrom === null ? post.date.ms : Math.max(validFrom, post.date.ms)
     else validUntil = validUntil === null ? post.date.ms : Math.min(validUntil, post.date.ms)
   }
-  const feeds = await Promise.all(
-    feedPaths.map(async (feedPath) => {
-      const info = await stat(path.join(config.outputDir, feedPath))
-      return { path: feedPath, size: info.size, mtimeMs: info.mtimeMs }
-    }),
-  )
+  const feeds = feedPaths.map((feedPath) => {
+    const info = statIfPresent(path.join(config.outputDir, feedPath))
+    if (!info) throw new Error(`${feedPath} is gone from ${config.outputDir} right after being written`)
+    return { path: feedPath, size: info.size, mtimeMs: info.mtimeMs }
+  })
   const dependencies = [...new Set(collection.posts.flatMap((post) => post.dependencies))].sort()
   const before = await savedDependencies(config)
   // The fingerprint was taken with the previous build's dependencies; when the posts now read others, take it again.
   const current =
     before.length === dependencies.length && before.every((file, index) => file === dependencies[index])
       ? fingerprint
-      : await buildFingerprint(config, dependencies)
+      : await buildFingerprint(config, stamps, dependencies)
   const state: BuildState = {
     version: 1,
     fingerprint: current,

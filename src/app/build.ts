@@ -4,6 +4,7 @@ import type { BuildFeedsResult } from '../feeds/build.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
 import { postPages } from '../pages/posts.js'
 import { type WritePagesResult, writePages } from '../pages/write.js'
+import { FileStamps } from '../posts/post-index.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
 import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
@@ -31,7 +32,9 @@ export async function buildSite(
   now: Date,
   onProgress?: (done: number, total: number) => void,
 ): Promise<SiteBuild> {
-  const fingerprint = await buildFingerprint(config)
+  // One look at each file's size and mtime serves both the unchanged-site check and the post index.
+  const stamps = new FileStamps(config.siteDir)
+  const fingerprint = await buildFingerprint(config, stamps)
   const previous = await unchangedSince(config, fingerprint, now)
   if (previous) {
     for (const error of previous.errors) context.logger.error(`skipped: ${error}`)
@@ -46,13 +49,13 @@ export async function buildSite(
   const started = performance.now()
   // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
   const { loadAndReport } = await import('./site-posts.js')
-  const { collection, counts } = await loadAndReport(context, now, onProgress)
+  const { collection, counts } = await loadAndReport(context, now, onProgress, stamps)
   const loaded = performance.now()
   const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
   const pages = await buildSitePages(context, collection.posts, now, config)
   if (feeds.failed.length === 0) {
     const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
-    await saveBuildState(config, fingerprint, now, collection, counts, outputs)
+    await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps)
   }
   return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
 }

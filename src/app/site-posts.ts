@@ -1,26 +1,54 @@
+import { createHash } from 'node:crypto'
 import path from 'node:path'
-import { stateDir } from '../config.js'
+import { type Config, stateDir } from '../config.js'
 import { type PostSnapshot, snapshotPost } from '../editions/snapshot.js'
 import { loadPosts } from '../posts/load.js'
-import { FileRenderCache } from '../posts/render-cache.js'
+import { type FileStamps, PostIndex } from '../posts/post-index.js'
+import { PackedRenderCache } from '../posts/render-cache.js'
 import { createPooledRenderer } from '../posts/render-pool.js'
-import { createRstRenderer } from '../posts/rst.js'
+import { createRstRenderer, RENDERER_ID } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
 import { livePosts, publicationState } from '../publishing/live.js'
+import { codeVersion } from './code-version.js'
 import type { AppContext } from './context.js'
 
-/** Loads a site's posts with the on-disk render cache, so unchanged posts are not rendered again. */
-export async function loadSitePosts(context: AppContext, onProgress?: (done: number, total: number) => void): Promise<PostCollection> {
-  const cache = await FileRenderCache.open(path.join(stateDir(context.config.siteDir), 'cache', 'render.json'))
+/**
+ * Loads a site's posts with the on-disk post index and render cache: unchanged post files are not read again, and
+ * their bodies are read only when shown; changed ones are rendered only when their body changed.
+ */
+export async function loadSitePosts(
+  context: AppContext,
+  onProgress?: (done: number, total: number) => void,
+  stamps?: FileStamps,
+): Promise<PostCollection> {
+  const { config, logger } = context
+  const cacheDir = path.join(stateDir(config.siteDir), 'cache')
+  const [cache, index] = await Promise.all([
+    PackedRenderCache.open(path.join(cacheDir, 'render')),
+    indexFingerprint(config).then((fingerprint) => PostIndex.open(path.join(cacheDir, 'posts.json'), fingerprint)),
+  ])
   const renderer = createPooledRenderer(createRstRenderer())
   let collection: PostCollection
   try {
-    collection = await loadPosts({ config: context.config, renderer, cache, ...(onProgress ? { onProgress } : {}) })
+    collection = await loadPosts({ config, renderer, cache, index, ...(onProgress ? { onProgress } : {}), ...(stamps ? { stamps } : {}) })
   } finally {
     await renderer.close()
   }
-  await cache.save().catch((error: Error) => context.logger.warn(`could not save the render cache: ${error.message}`))
+  for (const problem of await cache.save(index.renderKeys())) logger.warn(problem)
+  await index.save().catch((error: Error) => logger.warn(`could not save the post index: ${error.message}`))
   return collection
+}
+
+/** What every entry of the post index depends on besides its own files: settings, renderer and Herald's code. */
+async function indexFingerprint(config: Config): Promise<string> {
+  const { env: _env, ...settings } = config
+  return createHash('sha256')
+    .update(JSON.stringify(settings))
+    .update('\0')
+    .update(RENDERER_ID)
+    .update('\0')
+    .update(await codeVersion())
+    .digest('hex')
 }
 
 /** Counts of posts by what happened to them in this run. */
@@ -36,8 +64,9 @@ export async function loadAndReport(
   context: AppContext,
   now: Date,
   onProgress?: (done: number, total: number) => void,
+  stamps?: FileStamps,
 ): Promise<{ collection: PostCollection; counts: PostCounts }> {
-  const collection = await loadSitePosts(context, onProgress)
+  const collection = await loadSitePosts(context, onProgress, stamps)
   for (const post of collection.posts) for (const warning of post.warnings) context.logger.warn(warning)
   for (const failure of collection.failures) for (const error of failure.errors) context.logger.error(`skipped: ${error}`)
   const states = collection.posts.map((post) => publicationState(post, now))

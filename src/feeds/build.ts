@@ -125,9 +125,7 @@ export async function buildFeeds(options: BuildFeedsOptions): Promise<BuildFeeds
   const jobs = feedJobs(plan, config)
   const target = (job: FeedJob) => path.resolve(config.outputDir, job.path)
   const keys = manifest ? jobs.map((job) => feedFileKey(job.format, job.document, config.feeds, job.posts)) : []
-  const upToDate = manifest
-    ? await Promise.all(jobs.map((job, index) => isUpToDate(target(job), manifest.get(job.path), keys[index]!)))
-    : []
+  const upToDate = manifest ? jobs.map((job, index) => isUpToDate(target(job), manifest.get(job.path), keys[index]!)) : []
 
   const rendered = renderJobs(jobs.filter((_, index) => !upToDate[index]))
   const written = await writeFeedFiles(config.outputDir, rendered.files)
@@ -142,14 +140,12 @@ export async function buildFeeds(options: BuildFeedsOptions): Promise<BuildFeeds
   for (const failure of failed) logger.error(`feeds: ${failure.path} not written: ${failure.error}`)
 
   if (manifest) {
-    await Promise.all(
-      jobs.map(async (job, index) => {
-        if (upToDate[index]) return
-        const record = settled.has(job.path) ? await recordOf(target(job), keys[index]!) : null
-        if (record) manifest.set(job.path, record)
-        else manifest.delete(job.path)
-      }),
-    )
+    jobs.forEach((job, index) => {
+      if (upToDate[index]) return
+      const record = settled.has(job.path) ? recordOf(target(job), keys[index]!) : null
+      if (record) manifest.set(job.path, record)
+      else manifest.delete(job.path)
+    })
   }
 
   let websub: NotifyHubResult | null = null

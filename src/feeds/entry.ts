@@ -1,4 +1,4 @@
-import { convert } from 'html-to-text'
+import { compile } from 'html-to-text'
 import { messagesFor } from '../i18n/messages.js'
 import type { PostDate } from '../posts/dates.js'
 import type { Post } from '../posts/types.js'
@@ -113,9 +113,12 @@ function uniqueTags(tags: readonly string[]): string[] {
 
 const HEADINGS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } }))
 
+let toText: ((html: string) => string) | undefined
+
 /** Text of an HTML fragment on one line: no link targets, no images, entities decoded. */
 export function plainText(html: string): string {
-  return convert(html, {
+  // Compiled once: compiling the options costs more than converting a post.
+  toText ??= compile({
     wordwrap: false,
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
@@ -124,6 +127,5 @@ export function plainText(html: string): string {
       ...HEADINGS,
     ],
   })
-    .replace(/\s+/g, ' ')
-    .trim()
+  return toText(html).replace(/\s+/g, ' ').trim()
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { stat } from 'node:fs/promises'
 import type { FeedFormat } from '../config.js'
+import { statIfPresent } from '../infra/file-stat.js'
 import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
+import { bodyDigest } from '../posts/body-digest.js'
 import type { Post } from '../posts/types.js'
 import { renderAtom } from './atom.js'
 import { feedEntry } from './entry.js'
@@ -52,7 +53,11 @@ const fingerprints = new WeakMap<Post, string>()
 export function postFingerprint(post: Post): string {
   let fingerprint = fingerprints.get(post)
   if (fingerprint === undefined) {
-    fingerprint = sha256(JSON.stringify(ENTRY_INPUTS.map((field) => post[field])))
+    // The body by its digest: posts from the post index know it without reading their body.
+    const body = bodyDigest(post)
+    fingerprint = sha256(
+      JSON.stringify(ENTRY_INPUTS.map((field) => (field === 'html' ? body : field === 'teaserHtml' ? null : post[field]))),
+    )
     fingerprints.set(post, fingerprint)
   }
   return fingerprint
@@ -136,16 +141,16 @@ export function feedFileKey(
 }
 
 /** True when the file at `target` is still the one `record` describes (same size and mtime) and was built from `key`. */
-export async function isUpToDate(target: string, record: FeedFileRecord | undefined, key: string): Promise<boolean> {
+export function isUpToDate(target: string, record: FeedFileRecord | undefined, key: string): boolean {
   if (record === undefined || record.key !== key) return false
-  const stats = await stat(target).catch(() => null)
+  const stats = statIfPresent(target)
   // Within a millisecond: sub-millisecond digits do not survive every copy or touch of a file.
   return stats?.isFile() === true && stats.size === record.size && Math.abs(stats.mtimeMs - record.mtimeMs) < 1
 }
 
 /** A record of the file now at `target`, built from `key`; null when it cannot be read. */
-export async function recordOf(target: string, key: string): Promise<FeedFileRecord | null> {
-  const stats = await stat(target).catch(() => null)
+export function recordOf(target: string, key: string): FeedFileRecord | null {
+  const stats = statIfPresent(target)
   return stats === null ? null : { key, size: stats.size, mtimeMs: stats.mtimeMs }
 }
 

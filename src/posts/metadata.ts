@@ -19,7 +19,8 @@ const NIKOLA_FIELD = /^\s*\.\. (.*?): (.*)$/
 
 /** Line endings and a byte-order mark are normalised first so line numbers match what editors show. */
 export function normaliseText(text: string): string {
-  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')
+  const unmarked = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  return unmarked.includes('\r') ? unmarked.replace(/\r\n?/g, '\n') : unmarked
 }
 
 /**

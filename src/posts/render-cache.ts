@@ -1,46 +1,186 @@
+import { randomBytes } from 'node:crypto'
+import { closeSync, openSync, readSync } from 'node:fs'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { writeFileAtomically } from '../infra/atomic-file.js'
 import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import type { RenderedBody } from './types.js'
 
-/** Rendered post bodies by content hash. */
+/** Rendered post bodies by render key (a hash of everything the output depends on). */
 export interface RenderCache {
-  get(key: string): RenderedBody | undefined
+  get(key: string): Promise<RenderedBody | undefined>
   set(key: string, value: RenderedBody): void
+  /** True when `key` can be read by {@link RenderCache.readSync} (posts taken from the post index rely on it). */
+  has(key: string): boolean
+  /** The body under `key`, read now: for posts whose body is only read when something shows it. Throws when missing. */
+  readSync(key: string): RenderedBody
+}
+
+/** Where a body is: pack file name, byte offset, byte length. */
+type Location = readonly [pack: string, offset: number, length: number]
+
+interface Catalog {
+  readonly version: 1
+  readonly bodies: Record<string, Location>
+}
+
+const KEY = /^[0-9a-f]{64}$/
+const PACK = /^[0-9a-f]{16}\.pack$/
+/** More packs than this and the small ones are merged (each run that renders something adds one). */
+const MAX_PACKS = 8
+
+/** Options for {@link PackedRenderCache.save}. */
+export interface RenderCacheSaveOptions {
+  /** Packs and temporary files no longer listed are removed only once this old (another process may still read one). */
+  readonly graceMs?: number
 }
 
 /**
- * A render cache kept in one JSON file. Only entries used since `open` are written back, so bodies of
- * deleted or edited posts fall out of the cache on the next save instead of piling up.
+ * A render cache kept as pack files (`<site>/.herald/cache/render/*.pack`: bodies as JSON, one after another) and
+ * a catalog of where each body is. A run writes one new pack with what it rendered, reads only the bodies it
+ * shows, and rewrites the packs only when they are mostly stale or too many: a clean build writes one file instead of a
+ * thousand, and adding a post writes one small one instead of rewriting the whole cache. Packs are never changed
+ * once written, so two Herald processes at once cost at most some rendering again, never a wrong body.
  */
-export class FileRenderCache implements RenderCache {
-  private readonly used = new Map<string, RenderedBody>()
-  private dirty = false
+export class PackedRenderCache implements RenderCache {
+  private readonly fresh = new Map<string, RenderedBody>()
 
   private constructor(
-    private readonly file: string,
-    private readonly stored: Map<string, RenderedBody>,
+    private readonly dir: string,
+    private readonly catalog: Map<string, Location>,
+    private readonly files: readonly string[],
   ) {}
 
-  /** Opens the cache file; a missing or unreadable file is an empty cache (it is only a cache). */
-  static async open(file: string): Promise<FileRenderCache> {
-    // Missing on first run, or damaged: start empty.
-    const stored = asRecord(await readJsonState(file)) ?? {}
-    return new FileRenderCache(file, new Map(Object.entries(stored as Record<string, RenderedBody>)))
+  /** Opens the cache in `dir` (missing or damaged: an empty cache, since it is only a cache). */
+  static async open(dir: string): Promise<PackedRenderCache> {
+    const [stored, files] = await Promise.all([readJsonState(path.join(dir, 'catalog.json')), readdir(dir).catch(() => [])])
+    const bodies = asRecord(asRecord(stored)?.bodies) ?? {}
+    const present = new Set(files)
+    const catalog = new Map<string, Location>()
+    for (const [key, location] of Object.entries(bodies)) {
+      if (KEY.test(key) && isLocation(location) && present.has(location[0])) catalog.set(key, location)
+    }
+    return new PackedRenderCache(dir, catalog, files)
   }
 
-  get(key: string): RenderedBody | undefined {
-    const hit = this.stored.get(key)
-    if (hit) this.used.set(key, hit)
-    return hit
+  has(key: string): boolean {
+    return this.fresh.has(key) || this.catalog.has(key)
+  }
+
+  async get(key: string): Promise<RenderedBody | undefined> {
+    if (!this.has(key)) return undefined
+    try {
+      return this.readSync(key)
+    } catch {
+      // Damaged or removed meanwhile: render again.
+      this.catalog.delete(key)
+      return undefined
+    }
+  }
+
+  readSync(key: string): RenderedBody {
+    const fresh = this.fresh.get(key)
+    if (fresh) return fresh
+    const location = this.catalog.get(key)
+    if (!location) throw new Error(`no body ${key} in the render cache`)
+    return JSON.parse(this.readBytes(location).toString('utf8')) as RenderedBody
   }
 
   set(key: string, value: RenderedBody): void {
-    this.used.set(key, value)
-    this.dirty = true
+    if (!KEY.test(key)) throw new Error(`render cache: "${key}" is not a sha-256 key`)
+    this.fresh.set(key, value)
   }
 
-  /** Writes the entries used in this run, atomically, when anything changed. */
-  async save(): Promise<void> {
-    if (!this.dirty && this.used.size === this.stored.size) return
-    await writeJsonState(this.file, Object.fromEntries(this.used))
+  private readBytes([pack, offset, length]: Location): Buffer {
+    const fd = openSync(path.join(this.dir, pack), 'r')
+    try {
+      const bytes = Buffer.allocUnsafe(length)
+      let done = 0
+      while (done < length) {
+        const read = readSync(fd, bytes, done, length - done, offset + done)
+        if (read === 0) throw new Error(`${pack} is shorter than the catalog says`)
+        done += read
+      }
+      return bytes
+    } finally {
+      closeSync(fd)
+    }
   }
+
+  /**
+   * Keeps the bodies in `keep` (the ones this run's posts use): writes what was rendered in this run as one new pack,
+   * merges packs when more than half their bytes are stale or there are too many, then writes the catalog and removes
+   * packs nothing lists. Returns problems to report; never throws (the cache is only a help).
+   */
+  async save(keep: ReadonlySet<string>, options: RenderCacheSaveOptions = {}): Promise<string[]> {
+    try {
+      await this.saveOrThrow(keep, options.graceMs ?? 3600_000)
+      return []
+    } catch (error) {
+      return [`could not save the render cache in ${this.dir}: ${(error as Error).message}`]
+    }
+  }
+
+  private async saveOrThrow(keep: ReadonlySet<string>, graceMs: number): Promise<void> {
+    const kept = [...this.catalog].filter(([key]) => keep.has(key) && !this.fresh.has(key))
+    const fresh = [...this.fresh].filter(([key]) => keep.has(key))
+    const dropped = this.catalog.size - kept.length
+    if (fresh.length === 0 && dropped === 0) return
+
+    const livePerPack = new Map<string, number>()
+    for (const [, [pack, , length]] of kept) livePerPack.set(pack, (livePerPack.get(pack) ?? 0) + length)
+    const sizes = new Map(
+      await Promise.all([...livePerPack.keys()].map(async (pack) => [pack, (await stat(path.join(this.dir, pack))).size] as const)),
+    )
+    const live = [...livePerPack.values()].reduce((sum, bytes) => sum + bytes, 0)
+    const total = [...sizes.values()].reduce((sum, bytes) => sum + bytes, 0)
+    const largest = [...sizes].sort((a, b) => b[1] - a[1])[0]?.[0]
+    // Mostly stale: rewrite everything. Too many packs: fold all but the largest into the new one.
+    const merge = new Set(
+      total - live > live ? sizes.keys() : sizes.size + 1 > MAX_PACKS ? [...sizes.keys()].filter((pack) => pack !== largest) : [],
+    )
+
+    const next = new Map<string, Location>()
+    const parts: Buffer[] = []
+    const name = `${randomBytes(8).toString('hex')}.pack`
+    let offset = 0
+    const append = (key: string, bytes: Buffer) => {
+      next.set(key, [name, offset, bytes.length])
+      parts.push(bytes)
+      offset += bytes.length
+    }
+    for (const [key, location] of kept) {
+      if (merge.has(location[0])) append(key, this.readBytes(location))
+      else next.set(key, location)
+    }
+    for (const [key, body] of fresh) append(key, Buffer.from(JSON.stringify(body)))
+    await mkdir(this.dir, { recursive: true })
+    if (parts.length > 0) await writeFileAtomically(path.join(this.dir, name), Buffer.concat(parts))
+    await writeJsonState(path.join(this.dir, 'catalog.json'), {
+      version: 1,
+      bodies: Object.fromEntries(next),
+    } satisfies Catalog)
+
+    const listed = new Set([...next.values()].map(([pack]) => pack))
+    const cutoff = Date.now() - graceMs
+    await Promise.all(
+      this.files
+        .filter((file) => (PACK.test(file) && !listed.has(file)) || file.endsWith('.tmp'))
+        .map(async (file) => {
+          const info = await stat(path.join(this.dir, file)).catch(() => null)
+          if (info && info.mtimeMs < cutoff) await rm(path.join(this.dir, file), { force: true })
+        }),
+    )
+  }
+}
+
+function isLocation(value: unknown): value is Location {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    typeof value[0] === 'string' &&
+    PACK.test(value[0]) &&
+    Number.isSafeInteger(value[1]) &&
+    Number.isSafeInteger(value[2])
+  )
 }

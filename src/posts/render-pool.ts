@@ -29,9 +29,13 @@ export function createPooledRenderer(inline: RstRenderer, options: PooledRendere
   return {
     id: inline.id,
     render(body, context = {}) {
-      if (++misses <= inlineFirst) return inline.render(body, context)
+      if (!pool && ++misses <= inlineFirst) return inline.render(body, context)
       pool ??= new Pool(threads)
       return pool.render(body, context)
+    },
+    expect(count) {
+      // Started now, the threads load the renderer while this thread is still reading the posts.
+      if (count > inlineFirst) pool ??= new Pool(threads)
     },
     async close() {
       await pool?.close()

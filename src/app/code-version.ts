@@ -1,0 +1,23 @@
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// Herald's own code that shapes posts and feeds: a changed renderer or feed writer must not be mistaken for "nothing changed".
+const CODE_FOLDERS = ['posts', 'feeds', 'pages'].map((folder) => fileURLToPath(new URL(`../${folder}/`, import.meta.url)))
+
+let version: Promise<string> | undefined
+
+/** Names, sizes and mtimes of the code that renders posts and feeds (read once per process). */
+export function codeVersion(): Promise<string> {
+  version ??= (async () => {
+    const stamps: string[] = []
+    for (const folder of CODE_FOLDERS) {
+      for (const name of (await readdir(folder).catch(() => [])).sort()) {
+        const info = await stat(path.join(folder, name)).catch(() => null)
+        if (info?.isFile()) stamps.push(`${name}:${info.size}:${info.mtimeMs}`)
+      }
+    }
+    return stamps.join(',')
+  })()
+  return version
+}
