@@ -29,24 +29,40 @@ export function normaliseText(text: string): string {
  * A file whose first block holds no such line has no metadata and is all body.
  */
 export function splitMetadata(text: string): SplitPost {
-  const lines = normaliseText(text).split('\n')
-  let first = 0
-  while (first < lines.length && lines[first]!.trim() === '') first++
-  let end = first
-  while (end < lines.length && lines[end]!.trim() !== '') end++
-
+  const normal = normaliseText(text)
+  // Line by line from the top, without splitting the whole post: only its first block matters.
+  let start = 0 // where the current line starts; -1 once past the last line
+  let index = 0 // the current line's 0-based number
+  const current = () => {
+    if (start < 0) return null
+    const newline = normal.indexOf('\n', start)
+    return normal.slice(start, newline < 0 ? undefined : newline)
+  }
+  const advance = () => {
+    const newline = normal.indexOf('\n', start)
+    start = newline < 0 ? -1 : newline + 1
+    index++
+  }
+  let line = current()
+  while (line !== null && line.trim() === '') {
+    advance()
+    line = current()
+  }
   const fields = new Map<string, MetadataField>()
   let matched = 0
-  for (let index = first; index < end; index++) {
-    const match = NIKOLA_FIELD.exec(lines[index]!)
-    if (!match) continue
-    matched++
-    const key = match[1]!.trim().toLowerCase()
-    const value = match[2]!.trim()
-    if (value !== '') fields.set(key, { value, line: index + 1 })
+  while (line !== null && line.trim() !== '') {
+    const match = NIKOLA_FIELD.exec(line)
+    if (match) {
+      matched++
+      const key = match[1]!.trim().toLowerCase()
+      const value = match[2]!.trim()
+      if (value !== '') fields.set(key, { value, line: index + 1 })
+    }
+    advance()
+    line = current()
   }
-  if (matched === 0) return { fields, body: lines.join('\n'), bodyStartLine: 1 }
-  return { fields, body: lines.slice(end).join('\n'), bodyStartLine: end + 1 }
+  if (matched === 0) return { fields, body: normal, bodyStartLine: 1 }
+  return { fields, body: start < 0 ? '' : normal.slice(start), bodyStartLine: index + 1 }
 }
 
 /** Positional keys of Nikola's old one-value-per-line `.meta` format. */
