@@ -44,7 +44,7 @@ export async function buildFingerprint(config: Config, stamps: FileStamps, depen
     .update(RENDERER_ID)
     .update('\0')
     .update(await codeVersion())
-  const files = await findPostFiles(config)
+  const files = await findPostFiles(config, stamps)
   // The includes and listings the last build's posts read (a new one comes with a changed post, so this is enough).
   const read = dependencies ?? (await savedDependencies(config))
   const entries = [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map((file) => {

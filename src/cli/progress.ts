@@ -1,5 +1,9 @@
-import { Presets, SingleBar } from 'cli-progress'
+import { createRequire } from 'node:module'
+import type * as CliProgress from 'cli-progress'
 import type { CliRuntime } from './runtime.js'
+
+// Loaded when a bar is first drawn: most runs (cron, pipes, CI) never draw one, and loading it is 16 files.
+const require = createRequire(import.meta.url)
 
 /** A progress display: a bar with done/total, rate and ETA on a terminal; nothing otherwise. */
 export interface Progress {
@@ -10,12 +14,13 @@ export interface Progress {
 /** Only draws on an interactive terminal (never in cron logs, pipes or CI). */
 export function createProgress(runtime: CliRuntime, unit: string): Progress {
   if (!runtime.interactive) return { update: () => {}, stop: () => {} }
-  let bar: SingleBar | undefined
+  let bar: CliProgress.SingleBar | undefined
   let startedAt = 0
   return {
     update(done, total) {
       if (!bar) {
         if (total < 50) return
+        const { Presets, SingleBar } = require('cli-progress') as typeof CliProgress
         bar = new SingleBar(
           {
             format: ` {bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { Dirent } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
@@ -29,7 +30,6 @@ export interface Discovery {
 
 const GLOB_CHARS = /[*?[\]{}!]/
 const TRANSLATION = /^(.+)\.([a-z]{2,3}(?:[_-][A-Za-z]{2,4})?)\.([^./]+)$/
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Finds the post files of a site for its `posts` globs. Every file is listed once, sorted by path. */
 export async function discoverPosts(siteDir: string, globs: readonly string[]): Promise<Discovery> {
@@ -109,14 +109,12 @@ async function walk(
   }
   entries.sort((a, b) => Buffer.compare(a.name, b.name))
   for (const entry of entries) {
-    let name: string
-    try {
-      name = utf8.decode(entry.name)
-    } catch {
+    if (!isUtf8(entry.name)) {
       const shown = `${relativeDir ? `${relativeDir}/` : ''}${entry.name.toString('latin1')}`
       problems.push({ file: shown, message: formatLocated('the file name is not valid UTF-8; rename it', { file: shown }) })
       continue
     }
+    const name = entry.name.toString('utf8')
     if (name.startsWith('.')) continue
     const relative = relativeDir ? `${relativeDir}/${name}` : name
     const subFolder = folder ? `${folder}/${name}` : name

@@ -7,7 +7,6 @@ import { formatLocated } from '../errors.js'
 import { messagesFor } from '../i18n/messages.js'
 import { digestOf, knownBodyDigest } from './body-digest.js'
 import { type PostDate, readPostDate } from './dates.js'
-import { discoverPosts } from './discovery.js'
 import { type MetadataField, normaliseText, parseSidecar, splitMetadata } from './metadata.js'
 import { type FileStamp, FileStamps, type IndexedPost, type PostBodyField, type PostIndex } from './post-index.js'
 import type { RenderCache } from './render-cache.js'
@@ -70,7 +69,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 export async function loadPosts(options: LoadPostsOptions): Promise<PostCollection> {
   const { config } = options
   const stamps = options.stamps ?? new FileStamps(config.siteDir)
-  const discovery = await discoverPosts(config.siteDir, config.posts)
+  const discovery = await stamps.discovery(config.posts)
   const total = discovery.sources.length
   let done = 0
   const indexed = discovery.sources.map((source) => fromIndex(source.file, Object.values(source.translations), stamps, options))
@@ -94,8 +93,8 @@ export async function loadPosts(options: LoadPostsOptions): Promise<PostCollecti
 }
 
 /** Post files relative to the site folder, sorted by name (translations and unusable paths left out). */
-export async function findPostFiles(config: Config): Promise<string[]> {
-  return (await discoverPosts(config.siteDir, config.posts)).sources.map((source) => source.file)
+export async function findPostFiles(config: Config, stamps = new FileStamps(config.siteDir)): Promise<string[]> {
+  return (await stamps.discovery(config.posts)).sources.map((source) => source.file)
 }
 
 const compareFileNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

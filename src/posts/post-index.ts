@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { statIfPresent } from '../infra/file-stat.js'
 import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
+import { type Discovery, discoverPosts } from './discovery.js'
 import type { Post } from './types.js'
 
 /** A file a post was read from, as it was: size and mtime, or null when it did not exist. */
@@ -101,12 +102,14 @@ export class PostIndex {
 }
 
 /**
- * Size and mtime of site-relative files, each looked up once per run (the unchanged-site check and the post index
- * ask about the same files). `since` is when the run began looking: no stamp is older.
+ * What one run saw of the site's files: the post files found (discovery) and the size and mtime of each file, each
+ * looked up once (the unchanged-site check and the post index ask about the same files). `since` is when the run began
+ * looking: no stamp is older.
  */
 export class FileStamps {
   readonly since = Date.now()
   private readonly known = new Map<string, FileStamp>()
+  private found: Promise<Discovery> | undefined
 
   constructor(private readonly siteDir: string) {}
 
@@ -118,6 +121,12 @@ export class FileStamps {
       this.known.set(file, stamp)
     }
     return stamp
+  }
+
+  /** The post files the globs find (looked for once per run). */
+  discovery(globs: readonly string[]): Promise<Discovery> {
+    this.found ??= discoverPosts(this.siteDir, globs)
+    return this.found
   }
 
   /** True when a file looked at may have been written again since, within its mtime's tick (see `isRacy`). */
