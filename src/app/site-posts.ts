@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
 import { type PostSnapshot, snapshotPost } from '../editions/snapshot.js'
@@ -35,6 +36,8 @@ export async function loadSitePosts(
     await renderer.close()
   }
   for (const problem of await cache.save(index.renderKeys())) logger.warn(problem)
+  // The render cache of Herald 0.1 (one JSON file), replaced by the packs in render/.
+  await rm(path.join(cacheDir, 'render.json'), { force: true }).catch(() => undefined)
   await index.save().catch((error: Error) => logger.warn(`could not save the post index: ${error.message}`))
   return collection
 }
