@@ -7,10 +7,13 @@ const CODE_FOLDERS = ['posts', 'feeds', 'pages'].map((folder) => fileURLToPath(n
 
 let version: Promise<string> | undefined
 
-/** Names, sizes and mtimes of the code that renders posts and feeds (read once per process). */
+/**
+ * Names, sizes and mtimes of the code that renders posts and feeds, and Node's version (its time-zone data dates
+ * posts): read once per process.
+ */
 export function codeVersion(): Promise<string> {
   version ??= (async () => {
-    const stamps: string[] = []
+    const stamps: string[] = [process.version]
     for (const folder of CODE_FOLDERS) {
       for (const name of (await readdir(folder).catch(() => [])).sort()) {
         const info = await stat(path.join(folder, name)).catch(() => null)
