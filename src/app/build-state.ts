@@ -48,8 +48,8 @@ export async function buildFingerprint(config: Config, stamps: FileStamps, depen
   // The includes and listings the last build's posts read (a new one comes with a changed post, so this is enough).
   const read = dependencies ?? (await savedDependencies(config))
   const entries = [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map((file) => {
-    const [, size, mtimeMs] = stamps.of(file)
-    return size === null ? `${file}\0-` : `${file}\0${size}\0${mtimeMs}`
+    const [, size, mtimeMs, ctimeMs] = stamps.of(file)
+    return size === null ? `${file}\0-` : `${file}\0${size}\0${mtimeMs}\0${ctimeMs}`
   })
   for (const entry of entries) hash.update('\0').update(entry)
   return hash.digest('hex')

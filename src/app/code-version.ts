@@ -2,8 +2,11 @@ import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-// Herald's own code that shapes posts and feeds: a changed renderer or feed writer must not be mistaken for "nothing changed".
-const CODE_FOLDERS = ['posts', 'feeds', 'pages'].map((folder) => fileURLToPath(new URL(`../${folder}/`, import.meta.url)))
+// Herald's own code that shapes posts and feeds (with the shared modules at the top and the messages): a changed renderer
+// or feed writer must not be mistaken for "nothing changed".
+const CODE_FOLDERS = ['', 'posts', 'feeds', 'pages', 'i18n', 'publishing'].map((folder) =>
+  fileURLToPath(new URL(`../${folder}${folder ? '/' : ''}`, import.meta.url)),
+)
 
 let version: Promise<string> | undefined
 

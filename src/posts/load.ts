@@ -121,9 +121,20 @@ function fromIndex(file: string, translations: string[], stamps: FileStamps, opt
   if (!index || !cache) return null
   const entry = index.lookup(file, stamps)
   if (!entry || !cache.has(entry.renderKey)) return null
+  // A post linking to others is read in this run anyway (to resolve the links): a body that cannot be read makes it new.
+  if (entry.siteLinks !== null && !readable(() => cache.readSync(entry.renderKey))) return null
   const post = lazyPost(entry, translations, () => cache.readSync(entry.renderKey))
   knownBodyDigest(post, entry.bodyDigest)
   return { ok: true, post, siteLinks: entry.siteLinks }
+}
+
+function readable(read: () => unknown): boolean {
+  try {
+    read()
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A post whose body fields read and finish the cached body on first use (most runs show only a few posts). */
@@ -135,9 +146,7 @@ function lazyPost(entry: IndexedPost, translations: string[], read: () => Render
       try {
         rendered = read()
       } catch (error) {
-        throw new Error(
-          `${entry.head.file}: its rendered body is missing from the render cache (${(error as Error).message}); run the command again`,
-        )
+        throw new Error(`${entry.head.file}: ${(error as Error).message}`)
       }
       body = finishBody(shiftLines(rendered, entry.bodyStartLine), entry.head.permalink)
     }
@@ -283,7 +292,10 @@ async function loadOne(
   if (errors.length > 0 || title === null || date === null || updated === null) return fail(slug, title)
 
   const permalink = buildPermalink(config, slug, date, folder, prettyUrl(value('pretty_url'), config.prettyUrls, slug))
-  const files = referencedFiles(split.body, file).length > 0 ? await readReferencedFiles(config.siteDir, split.body, file) : {}
+  const files =
+    referencedFiles(split.body, file).length > 0
+      ? await readReferencedFiles(config.siteDir, split.body, file, (name) => stamps.of(name))
+      : {}
   const { rendered: raw, key: renderKey } = await renderBody(split.body, { format: formatOf(file), file, files }, options)
   const rendered = shiftLines(raw, split.bodyStartLine)
   for (const warning of rendered.warnings)

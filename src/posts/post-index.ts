@@ -4,8 +4,11 @@ import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import { type Discovery, discoverPosts } from './discovery.js'
 import type { Post } from './types.js'
 
-/** A file a post was read from, as it was: size and mtime, or null when it did not exist. */
-export type FileStamp = readonly [file: string, size: number | null, mtimeMs: number | null]
+/**
+ * A file a post was read from, as it was: size, mtime and ctime, or nulls when it did not exist. The ctime catches what
+ * keeps size and mtime (`cp -p`, `rsync -t`, `tar x`, a `chmod` that makes a file readable again): no tool sets it back.
+ */
+export type FileStamp = readonly [file: string, size: number | null, mtimeMs: number | null, ctimeMs: number | null]
 
 /** The body fields of a post, which the index does not hold (they stay in the render cache). */
 export type PostBodyField = 'html' | 'teaserHtml' | 'emailHtml' | 'emailTeaserHtml'
@@ -30,17 +33,17 @@ export interface IndexedPost {
 }
 
 interface IndexFile {
-  readonly version: 1
+  readonly version: 2
   readonly fingerprint: string
   readonly posts: Record<string, IndexedPost>
 }
 
 /**
- * A file whose mtime is this close to (or after) the moment it was checked may have been written again within the same
+ * A file whose mtime or ctime is this close to (or after) the moment it was checked may have been written again in the same
  * clock tick, unseen: it is read again. Linux stamps files from a clock that moves in ticks of up to 10 ms; timestamps in
  * whole seconds betray a coarse filesystem (FAT: 2 s).
  */
-const racyWindowMs = (mtimeMs: number) => (mtimeMs % 1000 === 0 ? 2000 : 20)
+const racyWindowMs = (timeMs: number) => (timeMs % 1000 === 0 ? 2000 : 20)
 
 /**
  * What each post file gave the last time it was read, keyed by path and checked by size and mtime: a run reads and
@@ -60,7 +63,7 @@ export class PostIndex {
   /** Opens the index file; missing, damaged or made under another fingerprint: an empty index. */
   static async open(file: string, fingerprint: string): Promise<PostIndex> {
     const stored = asRecord(await readJsonState(file)) as IndexFile | null
-    const valid = stored?.version === 1 && stored.fingerprint === fingerprint && asRecord(stored.posts) !== null
+    const valid = stored?.version === 2 && stored.fingerprint === fingerprint && asRecord(stored.posts) !== null
     return new PostIndex(file, fingerprint, new Map(valid ? Object.entries(stored.posts) : []))
   }
 
@@ -70,8 +73,8 @@ export class PostIndex {
     if (!entry || !Array.isArray(entry.stamps)) return null
     const now = entry.stamps.map(([name]) => stamps.of(name))
     const same = now.every((stamp, index) => {
-      const [, size, mtimeMs] = entry.stamps[index]!
-      return stamp[1] === size && stamp[2] === mtimeMs && !isRacy(mtimeMs, entry.checkedAt)
+      const [, size, mtimeMs, ctimeMs] = entry.stamps[index]!
+      return stamp[1] === size && stamp[2] === mtimeMs && stamp[3] === ctimeMs && !isRacy(stamp, entry.checkedAt)
     })
     if (!same) return null
     this.keep(file, entry, false)
@@ -97,7 +100,7 @@ export class PostIndex {
   async save(): Promise<void> {
     if (!this.changed && this.next.size === this.previous.size) return
     const posts = Object.fromEntries([...this.next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    await writeJsonState(this.file, { version: 1, fingerprint: this.fingerprint, posts } satisfies IndexFile)
+    await writeJsonState(this.file, { version: 2, fingerprint: this.fingerprint, posts } satisfies IndexFile)
   }
 }
 
@@ -117,7 +120,7 @@ export class FileStamps {
     let stamp = this.known.get(file)
     if (!stamp) {
       const info = statIfPresent(path.join(this.siteDir, file))
-      stamp = info?.isFile() ? [file, info.size, info.mtimeMs] : [file, null, null]
+      stamp = info?.isFile() ? [file, info.size, info.mtimeMs, info.ctimeMs] : [file, null, null, null]
       this.known.set(file, stamp)
     }
     return stamp
@@ -129,10 +132,13 @@ export class FileStamps {
     return this.found
   }
 
-  /** True when a file looked at may have been written again since, within its mtime's tick (see `isRacy`). */
+  /** True when a file looked at may have been written again since, within its timestamps' tick (see `isRacy`). */
   anyRacy(): boolean {
-    return [...this.known.values()].some(([, , mtimeMs]) => isRacy(mtimeMs, this.since))
+    return [...this.known.values()].some((stamp) => isRacy(stamp, this.since))
   }
 }
 
-const isRacy = (mtimeMs: number | null, checkedAt: number) => mtimeMs !== null && mtimeMs >= checkedAt - racyWindowMs(mtimeMs)
+function isRacy([, , mtimeMs, ctimeMs]: FileStamp, checkedAt: number): boolean {
+  if (mtimeMs === null || ctimeMs === null) return false
+  return mtimeMs >= checkedAt - racyWindowMs(mtimeMs) || ctimeMs >= checkedAt - racyWindowMs(ctimeMs)
+}

@@ -50,14 +50,23 @@ async function insideSite(siteDir: string, relative: string): Promise<string | n
   }
 }
 
-/** Files a post (and what it includes) reads, by site-relative path; null when missing, unreadable or outside the site. */
-export async function readReferencedFiles(siteDir: string, body: string, postFile: string): Promise<Record<string, string | null>> {
+/**
+ * Files a post (and what it includes) reads, by site-relative path; null when missing, unreadable or outside the site.
+ * `beforeRead` is told each path just before it is read (the post index stamps it then).
+ */
+export async function readReferencedFiles(
+  siteDir: string,
+  body: string,
+  postFile: string,
+  beforeRead: (relative: string) => void = () => {},
+): Promise<Record<string, string | null>> {
   const files: Record<string, string | null> = {}
   let pending = referencedFiles(body, postFile)
   for (let depth = 0; depth < 8 && pending.length > 0; depth++) {
     const next: string[] = []
     for (const relative of pending) {
       if (relative in files) continue
+      beforeRead(relative)
       const absolute = await insideSite(siteDir, relative)
       const text = absolute === null ? null : await readFile(absolute, 'utf8').catch(() => null)
       files[relative] = text === null ? null : text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')

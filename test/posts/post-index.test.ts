@@ -156,15 +156,18 @@ describe('the post index', () => {
     expect(run.rendered).toEqual(['posts/a.rst'])
     expect(bySlug(run.collection, 'alpha').html).toContain('<em>BODY</em>')
 
-    // Outside that window size and mtime are the key, as for make, Nikola's doit and git.
+    // Outside that window: a same-size copy that keeps the old mtime (`cp -p`, `rsync -t`) still changes the ctime.
     await settle()
-    await loadCached(dir)
     const old = new Date('2020-01-01T00:00:00.123Z')
     await utimes(file, old, old)
+    await settle()
     await loadCached(dir)
     await writeFile(file, (await readFile(file, 'utf8')).replace('Alpha *BODY*', 'Alpha *body*'))
     await utimes(file, old, old)
-    expect((await loadCached(dir)).rendered).toEqual([])
+    await settle()
+    const copied = await loadCached(dir)
+    expect(copied.rendered).toEqual(['posts/a.rst'])
+    expect(bySlug(copied.collection, 'alpha').html).toContain('<em>body</em>')
   })
 
   it('resolves link:// again on every load, since the post it names may have changed', async () => {
@@ -199,6 +202,8 @@ describe('the packed render cache', () => {
       const run = await loadCached(dir, 'f1', 0)
       expect(run.problems).toEqual([])
       expect(run.rendered).toEqual(['posts/a.rst'])
+      // Bodies are still readable after a save that merged packs.
+      for (const one of run.collection.posts) expect(one.html).toMatch(/<p>/)
     }
     // Stale bodies went with the merges; every live body is still there.
     expect((await packs(dir)).length).toBeLessThanOrEqual(8)
@@ -208,6 +213,61 @@ describe('the packed render cache', () => {
     const last = await loadCached(dir, 'f2', 0)
     expect(last.rendered).toEqual([])
     expect(bySlug(last.collection, 'alpha').html).toContain('Round 9.')
+  })
+
+  it('keeps a pack no longer listed for the grace period, since another process may still read it', async () => {
+    const dir = await site()
+    await loadCached(dir, 'f1', 60_000)
+    const [first] = await packs(dir)
+    // Every body changes: the first pack is all stale, so it is merged away (its bodies are dropped, not copied).
+    for (const name of ['a', 'b', 'c'])
+      await writeFile(path.join(dir, `posts/${name}.rst`), post({ title: name, slug: name, date: '2024-01-05 10:00' }, `New ${name}.\n`))
+    await settle()
+    await loadCached(dir, 'f1', 60_000)
+    expect(await packs(dir)).toContain(first)
+    const catalog = JSON.parse(await readFile(path.join(dir, '.herald/cache/render/catalog.json'), 'utf8')) as {
+      retired: Record<string, number>
+    }
+    expect(Object.keys(catalog.retired)).toEqual([first])
+    await settle()
+    await loadCached(dir, 'f1', 0)
+    expect(await packs(dir)).not.toContain(first)
+  })
+
+  it('renders again when a pack is cut short or garbled, and clears a cache it cannot read', async () => {
+    const dir = await site()
+    await loadCached(dir)
+    const [pack] = await packs(dir)
+    const packFile = path.join(dir, '.herald/cache/render', pack!)
+    const bytes = await readFile(packFile)
+    await writeFile(packFile, bytes.subarray(0, bytes.length - 10))
+    await settle()
+    // Cut short: what it no longer holds is not listed, and is rendered again.
+    const short = await loadCached(dir, 'f2')
+    expect(short.rendered.length).toBeGreaterThan(0)
+    expect(short.collection.posts.map((one) => one.html.length > 0)).toEqual([true, true, true])
+
+    await settle()
+    const whole = await loadCached(dir, 'f3')
+    const [current] = (await packs(dir)).filter((name) => name !== pack)
+    for (const name of await packs(dir)) {
+      const file = path.join(dir, '.herald/cache/render', name)
+      await writeFile(file, Buffer.alloc((await stat(file)).size, 0x7b))
+    }
+    expect(current).toBeDefined()
+    expect(whole.rendered).toEqual([])
+    await settle()
+    // Garbled in place: reading a body fails with a clear message and clears the cache; the next run renders afresh.
+    const garbled = await loadCached(dir, 'f3')
+    expect(() => bySlug(garbled.collection, 'alpha').html).toThrow(/^posts\/a\.rst: .*render cache.*: run the command again$/)
+    await settle()
+    const catalogFile = path.join(dir, '.herald/cache/render/catalog.json')
+    const listed = JSON.parse(await readFile(catalogFile, 'utf8')) as { bodies: Record<string, [string, number, number]> }
+    expect(Object.values(listed.bodies).every(([name]) => name !== current && name !== pack)).toBe(true)
+    const healed = await loadCached(dir, 'f3')
+    // Gamma links to other posts, so the damaged run read it first, found it unreadable and rendered it afresh.
+    expect(healed.rendered.sort()).toEqual(['posts/a.rst', 'posts/b.rst'])
+    expect(bySlug(healed.collection, 'alpha').html).toContain('<em>body</em>')
   })
 
   it('renders again when the catalog is damaged or a pack is gone: it is only a cache', async () => {
