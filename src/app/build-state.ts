@@ -3,7 +3,6 @@ import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
 import { statIfPresent } from '../infra/file-stat.js'
 import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
-import { findPostFiles } from '../posts/load.js'
 import type { FileStamps } from '../posts/post-index.js'
 import { RENDERER_ID } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
@@ -44,7 +43,7 @@ export async function buildFingerprint(config: Config, stamps: FileStamps, depen
     .update(RENDERER_ID)
     .update('\0')
     .update(await codeVersion())
-  const files = await findPostFiles(config, stamps)
+  const files = (await stamps.discovery(config.posts)).sources.map((source) => source.file)
   // The includes and listings the last build's posts read (a new one comes with a changed post, so this is enough).
   const read = dependencies ?? (await savedDependencies(config))
   const entries = [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map((file) => {

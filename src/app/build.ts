@@ -2,8 +2,7 @@ import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
 import type { BuildFeedsResult } from '../feeds/build.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
-import { postPages } from '../pages/posts.js'
-import { type WritePagesResult, writePages } from '../pages/write.js'
+import type { WritePagesResult } from '../pages/write.js'
 import { FileStamps } from '../posts/post-index.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
@@ -71,6 +70,7 @@ export async function buildSitePages(
   config: Config = context.config,
 ): Promise<WritePagesResult> {
   if (!config.site.pages) return { written: [], unchanged: [], foreign: [] }
+  const [{ postPages }, { writePages }] = await Promise.all([import('../pages/posts.js'), import('../pages/write.js')])
   const result = await writePages(config.outputDir, postPages(config, livePosts(posts, now)))
   for (const file of result.foreign) context.logger.warn(`${file}: not written by Herald (site.pages is true); left as it is`)
   if (result.written.length > 0) context.logger.info(`pages: ${result.written.length} written, ${result.unchanged.length} unchanged`)

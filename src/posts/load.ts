@@ -92,11 +92,6 @@ export async function loadPosts(options: LoadPostsOptions): Promise<PostCollecti
   return { posts: resolveAcrossPosts(collection.posts, config, options.now ?? Date.now(), sources), failures }
 }
 
-/** Post files relative to the site folder, sorted by name (translations and unusable paths left out). */
-export async function findPostFiles(config: Config, stamps = new FileStamps(config.siteDir)): Promise<string[]> {
-  return (await stamps.discovery(config.posts)).sources.map((source) => source.file)
-}
-
 const compareFileNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 const MARKDOWN = /\.(?:md|mdown|markdown)$/i
