@@ -1,4 +1,6 @@
-import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { readdirSync } from 'node:fs'
+import { cp, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
@@ -11,12 +13,12 @@ import { FileStamps, PostIndex } from '../../src/posts/post-index.js'
 import { PackedRenderCache } from '../../src/posts/render-cache.js'
 import { createRstRenderer } from '../../src/posts/rst.js'
 import type { Post, PostCollection } from '../../src/posts/types.js'
-import { makeSite, post } from '../support/site.js'
+import { FIXTURES, makeSite, post } from '../support/site.js'
 
 const rst = createRstRenderer()
 
 /** Loads a site the way `loadSitePosts` does (post index + packed render cache), counting what gets rendered. */
-async function loadCached(dir: string, fingerprint = 'f1', graceMs?: number) {
+async function loadCached(dir: string, fingerprint = 'f1', graceMs?: number, now?: number) {
   const rendered: string[] = []
   const renderer: RstRenderer = {
     id: rst.id,
@@ -29,7 +31,7 @@ async function loadCached(dir: string, fingerprint = 'f1', graceMs?: number) {
   const cache = await PackedRenderCache.open(path.join(cacheDir, 'render'))
   const index = await PostIndex.open(path.join(cacheDir, 'posts.json'), fingerprint)
   const config = await loadConfig(dir, {})
-  const collection = await loadPosts({ config, renderer, cache, index, stamps: new FileStamps(dir) })
+  const collection = await loadPosts({ config, renderer, cache, index, stamps: new FileStamps(dir), ...(now ? { now } : {}) })
   const problems = await cache.save(index.renderKeys(), graceMs === undefined ? {} : { graceMs })
   await index.save()
   return { collection, rendered, problems, config, cache }
@@ -183,6 +185,29 @@ describe('the post index', () => {
     const gamma = bySlug(run.collection, 'gamma')
     expect(gamma.html).toContain('<a href="https://blog.example.org/">Alpha</a>')
     expect(gamma.warnings.join('\n')).toMatch(/posts\/c\.rst:\d+.*link:\/\/slug\/alpha/)
+  })
+})
+
+describe('the post index on real blogs', () => {
+  // The Nikola corpus (test/fixtures/nikola-corpus/SOURCES.md): includes, listings, link://, post-list, translations,
+  // sidecars, Markdown. A copy of each blog, since the caches are written into the site folder.
+  const corpus = path.join(FIXTURES, 'nikola-corpus')
+  const blogs = readdirSync(corpus, { withFileTypes: true }).filter((entry) => entry.isDirectory())
+  const now = Date.parse('2038-01-01T00:00:00Z')
+
+  it.each(blogs.map((entry) => entry.name))('%s: a second load renders nothing and gives the posts of a fresh load', async (blog) => {
+    const dir = await mkdtemp(path.join(tmpdir(), `herald-corpus-${blog}-`))
+    await cp(path.join(corpus, blog), dir, { recursive: true })
+    await settle()
+    const first = await loadCached(dir, 'f1', undefined, now)
+    await settle()
+    const second = await loadCached(dir, 'f1', undefined, now)
+    expect(second.rendered).toEqual([])
+    const fresh = await loadPosts({ config: second.config, renderer: rst, now })
+    expect(plain(second.collection)).toEqual(plain(fresh))
+    expect(second.collection.failures).toEqual(fresh.failures)
+    expect(plain(first.collection)).toEqual(plain(fresh))
+    await rm(dir, { recursive: true, force: true })
   })
 })
 
