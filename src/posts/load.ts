@@ -116,9 +116,9 @@ function fromIndex(file: string, translations: string[], stamps: FileStamps, opt
   if (!index || !cache) return null
   const entry = index.lookup(file, stamps)
   if (!entry || !cache.has(entry.renderKey)) return null
-  // A post linking to others is read in this run anyway (to resolve the links): a body that cannot be read makes it new.
-  if (entry.siteLinks !== null && !readable(() => cache.readSync(entry.renderKey))) return null
   const post = lazyPost(entry, translations, () => cache.readSync(entry.renderKey))
+  // A post linking to others is read in this run anyway (to resolve the links): a body that cannot be read makes it new.
+  if (entry.siteLinks !== null && !readable(() => post.html)) return null
   knownBodyDigest(post, entry.bodyDigest)
   return { ok: true, post, siteLinks: entry.siteLinks }
 }
