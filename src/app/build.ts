@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
-import type { BuildFeedsResult } from '../feeds/build.js'
+import type { BuildFeedsOptions, BuildFeedsResult } from '../feeds/build.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
 import type { WritePagesResult } from '../pages/write.js'
 import { FileStamps } from '../posts/post-index.js'
@@ -46,17 +46,28 @@ export async function buildSite(
     }
   }
   const started = performance.now()
-  // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
-  const { loadAndReport } = await import('./site-posts.js')
-  const { collection, counts } = await loadAndReport(context, now, onProgress, stamps)
-  const loaded = performance.now()
-  const { feeds } = await buildSiteFeeds(context, collection.posts, now, config)
-  const pages = await buildSitePages(context, collection.posts, now, config)
-  if (feeds.failed.length === 0) {
-    const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
-    await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps)
+  // Started before the posts are loaded, so the feed libraries load on the other core meanwhile.
+  const { threadedFeedRenderer } = await import('../feeds/feed-renderer.js')
+  const renderer = threadedFeedRenderer({
+    onFallback: (error) => context.logger.warn(`feeds: the feed thread failed (${error.message}); rendering them in the main thread`),
+  })
+  try {
+    // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
+    const { openSitePosts, reportPosts } = await import('./site-posts.js')
+    const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps)
+    const counts = reportPosts(context, collection, now)
+    const loaded = performance.now()
+    // The caches are saved while the feed thread renders.
+    const { feeds } = await buildSiteFeeds(context, collection.posts, now, config, { renderer, whileRendering: saveCaches })
+    const pages = await buildSitePages(context, collection.posts, now, config)
+    if (feeds.failed.length === 0) {
+      const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
+      await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps)
+    }
+    return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
+  } finally {
+    await renderer.close()
   }
-  return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
 }
 
 /**
@@ -79,17 +90,19 @@ export async function buildSitePages(
 
 /**
  * Builds the site's feeds with the on-disk manifest of what each file was made from, so a feed whose posts
- * did not change is not even rendered (see feeds/manifest.ts).
+ * did not change is not even rendered (see feeds/manifest.ts). Without a `renderer` they are rendered in this thread;
+ * `whileRendering` runs once the files are handed to the renderer.
  */
 export async function buildSiteFeeds(
   context: AppContext,
   posts: readonly Post[],
   now: Date,
   config: Config = context.config,
+  options: Pick<BuildFeedsOptions, 'renderer' | 'whileRendering'> = {},
 ): Promise<BuildFeedsResult> {
   const [{ buildFeeds }, { FileFeedManifest }] = await Promise.all([import('../feeds/build.js'), import('../feeds/manifest.js')])
   const manifest = await FileFeedManifest.open(path.join(stateDir(config.siteDir), 'cache', 'feeds.json'))
-  const result = await buildFeeds({ config, posts, now, logger: context.logger, manifest })
+  const result = await buildFeeds({ ...options, config, posts, now, logger: context.logger, manifest })
   await manifest.save().catch((error: Error) => context.logger.warn(`could not save the feed manifest: ${error.message}`))
   return result
 }

@@ -13,6 +13,12 @@ import { livePosts, publicationState } from '../publishing/live.js'
 import { codeVersion } from './code-version.js'
 import type { AppContext } from './context.js'
 
+/** Posts loaded by {@link openSitePosts}, and the caches that remember them, to be saved once (never throws). */
+export interface OpenedSitePosts {
+  readonly collection: PostCollection
+  saveCaches(): Promise<void>
+}
+
 /**
  * Loads a site's posts with the on-disk post index and render cache: unchanged post files are not read again, and
  * their bodies are read only when shown; changed ones are rendered only when their body changed.
@@ -22,6 +28,20 @@ export async function loadSitePosts(
   onProgress?: (done: number, total: number) => void,
   stamps?: FileStamps,
 ): Promise<PostCollection> {
+  const opened = await openSitePosts(context, onProgress, stamps)
+  await opened.saveCaches()
+  return opened.collection
+}
+
+/**
+ * {@link loadSitePosts} without saving the caches, so that a build can save them while its feeds are rendered. Bodies
+ * stay readable after the save (packs it replaces are removed only an hour later).
+ */
+export async function openSitePosts(
+  context: AppContext,
+  onProgress?: (done: number, total: number) => void,
+  stamps?: FileStamps,
+): Promise<OpenedSitePosts> {
   const { config, logger } = context
   const cacheDir = path.join(stateDir(config.siteDir), 'cache')
   const [cache, index] = await Promise.all([
@@ -35,11 +55,14 @@ export async function loadSitePosts(
   } finally {
     await renderer.close()
   }
-  for (const problem of await cache.save(index.renderKeys())) logger.warn(problem)
-  // The render cache of Herald 0.1 (one JSON file), replaced by the packs in render/.
-  await rm(path.join(cacheDir, 'render.json'), { force: true }).catch(() => undefined)
-  await index.save().catch((error: Error) => logger.warn(`could not save the post index: ${error.message}`))
-  return collection
+  const saveCaches = async () => {
+    const problems = await cache.save(index.renderKeys()).catch((error: Error) => [`could not save the render cache: ${error.message}`])
+    for (const problem of problems) logger.warn(problem)
+    // The render cache of Herald 0.1 (one JSON file), replaced by the packs in render/.
+    await rm(path.join(cacheDir, 'render.json'), { force: true }).catch(() => undefined)
+    await index.save().catch((error: Error) => logger.warn(`could not save the post index: ${error.message}`))
+  }
+  return { collection, saveCaches }
 }
 
 /** What every entry of the post index depends on besides its own files: settings, renderer and Herald's code. */
@@ -70,16 +93,18 @@ export async function loadAndReport(
   stamps?: FileStamps,
 ): Promise<{ collection: PostCollection; counts: PostCounts }> {
   const collection = await loadSitePosts(context, onProgress, stamps)
+  return { collection, counts: reportPosts(context, collection, now) }
+}
+
+/** Logs the problems of loaded posts and counts them by publication state at `now`. */
+export function reportPosts(context: AppContext, collection: PostCollection, now: Date): PostCounts {
   for (const post of collection.posts) for (const warning of post.warnings) context.logger.warn(warning)
   for (const failure of collection.failures) for (const error of failure.errors) context.logger.error(`skipped: ${error}`)
   const states = collection.posts.map((post) => publicationState(post, now))
   return {
-    collection,
-    counts: {
-      live: states.filter((state) => state === 'live').length,
-      scheduled: states.filter((state) => state === 'scheduled').length,
-      skipped: collection.failures.length,
-    },
+    live: states.filter((state) => state === 'live').length,
+    scheduled: states.filter((state) => state === 'scheduled').length,
+    skipped: collection.failures.length,
   }
 }
 

@@ -3,15 +3,13 @@ import type { Config, FeedFormat } from '../config.js'
 import type { Logger } from '../log.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
-import { renderAtom } from './atom.js'
-import { feedEntry } from './entry.js'
-import { renderJsonFeed } from './jsonfeed.js'
-import { type FeedManifest, feedFileKey, isUpToDate, recordOf } from './manifest.js'
+import { type FeedFileRenderer, inlineFeedRenderer } from './feed-renderer.js'
+import { type EntryInput, entryInput, type FeedManifest, feedFileKey, isUpToDate, recordOf } from './manifest.js'
 import { type FeedPlan, planFeeds } from './plan.js'
-import { renderRss } from './rss.js'
-import type { FeedDocument, FeedEntry } from './types.js'
+import type { FeedFileJob, FeedRenderRequest } from './render-files.js'
+import type { FeedDocument } from './types.js'
 import { type NotifyHubResult, notifyHub } from './websub.js'
-import { type FailedFeedFile, type RenderedFeedFile, type WriteFeedsResult, writeFeedFiles } from './write.js'
+import type { WriteFeedsResult } from './write.js'
 
 /** The parts of the configuration the feeds depend on. */
 export type FeedsBuildConfig = Pick<Config, 'site' | 'feeds' | 'websubHub' | 'outputDir'>
@@ -30,6 +28,13 @@ export interface BuildFeedsOptions {
    * compared byte for byte: always correct, but seconds of work on a site with hundreds of tags.
    */
   readonly manifest?: FeedManifest
+  /**
+   * Renders and writes the files (`threadedFeedRenderer` for a command that builds once). Default: in this thread,
+   * the feed libraries loaded on first use.
+   */
+  readonly renderer?: FeedFileRenderer
+  /** Work to do while the files are rendered (a build saves its caches); awaited before this returns. Must not throw. */
+  readonly whileRendering?: () => Promise<void>
 }
 
 /** What {@link buildFeeds} did. Paths are relative to the output folder. */
@@ -41,39 +46,18 @@ export interface BuildFeedsResult {
   readonly websub: NotifyHubResult | null
 }
 
-const RENDERERS: Record<FeedFormat, (document: FeedDocument) => string> = {
-  rss: renderRss,
-  atom: renderAtom,
-  json: renderJsonFeed,
-}
-
-/** Renders one feed document in one format. Pure. */
-export function renderFeed(format: FeedFormat, document: FeedDocument): string {
-  return RENDERERS[format](document)
-}
-
-/** One file of a planned feed: what to render and where it goes. */
+/** One file of a planned feed: where it goes and what it is made of. */
 interface FeedJob {
   readonly format: FeedFormat
   readonly path: string
-  readonly document: FeedDocument
+  readonly document: Omit<FeedDocument, 'entries'>
   readonly posts: readonly Post[]
 }
 
-/** The document of every file of `plan`, entries shared between the files and feeds a post is in. Pure. */
-function feedJobs(plan: FeedPlan, config: Pick<Config, 'site' | 'feeds' | 'websubHub'>): FeedJob[] {
-  const entries = new Map<Post, FeedEntry>()
-  const entryOf = (post: Post) => {
-    let entry = entries.get(post)
-    if (!entry) {
-      entry = feedEntry(post, { teasers: config.feeds.teasers, language: config.site.language })
-      entries.set(post, entry)
-    }
-    return entry
-  }
-  return plan.feeds.flatMap((feed) => {
-    let feedEntries: FeedEntry[] | null = null
-    return feed.files.map((file) => ({
+/** The files of every feed of `plan`. Pure. */
+function feedJobs(plan: FeedPlan, config: Pick<Config, 'site' | 'websubHub'>): FeedJob[] {
+  return plan.feeds.flatMap((feed) =>
+    feed.files.map((file) => ({
       format: file.format,
       path: file.path,
       posts: feed.posts,
@@ -85,27 +69,30 @@ function feedJobs(plan: FeedPlan, config: Pick<Config, 'site' | 'feeds' | 'websu
         homeUrl: feed.homeUrl,
         selfUrl: file.url,
         hubUrl: config.websubHub,
-        // Built on first use, so files skipped thanks to the manifest cost no entry rendering.
-        get entries() {
-          feedEntries ??= feed.posts.map(entryOf)
-          return feedEntries
-        },
       },
-    }))
-  })
+    })),
+  )
 }
 
-function renderJobs(jobs: readonly FeedJob[]): { files: RenderedFeedFile[]; failed: FailedFeedFile[] } {
-  const files: RenderedFeedFile[] = []
-  const failed: FailedFeedFile[] = []
-  for (const job of jobs) {
-    try {
-      files.push({ format: job.format, path: job.path, content: renderFeed(job.format, job.document) })
-    } catch (error) {
-      failed.push({ path: job.path, error: `could not render: ${(error as Error).message}` })
+/** What the renderer needs for `jobs`: each post's entry inputs once, however many files show it. */
+function renderRequest(jobs: readonly FeedJob[], config: FeedsBuildConfig): FeedRenderRequest {
+  const indexes = new Map<Post, number>()
+  const posts: EntryInput[] = []
+  const indexOf = (post: Post) => {
+    let index = indexes.get(post)
+    if (index === undefined) {
+      index = posts.push(entryInput(post)) - 1
+      indexes.set(post, index)
     }
+    return index
   }
-  return { files, failed }
+  const files: FeedFileJob[] = jobs.map((job) => ({
+    format: job.format,
+    path: job.path,
+    document: job.document,
+    posts: job.posts.map(indexOf),
+  }))
+  return { outputDir: config.outputDir, entryOptions: { teasers: config.feeds.teasers, language: config.site.language }, posts, files }
 }
 
 /**
@@ -122,14 +109,20 @@ export async function buildFeeds(options: BuildFeedsOptions): Promise<BuildFeeds
     logger.warn(`feeds: ${conflict.path} belongs to "${conflict.kept}"; "${conflict.dropped}" is not written there (check feeds.paths)`)
   }
 
+  const renderer = options.renderer ?? inlineFeedRenderer()
   const jobs = feedJobs(plan, config)
   const target = (job: FeedJob) => path.resolve(config.outputDir, job.path)
-  const keys = manifest ? jobs.map((job) => feedFileKey(job.format, job.document, config.feeds, job.posts)) : []
+  const renderers = manifest ? await renderer.fingerprint() : ''
+  const keys = manifest ? jobs.map((job) => feedFileKey(job.format, job.document, config.feeds, job.posts, renderers)) : []
   const upToDate = manifest ? jobs.map((job, index) => isUpToDate(target(job), manifest.get(job.path), keys[index]!)) : []
 
-  const rendered = renderJobs(jobs.filter((_, index) => !upToDate[index]))
-  const written = await writeFeedFiles(config.outputDir, rendered.files)
-  const failed = [...rendered.failed, ...written.failed]
+  const stale = jobs.filter((_, index) => !upToDate[index])
+  const rendering =
+    stale.length === 0 ? Promise.resolve({ written: [], unchanged: [], failed: [] }) : renderer.render(renderRequest(stale, config))
+  const [outcome] = await Promise.allSettled([rendering, options.whileRendering?.()])
+  if (outcome.status === 'rejected') throw outcome.reason
+  const written = outcome.value
+  const failed = written.failed
   const unchanged = new Set(written.unchanged)
   const settled = new Set([...written.written, ...written.unchanged])
   const feeds: WriteFeedsResult = {

@@ -1,8 +1,8 @@
 import { compile } from 'html-to-text'
 import { messagesFor } from '../i18n/messages.js'
 import type { PostDate } from '../posts/dates.js'
-import type { Post } from '../posts/types.js'
 import { encodeLink } from '../posts/urls.js'
+import type { EntryInput } from './manifest.js'
 import { escapeHtml, stripForbiddenXmlChars } from './sanitize.js'
 import type { FeedEntry } from './types.js'
 
@@ -18,7 +18,7 @@ export interface FeedEntryOptions {
  * What the feeds say about `post`. Every string has the characters XML forbids removed, so all three
  * formats carry the same text. Pure; meant to be called once per post and reused in every feed the post is in.
  */
-export function feedEntry(post: Post, options: FeedEntryOptions): FeedEntry {
+export function feedEntry(post: EntryInput, options: FeedEntryOptions): FeedEntry {
   const clean = stripForbiddenXmlChars
   const description = presentOrNull(post.description)
   const summaryHtml = clean(teaserOf(post, description))
@@ -96,7 +96,7 @@ function presentOrNull(value: string | null): string | null {
   return value === null || value.trim() === '' ? null : value
 }
 
-function teaserOf(post: Post, description: string | null): string {
+function teaserOf(post: EntryInput, description: string | null): string {
   if (post.teaserHtml !== null && post.teaserHtml.trim() !== '') return post.teaserHtml
   if (description !== null) return `<p>${escapeHtml(description.trim())}</p>`
   return /<p\b[^>]*>[\s\S]*?<\/p>/i.exec(post.html)?.[0] ?? post.html
