@@ -49,6 +49,7 @@ export async function buildSite(
   // Started before the posts are loaded, so the feed libraries load on the other core meanwhile.
   const { threadedFeedRenderer } = await import('../feeds/feed-renderer.js')
   const renderer = threadedFeedRenderer({
+    timeZone: config.site.timezone,
     onFallback: (error) => context.logger.warn(`feeds: the feed thread failed (${error.message}); rendering them in the main thread`),
   })
   try {

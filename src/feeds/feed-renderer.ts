@@ -30,6 +30,8 @@ export function inlineFeedRenderer(): FeedFileRenderer {
 export interface ThreadedFeedRendererOptions {
   /** Called when the thread fails and the rest is rendered in this thread instead. */
   readonly onFallback: (error: Error) => void
+  /** The site's time zone: the thread makes ICU's date data ready for it (see render-thread.ts). */
+  readonly timeZone?: string
   /** The thread's module. Default: feeds/render-thread. Tests give one that fails. */
   readonly threadModule?: URL
 }
@@ -64,6 +66,7 @@ export function threadedFeedRenderer(options: ThreadedFeedRendererOptions): Feed
   try {
     worker = startModuleWorker(
       options.threadModule ?? new URL(`./render-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+      { workerData: { timeZone: options.timeZone } },
     )
     worker.on('message', (message: { fingerprint?: string; id?: number; result?: WriteFeedsResult; error?: string }) => {
       if (message.fingerprint !== undefined) {
