@@ -7,6 +7,7 @@ import { FileStamps } from '../posts/post-index.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
 import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
+import { feedCodeStamp } from './code-version.js'
 import type { AppContext } from './context.js'
 import type { PostCounts } from './site-posts.js'
 
@@ -102,8 +103,19 @@ export async function buildSiteFeeds(
   options: Pick<BuildFeedsOptions, 'renderer' | 'whileRendering'> = {},
 ): Promise<BuildFeedsResult> {
   const [{ buildFeeds }, { FileFeedManifest }] = await Promise.all([import('../feeds/build.js'), import('../feeds/manifest.js')])
-  const manifest = await FileFeedManifest.open(path.join(stateDir(config.siteDir), 'cache', 'feeds.json'))
-  const result = await buildFeeds({ ...options, config, posts, now, logger: context.logger, manifest })
+  const [manifest, renderersStamp] = await Promise.all([
+    FileFeedManifest.open(path.join(stateDir(config.siteDir), 'cache', 'feeds.json')),
+    feedCodeStamp(),
+  ])
+  const result = await buildFeeds({
+    ...options,
+    config,
+    posts,
+    now,
+    logger: context.logger,
+    manifest,
+    ...(renderersStamp ? { renderersStamp } : {}),
+  })
   await manifest.save().catch((error: Error) => context.logger.warn(`could not save the feed manifest: ${error.message}`))
   return result
 }

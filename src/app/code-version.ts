@@ -1,6 +1,8 @@
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { statIfPresent } from '../infra/file-stat.js'
+import { PACKAGE_ROOT } from '../infra/paths.js'
 
 // Herald's own code that shapes posts and feeds (with the shared modules at the top and the messages): a changed renderer
 // or feed writer must not be mistaken for "nothing changed".
@@ -26,4 +28,15 @@ export function codeVersion(): Promise<string> {
     return stamps.join(',')
   })()
   return version
+}
+
+/**
+ * {@link codeVersion} plus the identity of the installed packages (npm's `node_modules/.package-lock.json`, rewritten
+ * by every install): what the feed renderers' output can depend on. Null when the packages cannot be identified that
+ * way; the renderers are then fingerprinted on every build.
+ */
+export async function feedCodeStamp(): Promise<string | null> {
+  const installed = statIfPresent(path.join(PACKAGE_ROOT, 'node_modules', '.package-lock.json'))
+  if (!installed?.isFile()) return null
+  return `${await codeVersion()}|packages:${installed.size}:${installed.mtimeMs}`
 }

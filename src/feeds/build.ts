@@ -33,6 +33,12 @@ export interface BuildFeedsOptions {
    * the feed libraries loaded on first use.
    */
   readonly renderer?: FeedFileRenderer
+  /**
+   * Identifies the code and packages that render feeds (Herald's code, Node, the installed packages), so that the
+   * renderers' fingerprint recorded in the manifest under the same stamp is used instead of rendering the canary
+   * document again. Without it the canary is rendered on every build.
+   */
+  readonly renderersStamp?: string
   /** Work to do while the files are rendered (a build saves its caches); awaited before this returns. Must not throw. */
   readonly whileRendering?: () => Promise<void>
 }
@@ -74,6 +80,15 @@ function feedJobs(plan: FeedPlan, config: Pick<Config, 'site' | 'websubHub'>): F
   )
 }
 
+/** The renderers' fingerprint: the one the manifest has under `stamp`, else a fresh one, recorded under `stamp`. */
+async function renderersFingerprint(manifest: FeedManifest, renderer: FeedFileRenderer, stamp: string | undefined): Promise<string> {
+  const known = stamp === undefined ? undefined : manifest.renderers(stamp)
+  if (known !== undefined) return known
+  const fingerprint = await renderer.fingerprint()
+  if (stamp !== undefined) manifest.setRenderers(stamp, fingerprint)
+  return fingerprint
+}
+
 /** What the renderer needs for `jobs`: each post's entry inputs once, however many files show it. */
 function renderRequest(jobs: readonly FeedJob[], config: FeedsBuildConfig): FeedRenderRequest {
   const indexes = new Map<Post, number>()
@@ -112,7 +127,7 @@ export async function buildFeeds(options: BuildFeedsOptions): Promise<BuildFeeds
   const renderer = options.renderer ?? inlineFeedRenderer()
   const jobs = feedJobs(plan, config)
   const target = (job: FeedJob) => path.resolve(config.outputDir, job.path)
-  const renderers = manifest ? await renderer.fingerprint() : ''
+  const renderers = manifest ? await renderersFingerprint(manifest, renderer, options.renderersStamp) : ''
   const keys = manifest ? jobs.map((job) => feedFileKey(job.format, job.document, config.feeds, job.posts, renderers)) : []
   const upToDate = manifest ? jobs.map((job, index) => isUpToDate(target(job), manifest.get(job.path), keys[index]!)) : []
 

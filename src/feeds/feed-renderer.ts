@@ -44,21 +44,13 @@ export interface ThreadedFeedRendererOptions {
 export function threadedFeedRenderer(options: ThreadedFeedRendererOptions): FeedFileRenderer {
   const inline = inlineFeedRenderer()
   let failure: Error | null = null
-  const pending = new Map<number, { resolve(result: WriteFeedsResult): void; reject(error: Error): void }>()
+  const pending = new Map<number, { resolve(answer: ThreadAnswer): void; reject(error: Error): void }>()
   let nextId = 0
-  let fingerprint: { resolve(value: string): void; reject(error: Error): void } | null = null
-  const fingerprinted = new Promise<string>((resolve, reject) => {
-    fingerprint = { resolve, reject }
-  })
-  // Rejections are handled where the promise is awaited; this only keeps an unused one from being reported.
-  fingerprinted.catch(() => undefined)
-
   let worker: Worker | null = null
   const fail = (error: Error) => {
     if (failure) return
     failure = error
     options.onFallback(error)
-    fingerprint?.reject(error)
     for (const call of pending.values()) call.reject(error)
     pending.clear()
     void worker?.terminate()
@@ -68,15 +60,10 @@ export function threadedFeedRenderer(options: ThreadedFeedRendererOptions): Feed
       options.threadModule ?? new URL(`./render-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
       { workerData: { timeZone: options.timeZone } },
     )
-    worker.on('message', (message: { fingerprint?: string; id?: number; result?: WriteFeedsResult; error?: string }) => {
-      if (message.fingerprint !== undefined) {
-        fingerprint?.resolve(message.fingerprint)
-        return
-      }
-      const call = pending.get(message.id!)
-      pending.delete(message.id!)
-      if (message.error !== undefined) call?.reject(new Error(message.error))
-      else call?.resolve(message.result!)
+    worker.on('message', (answer: ThreadAnswer) => {
+      const call = pending.get(answer.id)
+      pending.delete(answer.id)
+      call?.resolve(answer)
     })
     worker.on('error', fail)
     worker.on('exit', (code) => fail(new Error(`the feed thread exited (code ${code})`)))
@@ -84,28 +71,44 @@ export function threadedFeedRenderer(options: ThreadedFeedRendererOptions): Feed
     fail(error as Error)
   }
 
+  /** Asks the thread; null when it failed (before or while answering), so the caller does the work here. */
+  const ask = async (request?: FeedRenderRequest): Promise<ThreadAnswer | null> => {
+    if (failure || !worker) return null
+    const id = nextId++
+    const answer = new Promise<ThreadAnswer>((resolve, reject) => pending.set(id, { resolve, reject }))
+    worker.postMessage(request === undefined ? { id } : { id, request })
+    // A thread that died mid-way may have written some files; rendering all of them again here is harmless, since
+    // unchanged files are left alone.
+    return answer.catch(() => null)
+  }
+
   return {
     async fingerprint() {
-      if (failure) return inline.fingerprint()
-      return fingerprinted.catch(() => inline.fingerprint())
+      const answer = await ask()
+      return answer?.fingerprint ?? inline.fingerprint()
     },
     async render(request) {
-      if (failure || !worker) return inline.render(request)
-      const id = nextId++
-      const answer = new Promise<WriteFeedsResult>((resolve, reject) => pending.set(id, { resolve, reject }))
-      worker.postMessage({ id, request })
-      // A thread that died mid-way may have written some files; rendering all of them again here is harmless, since
-      // unchanged files are left alone.
-      return answer.catch((error: Error) => (failure ? inline.render(request) : Promise.reject(error)))
+      const answer = await ask(request)
+      if (answer === null) return inline.render(request)
+      if (answer.error !== undefined) throw new Error(answer.error)
+      return answer.result!
     },
     async close() {
       const running = worker
       worker = null
-      if (!failure) failure = new Error('closed')
+      failure ??= new Error('closed')
       if (running) {
         running.removeAllListeners('exit')
         await running.terminate()
       }
     },
   }
+}
+
+/** What the feed thread answers: a fingerprint, a render's result, or why the render failed. */
+interface ThreadAnswer {
+  readonly id: number
+  readonly fingerprint?: string
+  readonly result?: WriteFeedsResult
+  readonly error?: string
 }

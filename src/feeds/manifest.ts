@@ -22,6 +22,12 @@ export interface FeedManifest {
   get(path: string): FeedFileRecord | undefined
   set(path: string, record: FeedFileRecord): void
   delete(path: string): void
+  /**
+   * The renderers' fingerprint (feeds/canary.ts) recorded under `stamp`, a cheap identity of the code and packages
+   * that render (see `buildFeeds`' `renderersStamp`): while the stamp is the same, the canary need not be rendered.
+   */
+  renderers(stamp: string): string | undefined
+  setRenderers(stamp: string, fingerprint: string): void
 }
 
 /** The fields of a post that {@link feedEntry} reads; a test checks the list against what it really reads. */
@@ -113,20 +119,23 @@ export function recordOf(target: string, key: string): FeedFileRecord | null {
 /** A {@link FeedManifest} kept in a JSON file (e.g. `<site>/.herald/cache/feeds.json`); call `save()` after a build. */
 export class FileFeedManifest implements FeedManifest {
   private readonly records: Map<string, FeedFileRecord>
+  private canary: { stamp: string; fingerprint: string } | null
   private changed = false
 
   private constructor(
     private readonly file: string,
-    records: Record<string, FeedFileRecord>,
+    stored: StoredManifest | null,
   ) {
-    this.records = new Map(Object.entries(records))
+    this.records = new Map(Object.entries(stored?.files ?? {}))
+    this.canary = stored?.renderers ?? null
   }
 
-  /** Opens the manifest; a missing or unreadable file is an empty manifest (everything gets rendered once). */
+  /** Opens the manifest; a missing, unreadable or older file is an empty manifest (everything gets rendered once). */
   static async open(file: string): Promise<FileFeedManifest> {
     // A damaged manifest only costs one full render.
-    const records = asRecord(await readJsonState(file)) ?? {}
-    return new FileFeedManifest(file, records as Record<string, FeedFileRecord>)
+    const stored = asRecord(await readJsonState(file)) as StoredManifest | null
+    const valid = stored?.version === 2 && asRecord(stored.files) !== null
+    return new FileFeedManifest(file, valid ? stored : null)
   }
 
   get(feedPath: string): FeedFileRecord | undefined {
@@ -144,10 +153,28 @@ export class FileFeedManifest implements FeedManifest {
     this.changed = this.records.delete(feedPath) || this.changed
   }
 
+  renderers(stamp: string): string | undefined {
+    return this.canary?.stamp === stamp && typeof this.canary.fingerprint === 'string' ? this.canary.fingerprint : undefined
+  }
+
+  setRenderers(stamp: string, fingerprint: string): void {
+    if (this.canary?.stamp === stamp && this.canary.fingerprint === fingerprint) return
+    this.canary = { stamp, fingerprint }
+    this.changed = true
+  }
+
   /** Writes the manifest when it changed (temporary file and rename). */
   async save(): Promise<void> {
     if (!this.changed) return
-    await writeJsonState(this.file, Object.fromEntries([...this.records].sort(([a], [b]) => (a < b ? -1 : 1))))
+    const files = Object.fromEntries([...this.records].sort(([a], [b]) => (a < b ? -1 : 1)))
+    await writeJsonState(this.file, { version: 2, renderers: this.canary, files } satisfies StoredManifest)
     this.changed = false
   }
+}
+
+/** The manifest file: version 2 added the renderers' fingerprint (version 1 was the bare map of files). */
+interface StoredManifest {
+  readonly version: 2
+  readonly renderers: { readonly stamp: string; readonly fingerprint: string } | null
+  readonly files: Record<string, FeedFileRecord>
 }

@@ -10,11 +10,18 @@ try {
   // Only a head start: a zone ICU does not know is reported where the dates are read.
 }
 
-// Importing the feed libraries is most of this thread's start-up, done while the main thread is still loading posts;
-// it then announces the renderers' fingerprint and renders what it is sent.
+// Importing the feed libraries is most of this thread's start-up, done while the main thread is still loading posts.
+// Then it answers what it is asked: the renderers' fingerprint (when the manifest has none for this code), or files to
+// render.
 const [{ renderersFingerprint }, { renderFeedFiles }] = await Promise.all([import('./canary.js'), import('./render-files.js')])
-parentPort!.postMessage({ fingerprint: renderersFingerprint() })
-parentPort!.on('message', (message: { id: number; request: FeedRenderRequest }) => {
+// Rendered whether or not it is asked for: the canary document warms up the code that renders the real feeds (measured:
+// skipping it made the first real render that much slower), and the main thread is still loading posts meanwhile.
+const fingerprint = renderersFingerprint()
+parentPort!.on('message', (message: { id: number; request?: FeedRenderRequest }) => {
+  if (message.request === undefined) {
+    parentPort!.postMessage({ id: message.id, fingerprint })
+    return
+  }
   renderFeedFiles(message.request).then(
     (result) => parentPort!.postMessage({ id: message.id, result }),
     (error: Error) => parentPort!.postMessage({ id: message.id, error: error.message }),

@@ -96,6 +96,20 @@ describe('threadedFeedRenderer', () => {
     expect(warnings).toEqual(['the feed thread exited (code 3)'])
   })
 
+  it('is not thrown off by a time zone ICU does not know (the zone is only a head start for date parsing)', async () => {
+    const { config } = await site('zone')
+    const warnings: Error[] = []
+    const renderer = threadedFeedRenderer({ onFallback: (error) => warnings.push(error), timeZone: 'Nowhere/Atlantis' })
+    try {
+      const result = await buildFeeds({ config, posts, now, logger: silentLogger(), renderer })
+      expect(result.feeds.failed).toEqual([])
+      expect(result.feeds.written.length).toBeGreaterThan(0)
+    } finally {
+      await renderer.close()
+    }
+    expect(warnings).toEqual([])
+  })
+
   it('runs whileRendering once the files are handed over, and waits for it', async () => {
     const { config } = await site('while')
     const events: string[] = []

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config-parse.js'
 import { buildFeeds } from '../../src/feeds/build.js'
 import { feedEntry } from '../../src/feeds/entry.js'
+import { type FeedFileRenderer, inlineFeedRenderer } from '../../src/feeds/feed-renderer.js'
 import { ENTRY_INPUTS, FileFeedManifest, postFingerprint } from '../../src/feeds/manifest.js'
 import { silentLogger } from '../../src/log.js'
 import type { Post } from '../../src/posts/types.js'
@@ -60,7 +61,7 @@ describe('buildFeeds with a manifest', () => {
     const first = await buildFeeds({ config, posts, now, logger: silentLogger(), manifest })
     await manifest.save()
     expect(first.feeds.written).toHaveLength(9)
-    expect(JSON.parse(await readFile(manifestFile, 'utf8'))).toHaveProperty(['rss.xml', 'key'])
+    expect(JSON.parse(await readFile(manifestFile, 'utf8'))).toHaveProperty(['files', 'rss.xml', 'key'])
 
     manifest = await FileFeedManifest.open(manifestFile)
     const second = await buildFeeds({ config, posts, now, logger: silentLogger(), manifest })
@@ -101,6 +102,58 @@ describe('buildFeeds with a manifest', () => {
     await utimes(rss, mtime, mtime)
     expect((await buildFeeds({ config, posts, now, logger: silentLogger(), manifest })).feeds.written).toEqual([])
     expect((await buildFeeds({ config, posts, now, logger: silentLogger() })).feeds.written).toEqual(['rss.xml'])
+  })
+
+  it('keeps the renderers fingerprint under the code stamp: the canary is rendered again only when the stamp changes', async () => {
+    const { config, manifestFile } = await site()
+    const inline = inlineFeedRenderer()
+    const asked: string[] = []
+    let fingerprint = await inline.fingerprint()
+    const renderer: FeedFileRenderer = {
+      fingerprint: async () => {
+        asked.push('fingerprint')
+        return fingerprint
+      },
+      render: (request) => {
+        asked.push(`render ${request.files.length}`)
+        return inline.render(request)
+      },
+      close: async () => {},
+    }
+    const build = async (stamp: string) => {
+      const manifest = await FileFeedManifest.open(manifestFile)
+      const result = await buildFeeds({ config, posts, now, logger: silentLogger(), manifest, renderer, renderersStamp: stamp })
+      await manifest.save()
+      return result.feeds
+    }
+    expect((await build('code-1')).written).toHaveLength(9)
+    expect(asked).toEqual(['fingerprint', 'render 9'])
+    expect(JSON.parse(await readFile(manifestFile, 'utf8')).renderers).toEqual({ stamp: 'code-1', fingerprint })
+
+    asked.length = 0
+    expect((await build('code-1')).written).toEqual([])
+    expect(asked).toEqual([])
+
+    // New code whose renderers write the same: asked once more, nothing rendered.
+    expect((await build('code-2')).written).toEqual([])
+    expect(asked).toEqual(['fingerprint'])
+
+    // New code whose renderers write something else: every file is rendered again (and found unchanged here).
+    asked.length = 0
+    fingerprint = 'renderers-that-changed'
+    const changed = await build('code-3')
+    expect(asked).toEqual(['fingerprint', 'render 9'])
+    expect(changed.unchanged).toHaveLength(9)
+  })
+
+  it('an older manifest (a bare map of files) is an empty one', async () => {
+    const { config, manifestFile } = await site()
+    const manifest = await FileFeedManifest.open(manifestFile)
+    await buildFeeds({ config, posts, now, logger: silentLogger(), manifest })
+    await manifest.save()
+    const stored = JSON.parse(await readFile(manifestFile, 'utf8')) as { files: Record<string, unknown> }
+    await writeFile(manifestFile, JSON.stringify(stored.files))
+    expect((await FileFeedManifest.open(manifestFile)).get('rss.xml')).toBeUndefined()
   })
 
   it('a damaged manifest file is an empty one', async () => {

@@ -1,7 +1,6 @@
 import { parentPort } from 'node:worker_threads'
 
-// A feed thread that starts, then dies on the first render it is asked for (threadedFeedRenderer's fallback test).
-parentPort!.postMessage({ fingerprint: 'from-the-failing-thread' })
+// A feed thread that starts, then dies on the first thing it is asked (threadedFeedRenderer's fallback test).
 parentPort!.on('message', () => {
   process.exit(3)
 })
