@@ -29,6 +29,8 @@ export interface BuildState {
   readonly dependencies?: readonly string[]
   /** Feed files (relative to the output folder) with the size and mtime they had. */
   readonly feeds: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mtimeMs: number }>
+  /** The folders holding posts, with their mtimes: a hint that a post was added or removed (see {@link postFoldersChanged}). */
+  readonly folders?: ReadonlyArray<readonly [string, number]>
 }
 
 const stateFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache', 'build-state.json')
@@ -57,6 +59,31 @@ export async function buildFingerprint(config: Config, stamps: FileStamps, depen
 async function savedDependencies(config: Config): Promise<readonly string[]> {
   const previous = asRecord(await readJsonState(stateFile(config))) as BuildState | null
   return Array.isArray(previous?.dependencies) ? previous.dependencies : []
+}
+
+/**
+ * True when a folder holding posts has another mtime than at the last build (a post added, removed or renamed), or
+ * nothing is known: a hint, read before the full check, to start work that a change needs. Edits inside a post do not
+ * change its folder's mtime; the full check ({@link unchangedSince}) is what decides.
+ */
+export async function postFoldersChanged(config: Config): Promise<boolean> {
+  const state = asRecord(await readJsonState(stateFile(config))) as BuildState | null
+  if (!Array.isArray(state?.folders) || state.folders.length === 0) return true
+  return state.folders.some(
+    (entry) => !Array.isArray(entry) || statIfPresent(path.join(config.siteDir, String(entry[0])))?.mtimeMs !== entry[1],
+  )
+}
+
+/** The folders of the discovered post files (site-relative), with their mtimes now. */
+async function postFolders(config: Config, stamps: FileStamps): Promise<Array<[string, number]>> {
+  const { sources } = await stamps.discovery(config.posts)
+  const folders = new Set(
+    sources.flatMap((source) => [source.file, ...Object.values(source.translations)]).map((file) => path.posix.dirname(file)),
+  )
+  return [...folders].sort().flatMap((folder) => {
+    const info = statIfPresent(path.join(config.siteDir, folder))
+    return info ? [[folder, info.mtimeMs] as [string, number]] : []
+  })
 }
 
 /** The saved state when it still describes the site at `now` (feed files untouched too); null otherwise. */
@@ -112,6 +139,7 @@ export async function saveBuildState(
     errors: collection.failures.flatMap((failure) => failure.errors),
     dependencies,
     feeds,
+    folders: await postFolders(config, stamps),
   }
   await writeJsonState(stateFile(config), state)
 }

@@ -1,12 +1,13 @@
 import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
 import type { BuildFeedsOptions, BuildFeedsResult } from '../feeds/build.js'
+import type { FeedFileRenderer } from '../feeds/feed-renderer.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
 import type { WritePagesResult } from '../pages/write.js'
 import { FileStamps } from '../posts/post-index.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
-import { buildFingerprint, saveBuildState, unchangedSince } from './build-state.js'
+import { buildFingerprint, postFoldersChanged, saveBuildState, unchangedSince } from './build-state.js'
 import { feedCodeStamp } from './code-version.js'
 import type { AppContext } from './context.js'
 import type { PostCounts } from './site-posts.js'
@@ -32,6 +33,29 @@ export async function buildSite(
   now: Date,
   onProgress?: (done: number, total: number) => void,
 ): Promise<SiteBuild> {
+  // The feed libraries load in a thread while this one loads posts. Started before the full check when a post folder
+  // changed (a post added or removed: the usual change), otherwise once the check has found a change.
+  const { threadedFeedRenderer } = await import('../feeds/feed-renderer.js')
+  const startRenderer = () =>
+    threadedFeedRenderer({
+      timeZone: config.site.timezone,
+      onFallback: (error) => context.logger.warn(`feeds: the feed thread failed (${error.message}); rendering them in the main thread`),
+    })
+  let renderer = (await postFoldersChanged(config)) ? startRenderer() : null
+  try {
+    return await buildWith(context, config, now, onProgress, () => (renderer ??= startRenderer()))
+  } finally {
+    await renderer?.close()
+  }
+}
+
+async function buildWith(
+  context: AppContext,
+  config: Config,
+  now: Date,
+  onProgress: ((done: number, total: number) => void) | undefined,
+  feedRenderer: () => FeedFileRenderer,
+): Promise<SiteBuild> {
   // One look at each file's size and mtime serves both the unchanged-site check and the post index.
   const stamps = new FileStamps(config.siteDir)
   const fingerprint = await buildFingerprint(config, stamps)
@@ -47,29 +71,20 @@ export async function buildSite(
     }
   }
   const started = performance.now()
-  // Started before the posts are loaded, so the feed libraries load on the other core meanwhile.
-  const { threadedFeedRenderer } = await import('../feeds/feed-renderer.js')
-  const renderer = threadedFeedRenderer({
-    timeZone: config.site.timezone,
-    onFallback: (error) => context.logger.warn(`feeds: the feed thread failed (${error.message}); rendering them in the main thread`),
-  })
-  try {
-    // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
-    const { openSitePosts, reportPosts } = await import('./site-posts.js')
-    const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps)
-    const counts = reportPosts(context, collection, now)
-    const loaded = performance.now()
-    // The caches are saved while the feed thread renders.
-    const { feeds } = await buildSiteFeeds(context, collection.posts, now, config, { renderer, whileRendering: saveCaches })
-    const pages = await buildSitePages(context, collection.posts, now, config)
-    if (feeds.failed.length === 0) {
-      const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
-      await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps)
-    }
-    return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
-  } finally {
-    await renderer.close()
+  const renderer = feedRenderer()
+  // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
+  const { openSitePosts, reportPosts } = await import('./site-posts.js')
+  const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps)
+  const counts = reportPosts(context, collection, now)
+  const loaded = performance.now()
+  // The caches are saved while the feed thread renders.
+  const { feeds } = await buildSiteFeeds(context, collection.posts, now, config, { renderer, whileRendering: saveCaches })
+  const pages = await buildSitePages(context, collection.posts, now, config)
+  if (feeds.failed.length === 0) {
+    const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
+    await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps)
   }
+  return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Feed } from 'feed'
 import { newestUpdate } from './entry.js'
-import { entryPlaceholder, feedAttribute, feedCdata, feedText, finishFeedXml, replaceEntryPlaceholders, replaceOnce } from './feed6.js'
+import { CdataSlots, entryPlaceholder, feedAttribute, feedText, finishFeedXml, replaceEntryPlaceholders, replaceOnce } from './feed6.js'
 import { escapeXmlAttribute, escapeXmlText } from './sanitize.js'
 import type { FeedDocument, FeedEntry } from './types.js'
 
@@ -27,14 +27,15 @@ export function renderAtom(document: FeedDocument): string {
     // Atom wants an author for every entry; one at the feed level covers posts that have none.
     author: { name: feedText(document.author || document.title) },
   })
+  const bodies = new CdataSlots()
   document.entries.forEach((entry, index) => {
     feed.addItem({
       title: entryPlaceholder(index),
       id: PLACEHOLDER_URL,
       link: PLACEHOLDER_URL,
       date: new Date(entry.updated.ms),
-      ...(entry.summaryHtml ? { description: feedCdata(entry.summaryHtml) } : {}),
-      ...(entry.contentHtml ? { content: feedCdata(entry.contentHtml) } : {}),
+      ...(entry.summaryHtml ? { description: bodies.slot(entry.summaryHtml) } : {}),
+      ...(entry.contentHtml ? { content: bodies.slot(entry.contentHtml) } : {}),
       ...(entry.author ? { author: [{ name: feedText(entry.author) }] } : {}),
       category: entry.tags.map((tag) => ({ term: feedAttribute(tag) })),
     })
@@ -60,7 +61,7 @@ export function renderAtom(document: FeedDocument): string {
     expected: document.entries.length,
     write: (index, indent) => entryHead(document.entries[index]!, indent),
   })
-  return `${finishFeedXml(xml)}\n`
+  return `${bodies.fill(finishFeedXml(xml))}\n`
 }
 
 function entryHead(entry: FeedEntry, indent: string): string {

@@ -18,6 +18,8 @@ const REFERENCE = '\u0001'
 const CDATA_BREAK = '\u0002'
 /** Brackets the index of an entry in a placeholder that the renderer replaces with elements it writes itself. */
 const ENTRY_MARK = '\u0003'
+/** Brackets the index of a CDATA value kept out of `feed` (see {@link CdataSlots}). */
+const SLOT_MARK = '\u0004'
 
 const NAMED: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }
 
@@ -33,24 +35,54 @@ export function feedAttribute(value: string): string {
   return stripForbiddenXmlChars(value).replace(/[&<>"\t\n\r]/g, reference)
 }
 
+/** A value for an element that `feed` writes as CDATA (titles in RSS, summaries, content). */
+export function feedCdata(value: string): string {
+  return stripForbiddenXmlChars(value).replace(/\]\]>/g, `]]${CDATA_BREAK}>`)
+}
+
+/**
+ * Post bodies kept out of `feed`: it is given a short placeholder as the CDATA value, and the body goes in once the
+ * document is written and finished, so neither xml-js nor the marker pass scans the bodies (most of a feed's bytes).
+ * One per document.
+ */
+export class CdataSlots {
+  private readonly values: string[] = []
+
+  /** A placeholder to give `feed` as the CDATA value standing for `value`. */
+  slot(value: string): string {
+    return `${SLOT_MARK}${this.values.push(cdataContent(value)) - 1}${SLOT_MARK}`
+  }
+
+  /** `xml` with each placeholder replaced by its value. Throws when one went missing: `feed`'s output changed. */
+  fill(xml: string): string {
+    const parts = xml.split(SLOT_MARK)
+    const used = (parts.length - 1) / 2
+    if (used !== this.values.length) {
+      throw new Error(`the feed package wrote ${used} of ${this.values.length} CDATA placeholders; its output format changed`)
+    }
+    for (let index = 1; index < parts.length; index += 2) parts[index] = this.values[Number(parts[index])] ?? ''
+    return parts.join('')
+  }
+}
+
 // A post's body goes into every feed the post is in, in two formats: each body is encoded once (the same string object
 // comes back, and V8 keeps a string's hash, so looking one up costs no scan of the body). Bounded, for long-lived
 // processes that render feeds again and again: emptied past 8 M characters (~32 MB with the encoded copies).
-const cdataCache = new Map<string, string>()
-const CDATA_CACHE_CHARS = 8_000_000
-let cdataCacheChars = 0
+const contentCache = new Map<string, string>()
+const CONTENT_CACHE_CHARS = 8_000_000
+let contentCacheChars = 0
 
-/** A value for an element that `feed` writes as CDATA (titles in RSS, summaries, content). */
-export function feedCdata(value: string): string {
-  let encoded = cdataCache.get(value)
+/** The inside of a CDATA section holding `value`: forbidden characters removed, each `]]>` split across two sections. */
+function cdataContent(value: string): string {
+  let encoded = contentCache.get(value)
   if (encoded === undefined) {
-    encoded = stripForbiddenXmlChars(value).replace(/\]\]>/g, `]]${CDATA_BREAK}>`)
-    if (cdataCacheChars + value.length > CDATA_CACHE_CHARS) {
-      cdataCache.clear()
-      cdataCacheChars = 0
+    encoded = stripForbiddenXmlChars(value).replace(/\]\]>/g, ']]]]><![CDATA[>')
+    if (contentCacheChars + value.length > CONTENT_CACHE_CHARS) {
+      contentCache.clear()
+      contentCacheChars = 0
     }
-    cdataCache.set(value, encoded)
-    cdataCacheChars += value.length
+    contentCache.set(value, encoded)
+    contentCacheChars += value.length
   }
   return encoded
 }

@@ -1,6 +1,6 @@
 import { type Extension, Feed } from 'feed'
 import { newestUpdate } from './entry.js'
-import { feedCdata, feedText, finishFeedXml } from './feed6.js'
+import { CdataSlots, feedCdata, feedText, finishFeedXml } from './feed6.js'
 import type { FeedDocument, FeedEntry } from './types.js'
 
 // `feed` runs item links through `new URL()`; it only sees this, the real link is an item extension.
@@ -23,20 +23,21 @@ export function renderRss(document: FeedDocument): string {
     feedLinks: { rss: document.selfUrl },
     ...(document.hubUrl ? { hub: document.hubUrl } : {}),
   })
+  const bodies = new CdataSlots()
   for (const entry of document.entries) {
     feed.addItem({
       title: feedCdata(entry.title),
       link: PLACEHOLDER_URL,
       date: new Date(entry.published.ms),
-      ...(entry.summaryHtml ? { description: feedCdata(entry.summaryHtml) } : {}),
+      ...(entry.summaryHtml ? { description: bodies.slot(entry.summaryHtml) } : {}),
       // `feed` declares the dc: and content: namespaces only for items with content, and dc:creator needs one.
-      content: entry.contentHtml ? feedCdata(entry.contentHtml) : ' ',
+      content: entry.contentHtml ? bodies.slot(entry.contentHtml) : ' ',
       category: entry.tags.map((tag) => ({ name: feedText(tag) })),
       ...(entry.image ? { enclosure: { url: entry.image.url, type: entry.image.type, length: 0 } } : {}),
       extensions: itemExtensions(entry),
     })
   }
-  return `${finishFeedXml(feed.rss2())}\n`
+  return `${bodies.fill(finishFeedXml(feed.rss2()))}\n`
 }
 
 function itemExtensions(entry: FeedEntry): Extension[] {

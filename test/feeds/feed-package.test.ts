@@ -1,7 +1,7 @@
 import { Feed } from 'feed'
 import { describe, expect, it } from 'vitest'
 import { checkXml } from '../../src/feeds/check.js'
-import { feedAttribute, feedCdata, feedText, finishFeedXml } from '../../src/feeds/feed6.js'
+import { CdataSlots, feedAttribute, feedCdata, feedText, finishFeedXml } from '../../src/feeds/feed6.js'
 import { child, elements, parseXml } from './support/xml.js'
 
 // What `feed` 6.0 gets wrong on its own (DESIGN.md), measured here so that an upgrade that changes any of it
@@ -80,6 +80,35 @@ describe('the feed package, fed through feed6.ts', () => {
     expect(child(entry, 'title').text).toBe(intended)
     expect(child(entry, 'content').text).toBe('one ]]> two ]]> three ]]]> four')
     expect(elements(entry, 'category')[0]!.attributes.term).toBe('a<b & "c"\tz')
+  })
+
+  it('puts bodies kept out of feed back in, each ]]> split and forbidden characters gone', () => {
+    const bodies = new CdataSlots()
+    const body = '<p>one ]]> two ]]]]> three \u0004\u0001 \uFFFE</p>'
+    const feed = new Feed({ title: 't', id: 'x', updated: new Date(0), generator: false })
+    feed.addItem({
+      title: 'a',
+      link: 'https://blog.example.org/a/',
+      date: new Date(0),
+      content: bodies.slot(body),
+      description: bodies.slot('<p>s</p>'),
+    })
+    feed.addItem({ title: 'b', link: 'https://blog.example.org/b/', date: new Date(0), content: bodies.slot(body) })
+    const xml = bodies.fill(finishFeedXml(feed.atom1()))
+    expect(checkXml(xml)).toBeNull()
+    const entries = elements(parseXml(xml), 'entry')
+    expect(entries.map((entry) => child(entry, 'content').text)).toEqual([
+      '<p>one ]]> two ]]]]> three  </p>',
+      '<p>one ]]> two ]]]]> three  </p>',
+    ])
+    expect(child(entries[0]!, 'summary').text).toBe('<p>s</p>')
+  })
+
+  it('refuses output in which a body placeholder went missing', () => {
+    const bodies = new CdataSlots()
+    bodies.slot('<p>a</p>')
+    bodies.slot('<p>b</p>')
+    expect(() => bodies.fill(`<a><![CDATA[${bodies.slot('<p>c</p>')}]]></a>`)).toThrow(/1 of 3 CDATA placeholders/)
   })
 
   it('refuses output that still holds a marker', () => {
