@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { FeedFormat } from '../config.js'
 import { writeFileAtomically } from '../infra/atomic-file.js'
+import { statIfPresent } from '../infra/file-stat.js'
 import { checkXml, formatXmlProblem } from './check.js'
 
 /** A rendered feed file, ready to be written. */
@@ -72,11 +73,14 @@ async function writeOne(
   const target = path.resolve(root, file.path)
   if (!target.startsWith(root + path.sep)) return { status: 'failed', error: `the path leaves the output folder ${root}` }
   const bytes = Buffer.from(file.content, 'utf8')
-  const existing = await readFile(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null
-    throw error
-  })
-  if (existing?.equals(bytes)) return { status: 'unchanged' }
+  // Only a file of the same size can hold the same bytes: the others are not read (most files of a rebuild changed).
+  if (statIfPresent(target)?.size === bytes.length) {
+    const existing = await readFile(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null
+      throw error
+    })
+    if (existing?.equals(bytes)) return { status: 'unchanged' }
+  }
 
   const problem = parseProblem(file)
   if (problem !== null) return { status: 'failed', error: problem }
