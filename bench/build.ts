@@ -168,7 +168,7 @@ for (const scenario of SCENARIOS) {
   )
 }
 if (inProcess) {
-  console.log('\nsame scenarios, in process (bench/support/build-in-process.ts calls loadAndReport + buildSiteFeeds as the command does)')
+  console.log('\nsame scenarios, in process (bench/support/build-in-process.ts calls buildSite as the command does, under tsx)')
   console.log(
     `  ${pad('scenario', 18)}${pad('imports ms', 20)}${pad('posts ms', 20)}${pad('feeds ms', 20)}` +
       `${pad('work ms', 20)}${pad('wall ms', 20)}peak RSS MB`,
