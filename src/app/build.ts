@@ -3,8 +3,11 @@ import { type Config, stateDir } from '../config.js'
 import type { BuildFeedsOptions, BuildFeedsResult } from '../feeds/build.js'
 import type { FeedFileRenderer } from '../feeds/feed-renderer.js'
 import type { WriteFeedsResult } from '../feeds/write.js'
+import { statIfPresent } from '../infra/file-stat.js'
 import type { WritePagesResult } from '../pages/write.js'
-import { FileStamps } from '../posts/post-index.js'
+import { FileStamps, POST_INDEX_NAME } from '../posts/post-index.js'
+import { createPooledRenderer, type PooledRenderer } from '../posts/render-pool.js'
+import { createRstRenderer } from '../posts/rst.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
 import { buildFingerprint, postFoldersChanged, saveBuildState, unchangedSince } from './build-state.js'
@@ -42,11 +45,29 @@ export async function buildSite(
       onFallback: (error) => context.logger.warn(`feeds: the feed thread failed (${error.message}); rendering them in the main thread`),
     })
   let renderer = (await postFoldersChanged(config)) ? startRenderer() : null
+  // Without a post index every post will be rendered (a first or clean build): the render threads start loading the
+  // renderer now, on the core the start-up leaves idle, rather than once the posts have been looked at.
+  let pool: PooledRenderer | null = statIfPresent(postIndexFile(config)) === null ? startedPool() : null
   try {
-    return await buildWith(context, config, now, onProgress, () => (renderer ??= startRenderer()))
+    return await buildWith(context, config, now, onProgress, {
+      feedRenderer: () => (renderer ??= startRenderer()),
+      postRenderer: () => {
+        const given = pool
+        pool = null
+        return given
+      },
+    })
   } finally {
-    await renderer?.close()
+    await Promise.all([renderer?.close(), pool?.close()])
   }
+}
+
+const postIndexFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache', POST_INDEX_NAME)
+
+function startedPool(): PooledRenderer {
+  const pool = createPooledRenderer(createRstRenderer())
+  pool.expect?.(Number.POSITIVE_INFINITY)
+  return pool
 }
 
 async function buildWith(
@@ -54,7 +75,7 @@ async function buildWith(
   config: Config,
   now: Date,
   onProgress: ((done: number, total: number) => void) | undefined,
-  feedRenderer: () => FeedFileRenderer,
+  renderers: { feedRenderer: () => FeedFileRenderer; postRenderer: () => PooledRenderer | null },
 ): Promise<SiteBuild> {
   // One look at each file's size and mtime serves both the unchanged-site check and the post index.
   const stamps = new FileStamps(config.siteDir)
@@ -71,10 +92,10 @@ async function buildWith(
     }
   }
   const started = performance.now()
-  const renderer = feedRenderer()
+  const renderer = renderers.feedRenderer()
   // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
   const { openSitePosts, reportPosts } = await import('./site-posts.js')
-  const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps)
+  const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps, renderers.postRenderer() ?? undefined)
   const counts = reportPosts(context, collection, now)
   const loaded = performance.now()
   // The caches are saved while the feed thread renders.

@@ -4,9 +4,9 @@ import path from 'node:path'
 import { type Config, stateDir } from '../config.js'
 import { type PostSnapshot, snapshotPost } from '../editions/snapshot.js'
 import { loadPosts } from '../posts/load.js'
-import { type FileStamps, PostIndex } from '../posts/post-index.js'
+import { type FileStamps, POST_INDEX_NAME, PostIndex } from '../posts/post-index.js'
 import { PackedRenderCache } from '../posts/render-cache.js'
-import { createPooledRenderer } from '../posts/render-pool.js'
+import { createPooledRenderer, type PooledRenderer } from '../posts/render-pool.js'
 import { createRstRenderer, RENDERER_ID } from '../posts/rst.js'
 import type { PostCollection } from '../posts/types.js'
 import { livePosts, publicationState } from '../publishing/live.js'
@@ -35,20 +35,23 @@ export async function loadSitePosts(
 
 /**
  * {@link loadSitePosts} without saving the caches, so that a build can save them while its feeds are rendered. Bodies
- * stay readable after the save (packs it replaces are removed only an hour later).
+ * stay readable after the save (packs it replaces are removed only an hour later). `pooled`: a renderer to use (and
+ * close), e.g. one whose threads were started before the posts were looked at.
  */
 export async function openSitePosts(
   context: AppContext,
   onProgress?: (done: number, total: number) => void,
   stamps?: FileStamps,
+  pooled?: PooledRenderer,
 ): Promise<OpenedSitePosts> {
   const { config, logger } = context
   const cacheDir = path.join(stateDir(config.siteDir), 'cache')
   const [cache, index] = await Promise.all([
     PackedRenderCache.open(path.join(cacheDir, 'render')),
-    indexFingerprint(config).then((fingerprint) => PostIndex.open(path.join(cacheDir, 'posts.json'), fingerprint)),
+    indexFingerprint(config).then((fingerprint) => PostIndex.open(path.join(cacheDir, POST_INDEX_NAME), fingerprint)),
   ])
-  const renderer = createPooledRenderer(createRstRenderer())
+  // A renderer given here (started early by the caller) is closed here too, once the posts are loaded.
+  const renderer = pooled ?? createPooledRenderer(createRstRenderer())
   let collection: PostCollection
   try {
     collection = await loadPosts({ config, renderer, cache, index, ...(onProgress ? { onProgress } : {}), ...(stamps ? { stamps } : {}) })

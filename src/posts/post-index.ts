@@ -4,6 +4,9 @@ import { asRecord, readJsonState, writeJsonState } from '../infra/json-state.js'
 import { type Discovery, discoverPosts } from './discovery.js'
 import type { Post } from './types.js'
 
+/** The post index's file name, in the site's cache folder (`.herald/cache/`). */
+export const POST_INDEX_NAME = 'posts.json'
+
 /**
  * A file a post was read from, as it was: size, mtime and ctime, or nulls when it did not exist. The ctime catches what
  * keeps size and mtime (`cp -p`, `rsync -t`, `tar x`, a `chmod` that makes a file readable again): no tool sets it back.

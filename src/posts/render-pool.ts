@@ -51,51 +51,67 @@ interface Task {
   reject(error: Error): void
 }
 
+/**
+ * Bodies sent ahead to each thread: a thread that finishes one starts the next at once, even while this thread is busy
+ * reading posts and cannot answer its message yet.
+ */
+const IN_FLIGHT = 4
+
 class Pool {
-  private readonly idle: Worker[] = []
   private readonly workers: Worker[] = []
   private readonly queue: Task[] = []
-  private readonly running = new Map<Worker, Task>()
+  /** Per usable thread, the tasks sent to it, in the order it renders them. */
+  private readonly inFlight = new Map<Worker, Task[]>()
   private nextId = 0
 
   constructor(size: number) {
     for (let index = 0; index < size; index++) {
       const worker = startModuleWorker(new URL(`./render-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url))
       worker.on('message', (message: { id: number; result?: RenderedBody; error?: string }) => {
-        const task = this.running.get(worker)
-        this.running.delete(worker)
+        const sent = this.inFlight.get(worker)
+        const task = sent?.[0]?.id === message.id ? sent.shift() : undefined
         if (task) {
           if (message.error !== undefined) task.reject(new Error(message.error))
           else task.resolve(message.result!)
         }
-        this.dispatch(worker)
+        this.fill()
       })
       worker.on('error', (error) => {
-        const task = this.running.get(worker)
-        this.running.delete(worker)
-        task?.reject(error)
+        // A thread that failed gets no more work; what it held fails with its error.
+        const sent = this.inFlight.get(worker) ?? []
+        this.inFlight.delete(worker)
+        for (const task of sent) task.reject(error)
+        // With no thread left, what is still queued would wait forever.
+        if (this.inFlight.size === 0) for (const task of this.queue.splice(0)) task.reject(error)
       })
       this.workers.push(worker)
-      this.idle.push(worker)
+      this.inFlight.set(worker, [])
     }
   }
 
   render(body: string, context: RenderContext): Promise<RenderedBody> {
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, body, context, resolve, reject })
-      const worker = this.idle.pop()
-      if (worker) this.dispatch(worker)
+      this.fill()
     })
   }
 
-  private dispatch(worker: Worker): void {
-    const task = this.queue.shift()
-    if (!task) {
-      this.idle.push(worker)
-      return
+  /** Sends queued tasks to the threads with the fewest in flight, up to {@link IN_FLIGHT} each. */
+  private fill(): void {
+    while (this.queue.length > 0) {
+      let target: Task[] | undefined
+      let worker: Worker | undefined
+      for (const [candidate, sent] of this.inFlight) {
+        if (sent.length < IN_FLIGHT && (target === undefined || sent.length < target.length)) {
+          target = sent
+          worker = candidate
+        }
+      }
+      if (!target || !worker) return
+      const task = this.queue.shift()!
+      target.push(task)
+      worker.postMessage({ id: task.id, body: task.body, context: task.context })
     }
-    this.running.set(worker, task)
-    worker.postMessage({ id: task.id, body: task.body, context: task.context })
   }
 
   async close(): Promise<void> {

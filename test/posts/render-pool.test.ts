@@ -25,4 +25,31 @@ describe('rendering on worker threads', () => {
       await pooled.close()
     }
   })
+
+  it('keeps its threads busy while this thread is busy: bodies are sent ahead, not one per turn of the event loop', async () => {
+    const pooled = createPooledRenderer(createRstRenderer(), { inlineFirst: 0, threads: 2 })
+    try {
+      await pooled.render('Warm-up.\n')
+      let resolved = 0
+      const bodies = Array.from({ length: 12 }, (_, index) => `Post ${index}: *some* text.\n`)
+      const all = Promise.all(
+        bodies.map(async (body) => {
+          const result = await pooled.render(body)
+          resolved++
+          return result
+        }),
+      )
+      // As while posts are read: this thread answers no message for a while.
+      const until = Date.now() + 400
+      while (Date.now() < until) {
+        // busy
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+      // One body per thread without sending ahead; here each thread rendered what it had been sent meanwhile.
+      expect(resolved).toBeGreaterThan(4)
+      expect((await all).map((result) => result.html)).toEqual(bodies.map((_, index) => expect.stringContaining(`Post ${index}`)))
+    } finally {
+      await pooled.close()
+    }
+  })
 })
