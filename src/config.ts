@@ -4,12 +4,9 @@ import type { RawConfig } from './config-schema.js'
 import { HeraldError } from './errors.js'
 
 export {
-  bounceAddressProblem,
   CONFIG_FILE,
   extractAddress,
-  FEED_FORMATS,
   type FeedFormat,
-  mailboxOf,
   stateDir,
   type TimeOfDay,
 } from './config-common.js'

@@ -47,17 +47,11 @@ export async function buildSite(
   let renderer = (await postFoldersChanged(config)) ? startRenderer() : null
   // Without a post index every post will be rendered (a first or clean build): the render threads start loading the
   // renderer now, on the core the start-up leaves idle, rather than once the posts have been looked at.
-  let pool: PooledRenderer | null = statIfPresent(postIndexFile(config)) === null ? startedPool() : null
+  const pool = statIfPresent(postIndexFile(config)) === null ? startedPool() : undefined
   try {
-    return await buildWith(context, config, now, onProgress, {
-      feedRenderer: () => (renderer ??= startRenderer()),
-      postRenderer: () => {
-        const given = pool
-        pool = null
-        return given
-      },
-    })
+    return await buildWith(context, config, now, onProgress, { feedRenderer: () => (renderer ??= startRenderer()), pool })
   } finally {
+    // The pool is closed once its posts are loaded; closing it again is harmless, and needed when the build ended first.
     await Promise.all([renderer?.close(), pool?.close()])
   }
 }
@@ -75,7 +69,7 @@ async function buildWith(
   config: Config,
   now: Date,
   onProgress: ((done: number, total: number) => void) | undefined,
-  renderers: { feedRenderer: () => FeedFileRenderer; postRenderer: () => PooledRenderer | null },
+  renderers: { feedRenderer: () => FeedFileRenderer; pool: PooledRenderer | undefined },
 ): Promise<SiteBuild> {
   // One look at each file's size and mtime serves both the unchanged-site check and the post index.
   const stamps = new FileStamps(config.siteDir)
@@ -95,7 +89,7 @@ async function buildWith(
   const renderer = renderers.feedRenderer()
   // Loaded here rather than at the top: a build that finds nothing changed should not pay for the renderer and feeds.
   const { openSitePosts, reportPosts } = await import('./site-posts.js')
-  const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps, renderers.postRenderer() ?? undefined)
+  const { collection, saveCaches } = await openSitePosts(context, onProgress, stamps, renderers.pool)
   const counts = reportPosts(context, collection, now)
   const loaded = performance.now()
   // The caches are saved while the feed thread renders.

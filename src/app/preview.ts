@@ -1,5 +1,5 @@
 import { coverageOf } from '../editions/coverage.js'
-import { nextSlot } from '../editions/schedule.js'
+import { editionSchedule, nextSlot } from '../editions/schedule.js'
 import { type PostSnapshot, postsForSubscriber, snapshotPost } from '../editions/snapshot.js'
 import { previewNewPosts } from '../publishing/announce.js'
 import { livePosts } from '../publishing/live.js'
@@ -40,10 +40,7 @@ export async function previewNextDigest(
   })
   const fresh = next.posts.map(snapshotPost)
   const sequence = await services.announcements.sequence()
-  const slot =
-    cadence === 'instant'
-      ? null
-      : nextSlot(cadence, options.now, { timezone: config.site.timezone, dailyAt: config.email.dailyAt, weeklyOn: config.email.weeklyOn })
+  const slot = cadence === 'instant' ? null : nextSlot(cadence, options.now, editionSchedule(config))
   const since = cadence === 'instant' ? sequence : ((await services.editions.cadenceState(cadence))?.toSeq ?? sequence)
   const announced = (await services.editions.announcedBetween(since, sequence)).map((post) => post.snapshot)
   const posts = [...announced, ...fresh]

@@ -1,4 +1,4 @@
-import { dueSlot, type EditionSlot } from '../editions/schedule.js'
+import { dueSlot, type EditionSlot, editionSchedule } from '../editions/schedule.js'
 import type { BuildFeedsResult } from '../feeds/build.js'
 import { transportFingerprint } from '../mail/transport.js'
 import { type AnnounceResult, announceNewPosts, previewNewPosts } from '../publishing/announce.js'
@@ -139,7 +139,7 @@ export async function runPublishCycle(services: SiteServices, options: PublishCy
  */
 async function dueCadenceEditions(services: SiteServices, now: Date, startSeq: number, seqAfterClaim: number): Promise<EditionSlot[]> {
   const { config } = services.context
-  const schedule = { timezone: config.site.timezone, dailyAt: config.email.dailyAt, weeklyOn: config.email.weeklyOn }
+  const schedule = editionSchedule(config)
   const due: EditionSlot[] = []
   // Read once for both cadences, and only when a slot is due with new posts (once a day at most).
   let present: Promise<Set<'daily' | 'weekly'>> | undefined

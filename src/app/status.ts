@@ -1,4 +1,4 @@
-import { nextSlot } from '../editions/schedule.js'
+import { editionSchedule, nextSlot } from '../editions/schedule.js'
 import { nextScheduled } from '../publishing/live.js'
 import type { Cadence } from '../subscribers/store.js'
 import type { SiteServices } from './services.js'
@@ -58,7 +58,7 @@ export async function collectStatus(services: SiteServices, options: { limit: nu
     services.announcements.sequence(),
   ])
   const { config } = services.context
-  const schedule = { timezone: config.site.timezone, dailyAt: config.email.dailyAt, weeklyOn: config.email.weeklyOn }
+  const schedule = editionSchedule(config)
   const periodic = async (cadence: 'daily' | 'weekly') => {
     const state = await services.editions.cadenceState(cadence)
     return {

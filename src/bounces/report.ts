@@ -37,9 +37,6 @@ export interface BounceReferences {
   readonly texts: readonly string[]
 }
 
-/** No references at all. */
-export const NO_REFERENCES: BounceReferences = Object.freeze({ addresses: [], messageIds: [], texts: [] })
-
 /** Herald's Message-IDs are `<edition id>.<subscriber id>@<From domain>` (digest/compose.ts); these find them in text. */
 const HERALD_MESSAGE_ID = /<?([0-9a-f]{20})\.([0-9a-f]{32})@[^\s<>"]+>?/gi
 

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon'
-import type { TimeOfDay } from '../config.js'
+import type { Config, TimeOfDay } from '../config.js'
 import type { Cadence } from '../subscribers/store.js'
 
 /** When the daily and weekly editions fall due, on the site's clock. */
@@ -9,6 +9,11 @@ export interface EditionSchedule {
   readonly dailyAt: TimeOfDay
   /** ISO weekday (1 = Monday … 7 = Sunday) and time. */
   readonly weeklyOn: TimeOfDay & { readonly weekday: number }
+}
+
+/** The site's schedule from its settings (`site.timezone`, `email.daily_at`, `email.weekly_on`). */
+export function editionSchedule(config: Pick<Config, 'site' | 'email'>): EditionSchedule {
+  return { timezone: config.site.timezone, dailyAt: config.email.dailyAt, weeklyOn: config.email.weeklyOn }
 }
 
 /** One scheduled edition of a periodic cadence. */

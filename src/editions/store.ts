@@ -356,24 +356,6 @@ export class EditionStore {
     }
   }
 
-  /** {@link setProgress} for several recipients in one round trip, results in order. */
-  async setProgressMany(
-    id: string,
-    entries: ReadonlyArray<{ subscriberId: string; record: SendRecord }>,
-  ): Promise<Array<{ final: true; record: SendRecord } | { final: false; previous: SendRecord | null }>> {
-    const now = this.now().toISOString()
-    const calls = entries.map((entry) => ({
-      keys: [...this.sendKeys(id), this.keys.subscriber(entry.subscriberId)],
-      args: [id, now, entry.subscriberId, JSON.stringify(entry.record), entry.record.state],
-    }))
-    const results = await runLuaMany(this.redis, SET_PROGRESS, calls)
-    return results.map((result) =>
-      result.kind === 'final'
-        ? { final: true, record: JSON.parse(result.record) as SendRecord }
-        : { final: false, previous: result.record ? (JSON.parse(result.record) as SendRecord) : null },
-    )
-  }
-
   /** {@link setFinal} for several recipients in one round trip (the skips of a batch). */
   async setFinalMany(
     id: string,

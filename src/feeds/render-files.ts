@@ -35,7 +35,7 @@ const RENDERERS: Record<FeedFormat, (document: FeedDocument) => string> = {
 }
 
 /** Renders one feed document in one format. Pure. */
-export function renderFeed(format: FeedFormat, document: FeedDocument): string {
+function renderFeed(format: FeedFormat, document: FeedDocument): string {
   return RENDERERS[format](document)
 }
 

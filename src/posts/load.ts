@@ -492,9 +492,9 @@ async function renderBody(
       .update(text ?? '\u0001missing')
   if (context.file && Object.keys(context.files ?? {}).length > 0) hash.update('\0').update(context.file)
   const key = hash.digest('hex')
-  // A miss goes to the renderer before this function first awaits: all posts are read at once, and awaiting the cache
-  // first held every render back until the last post was read (render threads idle for the first ~0.6 s of a build).
-  const cached = options.cache?.has(key) ? await options.cache.get(key) : undefined
+  // A miss goes to the renderer before this function first awaits (the cache is read synchronously): awaiting first held
+  // every render back until the last post was read (render threads idle for the first ~0.6 s of a build).
+  const cached = options.cache?.get(key)
   const rendered = cached ?? (await options.renderer.render(body, context))
   if (!cached) options.cache?.set(key, rendered)
   return { rendered, key }

@@ -9,7 +9,8 @@ import type { RenderedBody } from './types.js'
 
 /** Rendered post bodies by render key (a hash of everything the output depends on). */
 export interface RenderCache {
-  get(key: string): Promise<RenderedBody | undefined>
+  /** The body under `key`, or undefined when it is not there or cannot be read (then it is rendered again). */
+  get(key: string): RenderedBody | undefined
   set(key: string, value: RenderedBody): void
   /** True when `key` can be read by {@link RenderCache.readSync} (posts taken from the post index rely on it). */
   has(key: string): boolean
@@ -79,7 +80,7 @@ export class PackedRenderCache implements RenderCache {
     return this.fresh.has(key) || this.catalog.has(key)
   }
 
-  async get(key: string): Promise<RenderedBody | undefined> {
+  get(key: string): RenderedBody | undefined {
     if (!this.has(key)) return undefined
     try {
       return this.readSync(key)

@@ -16,9 +16,9 @@ import type { RenderContext, RenderedBody } from './types.js'
 const ADJUSTMENTS_VERSION = 9
 const require = createRequire(import.meta.url)
 // The package's exports hide package.json; find it next to the resolved entry instead.
-const versionOf = (name: string, up = 1): string =>
+const versionOf = (name: string): string =>
   (
-    JSON.parse(readFileSync(path.join(path.dirname(require.resolve(name)), ...Array(up).fill('..'), 'package.json'), 'utf8')) as {
+    JSON.parse(readFileSync(path.join(path.dirname(require.resolve(name)), '..', 'package.json'), 'utf8')) as {
       version: string
     }
   ).version

@@ -31,7 +31,10 @@ function unescapeHtml(text: string): string {
 /** Finds a post by slug as written, then slugified (Nikola's `:doc:` and `link://slug` rule). */
 export function findBySlug(posts: readonly Post[], slug: string): Post | undefined {
   const decoded = safeDecode(slug)
-  return posts.find((post) => post.slug === decoded) ?? posts.find((post) => post.slug === slugify(decoded))
+  const exact = posts.find((post) => post.slug === decoded)
+  if (exact) return exact
+  const slugified = slugify(decoded)
+  return posts.find((post) => post.slug === slugified)
 }
 
 const safeDecode = (text: string) => {

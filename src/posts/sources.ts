@@ -1,5 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
+import { normaliseText } from './metadata.js'
 
 /*
  * Files a post body reads besides itself: `.. include::` (docutils) and `.. listing::` (Nikola, from listings/).
@@ -69,7 +70,7 @@ export async function readReferencedFiles(
       beforeRead(relative)
       const absolute = await insideSite(siteDir, relative)
       const text = absolute === null ? null : await readFile(absolute, 'utf8').catch(() => null)
-      files[relative] = text === null ? null : text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')
+      files[relative] = text === null ? null : normaliseText(text)
       if (text !== null) next.push(...referencedFiles(files[relative]!, relative))
     }
     pending = next

@@ -53,7 +53,8 @@ export function createFanoutProcessor(options: FanoutOptions): (job: Job<Edition
     }
     // Any earlier attempt (failed, stalled, killed) may have queued recipients whose jobs never made it.
     const resumed = !(await editions.startFanout(editionId))
-    const posts = await editions.posts(editionId)
+    // Only an edition without a range of announced posts (see coverageOf) is made of its own posts.
+    const posts = edition.toSeq === null ? await editions.posts(editionId) : []
     // Announced posts after each distinct starting point (most subscribers of a cadence share one).
     const ranges = new Map<number, Promise<PostSnapshot[]>>()
     const wanted = async (subscriber: Subscriber): Promise<boolean> => {

@@ -3,7 +3,7 @@ import { DelayedError, type Job } from 'bullmq'
 import type { CompiledDigest, DigestComposer, DigestTemplate } from '../digest/compose.js'
 import { coverageOf } from '../editions/coverage.js'
 import { type PostSnapshot, postsForSubscriber } from '../editions/snapshot.js'
-import { type Edition, type EditionStore, FINAL_SEND_STATES, type SendRecord } from '../editions/store.js'
+import { type Edition, type EditionStore, FINAL_SEND_STATES, type FinalRecord } from '../editions/store.js'
 import type { Logger } from '../log.js'
 import { classifySendError, type SendFailure } from '../mail/errors.js'
 import { BufferPool } from '../mail/mime-template.js'
@@ -54,8 +54,6 @@ export interface SendProcessorOptions {
   readonly busyDelayMs?: number
   readonly now?: () => Date
 }
-
-type Final = SendRecord & { state: 'sent' | 'failed' | 'skipped' }
 
 /** One message to send: the subscriber, their posts, and how far it covers them in the announcement sequence. */
 interface Send {
@@ -115,7 +113,7 @@ export function createSendProcessor(options: SendProcessorOptions): (job: Job<Se
     try {
       const edition = await cache.edition(editionId)
       const found = new Map((await subscribers.getMany([...mine])).map((subscriber) => [subscriber.id, subscriber]))
-      const skips: Array<{ subscriberId: string; record: Final; coveredTo: number | null }> = []
+      const skips: Array<{ subscriberId: string; record: FinalRecord; coveredTo: number | null }> = []
       const sends: Send[] = []
       const waiting: string[] = []
       for (const id of mine) {

@@ -4,19 +4,18 @@ import { finished } from 'node:stream/promises'
 import { parse } from 'csv-parse'
 import { stringify } from 'csv-stringify'
 import { HeraldError } from '../errors.js'
+import { unescapeFormula } from './formula.js'
 import { parseEvents, type SubscriberEvent, type SubscriberHistory } from './history.js'
 import type { ImportFormat } from './imports.js'
 import {
-  CADENCES,
-  type Cadence,
   type ConsentSource,
+  checkCadence,
+  checkReason,
   SUBSCRIBER_STATUSES,
   type Subscriber,
   type SubscriberRecord,
   type SubscriberStatus,
   type SubscriberStore,
-  UNSUBSCRIBE_REASONS,
-  type UnsubscribeReason,
 } from './store.js'
 
 /** Columns of an export, in order. Import accepts any subset that includes `email`. */
@@ -322,27 +321,17 @@ function toRecord(header: readonly (Column | null)[], cells: readonly string[]):
       field: 'status',
     })
   }
-  const cadence = values.get('cadence')?.toLowerCase() || undefined
-  if (cadence !== undefined && !(CADENCES as readonly string[]).includes(cadence)) {
-    throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected ${CADENCES.join(', ')})`, {
-      field: 'cadence',
-    })
-  }
+  const cadenceCell = values.get('cadence')?.toLowerCase() || undefined
+  const cadence = cadenceCell === undefined ? undefined : checkCadence(cadenceCell)
   const consentSource = values.get('consent_source') || undefined
-  const reason = values.get('unsubscribe_reason')?.toLowerCase() || undefined
-  if (reason !== undefined && !(UNSUBSCRIBE_REASONS as readonly string[]).includes(reason)) {
-    throw new HeraldError(
-      'SUBSCRIBER_INVALID',
-      `unknown unsubscribe reason ${JSON.stringify(reason)} (expected ${UNSUBSCRIBE_REASONS.join(', ')})`,
-      { field: 'unsubscribe_reason' },
-    )
-  }
+  const reasonCell = values.get('unsubscribe_reason')?.toLowerCase() || undefined
+  const reason = reasonCell === undefined ? undefined : checkReason(reasonCell)
   return {
     events: readEvents(values.get('events') ?? ''),
-    ...(reason !== undefined ? { unsubscribeReason: reason as UnsubscribeReason } : {}),
+    ...(reason !== undefined ? { unsubscribeReason: reason } : {}),
     email,
     ...(status !== undefined ? { status: status.toLowerCase() as SubscriberStatus } : {}),
-    ...(cadence !== undefined ? { cadence: cadence as Cadence } : {}),
+    ...(cadence !== undefined ? { cadence } : {}),
     ...(values.has('tags') ? { tags: values.get('tags')!.split(CSV_TAG_SEPARATOR) } : {}),
     createdAt: values.get('created_at') ?? null,
     confirmedAt: values.get('confirmed_at') ?? null,
@@ -371,11 +360,6 @@ function readEvents(cell: string): SubscriberEvent[] {
   }
   if (!Array.isArray(parsed)) throw new HeraldError('SUBSCRIBER_INVALID', 'the events cell is not a JSON array', { field: 'events' })
   return parseEvents(parsed)
-}
-
-/** Undoes csv-stringify's `escape_formulas` (a `'` before `= + - @ TAB CR`). */
-function unescapeFormula(cell: string): string {
-  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell
 }
 
 /** A record's raw text starts with the blank lines skipped before it. */

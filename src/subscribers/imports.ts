@@ -1,3 +1,4 @@
+import { unescapeFormula } from './formula.js'
 import type { SubscriberRecord, SubscriberStatus } from './store.js'
 
 /** The tools whose subscriber exports `herald subscribers import --from` reads. */
@@ -56,11 +57,6 @@ function iso(value: string): string | null {
 function mailchimpTags(cell: string): string[] {
   const quoted = [...cell.matchAll(/"([^"]*)"/g)].map((match) => match[1]!)
   return quoted.length > 0 ? quoted : cell.split(',')
-}
-
-/** Ghost escapes cells a spreadsheet would run (papaparse `escapeFormulae`): `'-- note` → `-- note`. */
-function unescapeGhost(value: string): string {
-  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value
 }
 
 /** Consent as another tool recorded it: imported, at the time that tool kept (and the IP, when it kept one). */
@@ -194,11 +190,11 @@ const ghost: ImportFormat = {
   source: 'ghost',
   required: [['email'], ['subscribed_to_emails']],
   toRecord(row) {
-    const email = unescapeGhost(pick(row, 'email'))
+    const email = unescapeFormula(pick(row, 'email'))
     const created = iso(pick(row, 'created_at'))
     // Subscribed to at least one newsletter; false also covers members who never chose one: no consent to email.
     const subscribed = pick(row, 'subscribed_to_emails').toLowerCase() === 'true'
-    const labels = unescapeGhost(pick(row, 'labels')).split(',')
+    const labels = unescapeFormula(pick(row, 'labels')).split(',')
     const status: SubscriberStatus = subscribed ? 'active' : 'unsubscribed'
     return {
       record: record(email, status, { createdAt: created, confirmedAt: subscribed ? created : null, consent: consentOf(created) }),

@@ -529,7 +529,7 @@ function time(value: string | null | undefined, field: string): string | null {
 }
 
 /** An unsubscribe reason Herald knows, or `SUBSCRIBER_INVALID` naming the field. */
-function checkReason(reason: string): UnsubscribeReason {
+export function checkReason(reason: string): UnsubscribeReason {
   if (!(UNSUBSCRIBE_REASONS as readonly string[]).includes(reason)) {
     throw new HeraldError(
       'SUBSCRIBER_INVALID',
@@ -541,7 +541,7 @@ function checkReason(reason: string): UnsubscribeReason {
 }
 
 /** A cadence Herald knows, or `SUBSCRIBER_INVALID` naming the field. */
-function checkCadence(cadence: string): Cadence {
+export function checkCadence(cadence: string): Cadence {
   if (!(CADENCES as readonly string[]).includes(cadence)) {
     throw new HeraldError('SUBSCRIBER_INVALID', `unknown cadence ${JSON.stringify(cadence)} (expected ${CADENCES.join(', ')})`, {
       field: 'cadence',
