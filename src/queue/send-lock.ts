@@ -36,6 +36,11 @@ export class SendLocks {
   private readonly heartbeatMs: number
   private readonly lockMs: number
   private timer: NodeJS.Timeout | undefined
+  // Subscribers whose locks an execution in this process holds. This process is alive by definition, so its own
+  // executions never take over from each other, even when its heartbeat lapsed (an event loop blocked past
+  // HERALD_STALL_MS, then BullMQ hands the stalled job to this same worker again): the heartbeat speaks for other
+  // processes only.
+  private readonly heldHere = new Map<string, string>()
 
   constructor(options: SendLocksOptions) {
     if (!options?.redis) throw new TypeError('SendLocks needs a Redis connection (options.redis)')
@@ -66,13 +71,21 @@ export class SendLocks {
    */
   async acquire(subscriberId: string): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
     const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
+    if (this.heldHere.has(subscriberId)) return { acquired: false }
+    this.heldHere.set(subscriberId, holder)
     const previous = await runLua(
       this.redis,
       ACQUIRE,
       [this.keys.sendLock(subscriberId), this.keys.workerHeartbeatPrefix()],
       [holder, this.lockMs],
-    )
-    if (previous === null) return { acquired: false }
+    ).catch((error: unknown) => {
+      this.heldHere.delete(subscriberId)
+      throw error
+    })
+    if (previous === null) {
+      this.heldHere.delete(subscriberId)
+      return { acquired: false }
+    }
     return { acquired: true, holder, previousHolder: previous === '' ? null : previous }
   }
 
@@ -84,29 +97,43 @@ export class SendLocks {
   async acquireMany(subscriberIds: readonly string[]): Promise<{ holder: string; taken: Map<string, string | null> }> {
     const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
     const taken = new Map<string, string | null>()
-    if (subscriberIds.length === 0) return { holder, taken }
-    const previous = await runLua(
-      this.redis,
-      ACQUIRE_MANY,
-      [this.keys.sendLockPrefix(), this.keys.workerHeartbeatPrefix()],
-      [holder, this.lockMs, ...subscriberIds],
-    )
-    subscriberIds.forEach((id, index) => {
-      const before = previous[index]
-      if (before !== null && before !== undefined) taken.set(id, before === '' ? null : before)
-    })
+    const asked = [...new Set(subscriberIds)].filter((id) => !this.heldHere.has(id))
+    if (asked.length === 0) return { holder, taken }
+    for (const id of asked) this.heldHere.set(id, holder)
+    try {
+      const previous = await runLua(
+        this.redis,
+        ACQUIRE_MANY,
+        [this.keys.sendLockPrefix(), this.keys.workerHeartbeatPrefix()],
+        [holder, this.lockMs, ...asked],
+      )
+      asked.forEach((id, index) => {
+        const before = previous[index]
+        if (before !== null && before !== undefined) taken.set(id, before === '' ? null : before)
+      })
+    } finally {
+      for (const id of asked) if (!taken.has(id)) this.heldHere.delete(id)
+    }
     return { holder, taken }
   }
 
   /** Releases locks taken by `acquireMany` (each only if `holder` still holds it). */
   async releaseMany(subscriberIds: readonly string[], holder: string): Promise<void> {
     if (subscriberIds.length === 0) return
-    await runLua(this.redis, RELEASE_MANY, [this.keys.sendLockPrefix()], [holder, ...subscriberIds])
+    try {
+      await runLua(this.redis, RELEASE_MANY, [this.keys.sendLockPrefix()], [holder, ...subscriberIds])
+    } finally {
+      for (const id of subscriberIds) if (this.heldHere.get(id) === holder) this.heldHere.delete(id)
+    }
   }
 
   /** Releases a lock taken by `acquire` (only if `holder` still holds it). */
   async release(subscriberId: string, holder: string): Promise<void> {
-    await runLua(this.redis, RELEASE, [this.keys.sendLock(subscriberId)], [holder])
+    try {
+      await runLua(this.redis, RELEASE, [this.keys.sendLock(subscriberId)], [holder])
+    } finally {
+      if (this.heldHere.get(subscriberId) === holder) this.heldHere.delete(subscriberId)
+    }
   }
 
   private beat(): Promise<unknown> {

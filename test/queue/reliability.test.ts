@@ -64,6 +64,27 @@ describe('send locks', () => {
     await locks.stop()
   })
 
+  it('are never taken over within the process holding them, even when its heartbeat lapsed', async () => {
+    // Not started: no heartbeat at all, as after an event loop blocked past HERALD_STALL_MS, when BullMQ hands the
+    // stalled job to this same worker again while the first execution is still talking to the server.
+    const busy = new SendLocks({ redis: redis.redis, prefix: redis.prefix, heartbeatMs: 200 })
+    const first = await busy.acquireMany(['s', 't'])
+    expect([...first.taken.keys()]).toEqual(['s', 't'])
+    const second = await busy.acquireMany(['s', 't', 'u'])
+    expect([...second.taken.keys()]).toEqual(['u'])
+    expect((await busy.acquire('s')).acquired).toBe(false)
+    // Another process does take them over: for it, a lapsed heartbeat is a dead worker.
+    const other = new SendLocks({ redis: redis.redis, prefix: redis.prefix, heartbeatMs: 200 })
+    await other.start()
+    expect((await other.acquireMany(['t'])).taken.has('t')).toBe(true)
+    // Released, they can be taken again here; a release by another holder changes nothing.
+    await busy.releaseMany(['s'], second.holder)
+    expect((await busy.acquireMany(['s'])).taken.size).toBe(0)
+    await busy.releaseMany(['s', 't'], first.holder)
+    expect([...(await busy.acquireMany(['s'])).taken.keys()]).toEqual(['s'])
+    await other.stop()
+  })
+
   it('are taken over from a worker whose heartbeat stopped', async () => {
     const dead = new SendLocks({ redis: redis.redis, prefix: redis.prefix, workerId: 'dead-worker', heartbeatMs: 300 })
     await dead.start()
