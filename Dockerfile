@@ -15,7 +15,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches/ ./patches/
-COPY scripts/build.mjs ./scripts/
+COPY scripts/build.mjs scripts/bundle.mjs ./scripts/
 COPY tsconfig.json tsconfig.build.json worker.ts ./
 COPY src/ ./src/
 # `prepare` compiles into dist/ during `npm ci`.

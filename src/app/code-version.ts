@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url'
 import { statIfPresent } from '../infra/file-stat.js'
 import { PACKAGE_ROOT } from '../infra/paths.js'
 
-// Herald's own code that shapes posts and feeds (with the shared modules at the top and the messages): a changed renderer
-// or feed writer must not be mistaken for "nothing changed".
-const CODE_FOLDERS = ['', 'posts', 'feeds', 'pages', 'i18n', 'publishing'].map((folder) =>
+// Herald's own code that shapes posts and feeds (with the shared modules at the top and the messages), and the chunks
+// of the bundled dist/ (scripts/bundle.mjs): a changed renderer or feed writer must not be mistaken for "nothing changed".
+const CODE_FOLDERS = ['', 'posts', 'feeds', 'pages', 'i18n', 'publishing', '../chunks'].map((folder) =>
   fileURLToPath(new URL(`../${folder}${folder ? '/' : ''}`, import.meta.url)),
 )
 

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { simpleParser } from 'mailparser'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runHerald } from '../support/cli.js'
+import { type TestRedis, useTestRedis } from '../support/redis.js'
+import { copyExampleSite, post, REPO_ROOT } from '../support/site.js'
+
+// What ships is dist/: tsc's output with its entry points bundled by esbuild (scripts/bundle.mjs), run by bin/herald.js.
+// `npm test` builds it first. These tests run that command as users do, against what the sources do.
+const run = promisify(execFile)
+const DIST = path.join(REPO_ROOT, 'dist')
+
+let test: TestRedis
+beforeEach(async () => {
+  test = await useTestRedis('compiled-cli')
+})
+afterEach(() => test.cleanup())
+
+const compiled = (args: string[]) =>
+  run(process.execPath, [path.join(REPO_ROOT, 'bin/herald.js'), ...args], {
+    env: { PATH: process.env.PATH, NO_COLOR: '1', REDIS_URL: test.url, HERALD_PREFIX: test.prefix, SMTP_URL: 'outbox:' },
+    cwd: REPO_ROOT,
+  })
+
+async function feedFiles(site: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  const output = path.join(site, 'public')
+  for (const entry of await readdir(output, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !/\.(xml|json)$/.test(entry.name)) continue
+    const file = path.join(entry.parentPath, entry.name)
+    files.set(path.relative(output, file), await readFile(file, 'utf8'))
+  }
+  return files
+}
+
+describe('the compiled command (dist/, bundled)', () => {
+  it('is bundled: the entry points import shared chunks, and the Lua scripts are beside the compiled modules', async () => {
+    const entry = await readFile(path.join(DIST, 'worker.js'), 'utf8')
+    expect(entry).toMatch(/from "\.\/chunks\/[\w-]+\.js"/)
+    for (const thread of ['src/feeds/render-thread.js', 'src/posts/render-worker.js']) {
+      expect(await readFile(path.join(DIST, thread), 'utf8')).toMatch(/"\.\.\/\.\.\/chunks\/[\w-]+\.js"/)
+    }
+    expect((await readdir(path.join(DIST, 'src/editions/lua'))).length).toBeGreaterThan(0)
+  })
+
+  it('builds the example site byte for byte as the sources do, in its threads, and again after a new post', async () => {
+    const [bundled, sources] = await Promise.all([copyExampleSite(), copyExampleSite()])
+    const first = await compiled(['build', '--site', bundled])
+    // A thread that failed to start falls back to the main thread with a warning: the bundle must not need that.
+    expect(first.stderr).not.toMatch(/thread|error/i)
+    const reference = await runHerald(['build', '--site', sources], { NO_COLOR: '1' })
+    expect(reference.code, reference.stderr).toBe(0)
+    const [ours, theirs] = await Promise.all([feedFiles(bundled), feedFiles(sources)])
+    expect(ours.size).toBeGreaterThan(10)
+    expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort())
+    for (const [file, text] of ours) expect(text, file).toBe(theirs.get(file))
+
+    // With a post index and a render cache: only the new post is read and rendered.
+    await writeFile(
+      path.join(bundled, 'posts', '900-new.rst'),
+      post({ title: 'Сборка из dist', slug: 'from-dist', date: '2020-06-01 10:00:00 UTC', tags: 'fedora' }, 'A *new* post.\n'),
+    )
+    const second = await compiled(['build', '--site', bundled])
+    expect(second.stderr).not.toMatch(/thread|error/i)
+    expect(await readFile(path.join(bundled, 'public', 'rss.xml'), 'utf8')).toContain('Сборка из dist')
+  })
+
+  it('sends a digest end to end: import, publish cycle, MJML email in the outbox', async () => {
+    const site = await copyExampleSite()
+    await compiled(['subscribers', 'import', path.join(site, 'subscribers.csv'), '--site', site, '--quiet'])
+    const cycle = await compiled(['run', '--site', site, '--announce-latest', '1'])
+    expect(cycle.stderr).not.toMatch(/error/i)
+    const outbox = path.join(site, 'outbox')
+    const emails = (await readdir(outbox)).filter((name) => name.endsWith('.eml'))
+    expect(emails.length).toBeGreaterThan(0)
+    const raw = await readFile(path.join(outbox, emails[0]!))
+    expect(raw.toString('latin1')).toMatch(/^List-Unsubscribe: <http:\/\/localhost:8080\/unsubscribe\?token=/m)
+    const message = await simpleParser(raw)
+    expect(message.subject).toBeTruthy()
+    expect(message.html || '').toMatch(/<table/)
+    expect(message.text).toBeTruthy()
+  })
+})
