@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { writeFileAtomically } from './atomic-file.js'
 
 /**
@@ -7,7 +7,9 @@ import { writeFileAtomically } from './atomic-file.js'
  */
 export async function readJsonState(file: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown
+    // Read synchronously: these are small or read once at start-up, when the thread has nothing else to do, and an
+    // awaited read is a round trip through libuv's thread pool (several per build, each leaving the thread idle).
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown
   } catch {
     return null
   }

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import type { Dirent } from 'node:fs'
-import { readdir, realpath, stat } from 'node:fs/promises'
+import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import { glob } from 'tinyglobby'
@@ -35,20 +34,32 @@ const TRANSLATION = /^(.+)\.([a-z]{2,3}(?:[_-][A-Za-z]{2,4})?)\.([^./]+)$/
 export async function discoverPosts(siteDir: string, globs: readonly string[]): Promise<Discovery> {
   const found = new Map<string, string>()
   const problems: Array<{ file: string; message: string }> = []
+  // The globs of one folder (`posts/*.rst`, `posts/*.txt`, `posts/*.md`: the default) are matched in one walk of it,
+  // at the place of the first of them (the first glob to find a file decides its sub-folder).
+  const steps: Array<{ glob: string } | { folder: string; bases: string[] }> = []
+  const walks = new Map<string, string[]>()
   for (const pattern of globs) {
     const clean = pattern.replace(/\\/g, '/').replace(/^\.\/+/, '')
     const directory = path.posix.dirname(clean)
-    const base = path.posix.basename(clean)
-    if (GLOB_CHARS.test(directory)) {
-      // A wildcard in the folder part: matched as written, without Nikola's recursion.
-      for (const file of await glob([clean], { cwd: siteDir, onlyFiles: true, dot: false })) {
-        const relative = file.split(path.sep).join('/')
-        if (!found.has(relative)) found.set(relative, '')
-      }
+    const folder = directory === '.' ? '' : directory
+    if (GLOB_CHARS.test(directory)) steps.push({ glob: clean })
+    else if (walks.has(folder)) walks.get(folder)!.push(path.posix.basename(clean))
+    else {
+      const bases = [path.posix.basename(clean)]
+      walks.set(folder, bases)
+      steps.push({ folder, bases })
+    }
+  }
+  for (const step of steps) {
+    if ('folder' in step) {
+      walk(siteDir, step.folder, '', picomatch(step.bases, { dot: false }), found, problems, new Set())
       continue
     }
-    const matches = picomatch(base, { dot: false })
-    await walk(siteDir, directory === '.' ? '' : directory, '', matches, found, problems, new Set())
+    // A wildcard in the folder part: matched as written, without Nikola's recursion.
+    for (const file of await glob([step.glob], { cwd: siteDir, onlyFiles: true, dot: false })) {
+      const relative = file.split(path.sep).join('/')
+      if (!found.has(relative)) found.set(relative, '')
+    }
   }
   const files = [...found.keys()].filter((file) => !file.endsWith('.meta'))
   const all = new Set(files)
@@ -73,7 +84,9 @@ export async function discoverPosts(siteDir: string, globs: readonly string[]): 
 
 const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-async function walk(
+// Synchronous on purpose, like the stamps (infra/file-stat.ts): each awaited call was a trip through libuv's thread pool,
+// and the main thread has nothing else to do meanwhile.
+function walk(
   siteDir: string,
   root: string,
   folder: string,
@@ -81,12 +94,12 @@ async function walk(
   found: Map<string, string>,
   problems: Array<{ file: string; message: string }>,
   seen: Set<string>,
-): Promise<void> {
+): void {
   const relativeDir = [root, folder].filter(Boolean).join('/')
   const absoluteDir = path.join(siteDir, relativeDir)
   let real: string
   try {
-    real = await realpath(absoluteDir)
+    real = realpathSync.native(absoluteDir)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ELOOP')
@@ -103,12 +116,14 @@ async function walk(
   seen.add(real)
   let entries: Dirent<Buffer>[]
   try {
-    entries = await readdir(absoluteDir, { withFileTypes: true, encoding: 'buffer' })
+    entries = readdirSync(absoluteDir, { withFileTypes: true, encoding: 'buffer' })
   } catch {
     return
   }
-  entries.sort((a, b) => Buffer.compare(a.name, b.name))
-  for (const entry of entries) {
+  // In byte order (a latin1 string compares as its bytes do), without a Buffer.compare call per comparison (~10 ms for a
+  // folder of 1,000 posts).
+  const ordered = entries.map((entry) => ({ entry, key: entry.name.toString('latin1') })).sort((a, b) => compareNames(a.key, b.key))
+  for (const { entry } of ordered) {
     if (!isUtf8(entry.name)) {
       const shown = `${relativeDir ? `${relativeDir}/` : ''}${entry.name.toString('latin1')}`
       problems.push({ file: shown, message: formatLocated('the file name is not valid UTF-8; rename it', { file: shown }) })
@@ -121,7 +136,7 @@ async function walk(
     let kind: 'file' | 'directory' | 'other' | 'loop'
     if (entry.isSymbolicLink()) {
       try {
-        const target = await stat(path.join(absoluteDir, name))
+        const target = statSync(path.join(absoluteDir, name))
         kind = target.isFile() ? 'file' : target.isDirectory() ? 'directory' : 'other'
       } catch (error) {
         kind = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'other'
@@ -131,7 +146,7 @@ async function walk(
     if (kind === 'directory') {
       if (matches(name))
         problems.push({ file: relative, message: formatLocated('matches the posts glob but is a folder; not a post', { file: relative }) })
-      await walk(siteDir, root, subFolder, matches, found, problems, seen)
+      walk(siteDir, root, subFolder, matches, found, problems, seen)
     } else if (matches(name)) {
       if (kind === 'file') {
         if (!found.has(relative)) found.set(relative, folder)

@@ -59,13 +59,18 @@ describe('the compiled command (dist/, bundled)', () => {
     for (const [file, text] of ours) expect(text, file).toBe(theirs.get(file))
 
     // With a post index and a render cache: only the new post is read and rendered.
-    await writeFile(
-      path.join(bundled, 'posts', '900-new.rst'),
-      post({ title: 'Сборка из dist', slug: 'from-dist', date: '2020-06-01 10:00:00 UTC', tags: 'fedora' }, 'A *new* post.\n'),
+    const added = post(
+      { title: 'Сборка из dist', slug: 'from-dist', date: '2020-06-01 10:00:00 UTC', tags: 'fedora' },
+      'A *new* post with a `link <https://example.org/>`_.\n\n.. code:: python\n\n   print("hi")\n',
     )
+    for (const site of [bundled, sources]) await writeFile(path.join(site, 'posts', '900-new.rst'), added)
     const second = await compiled(['build', '--site', bundled])
     expect(second.stderr).not.toMatch(/thread|error/i)
-    expect(await readFile(path.join(bundled, 'public', 'rss.xml'), 'utf8')).toContain('Сборка из dist')
+    expect((await runHerald(['build', '--site', sources], { NO_COLOR: '1' })).code).toBe(0)
+    const [oursAgain, theirsAgain] = await Promise.all([feedFiles(bundled), feedFiles(sources)])
+    expect(oursAgain.get('rss.xml')).toContain('Сборка из dist')
+    expect(oursAgain.get('rss.xml')).toContain('print')
+    for (const [file, text] of oursAgain) expect(text, file).toBe(theirsAgain.get(file))
   })
 
   it('sends a digest end to end: import, publish cycle, MJML email in the outbox', async () => {
