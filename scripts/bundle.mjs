@@ -17,6 +17,7 @@ const BUNDLED = [
   'feed',
   'html-to-text',
   'picomatch',
+  'pino',
   'rst-compiler',
   'saxes',
   'tinyglobby',

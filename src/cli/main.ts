@@ -1,12 +1,13 @@
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, Help } from 'commander'
 import { ExitCode, HeraldError } from '../errors.js'
+import { COMMAND_HELP } from './help.js'
 import { type CliRuntime, type CommandRegistry, UsageError } from './runtime.js'
 
 type Register = (program: Command, registry: CommandRegistry) => void
 
 /**
  * Command modules by name, loaded on demand: `herald build` should not pay for loading MJML, BullMQ and
- * Fastify (about a second and 100 MB here). The order is the order of `herald --help`.
+ * Fastify (about a second and 100 MB here), nor `herald --help` for any of them. The order is the order of `herald --help`.
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   posts: async () => (await import('./commands/posts.js')).registerPosts,
@@ -23,10 +24,22 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   init: async () => (await import('./commands/init.js')).registerInit,
 }
 
-/** The commands to load for this argv: the one named first, or all of them (top-level help, typos). */
-function commandsFor(argv: readonly string[]): string[] {
-  const first = argv[0]
-  return first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS)
+/** The command this argv runs (or asks help for: `herald help build`), or null: then none is loaded (see help.ts). */
+function commandFor(argv: readonly string[]): string | null {
+  const words = argv.filter((word) => !word.startsWith('-'))
+  const named = words[0] === 'help' ? words[1] : words[0]
+  return named !== undefined && Object.hasOwn(COMMANDS, named) ? named : null
+}
+
+/**
+ * Top-level help and unknown commands: each command as its line in the listing, from help.ts, without loading any.
+ * Commander's own help text and its "did you mean" suggestions work from these.
+ */
+function listCommands(program: Command): void {
+  for (const name of Object.keys(COMMANDS)) program.command(name).description(COMMAND_HELP[name as keyof typeof COMMAND_HELP].description)
+  program.configureHelp({
+    subcommandTerm: (command) => COMMAND_HELP[command.name() as keyof typeof COMMAND_HELP]?.term ?? new Help().subcommandTerm(command),
+  })
 }
 
 /** Runs the `herald` command line and returns the exit status (never calls process.exit itself). */
@@ -40,7 +53,9 @@ export async function main(argv: readonly string[], runtime: CliRuntime): Promis
       writeOut: (text) => runtime.stdout.write(text),
       writeErr: (text) => runtime.stderr.write(text),
     })
-  for (const name of commandsFor(argv)) (await COMMANDS[name]!())(program, registry)
+  const named = commandFor(argv)
+  if (named) (await COMMANDS[named]!())(program, registry)
+  else listCommands(program)
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)')
 
   try {

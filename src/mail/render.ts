@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as cheerio from 'cheerio'
 import { convert, type FormatCallback } from 'html-to-text'
-import mjml2html from 'mjml'
 import Mustache from 'mustache'
 import { HeraldError } from '../errors.js'
 import { escapeHtml } from '../html.js'
@@ -74,6 +73,8 @@ export async function compileMjml(mjml: string, file: string): Promise<string> {
   try {
     // A fresh object every time: mjml-core writes fonts it meets into the object it is given.
     const options = { validationLevel: 'strict', ignoreIncludes: true, keepComments: false, filePath: file, fonts: {} } as const
+    // Loaded on first use: MJML is ~0.6 s of loading, which `herald --help`, `status` or `init` should not pay for.
+    const { default: mjml2html } = await import('mjml')
     const result = await mjml2html(mjml, options)
     return result.html
   } catch (error) {

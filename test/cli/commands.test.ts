@@ -74,6 +74,25 @@ describe('herald posts', () => {
     expect((await runHerald(['posts', '--bogus'], {})).code).toBe(2)
   })
 
+  it('herald --help lists every command as it is when loaded (its line comes from cli/help.ts)', async () => {
+    const { Command } = await import('commander')
+    const loaded = new Command('herald')
+    const registry = { runtime: { stdout: process.stdout, stderr: process.stderr, env: {}, cwd: site, interactive: false }, exitCode: 0 }
+    const modules = ['posts', 'build', 'run', 'worker', 'preview', 'status', 'editions', 'subscribers', 'bounces', 'serve', 'doctor']
+    for (const name of [...modules, 'init']) {
+      const module = (await import(`../../src/cli/commands/${name}.ts`)) as Record<string, (program: unknown, registry: unknown) => void>
+      Object.entries(module).find(([key]) => key.startsWith('register'))![1](loaded, registry)
+    }
+    const commandsOf = (help: string) => help.slice(help.indexOf('Commands:'))
+    const listed = await runHerald(['--help'], {})
+    expect(listed.code).toBe(0)
+    expect(commandsOf(listed.stdout)).toBe(commandsOf(loaded.helpInformation()))
+    // An unknown command is still told the one it probably meant.
+    const typo = await runHerald(['biuld'], {})
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toContain('(Did you mean build?)')
+  })
+
   it('every command has --help', async () => {
     const commands = ['posts', 'build', 'run', 'worker', 'preview', 'status', 'serve', 'init', 'doctor', 'subscribers', 'subscribers add']
     for (const command of [...commands, 'subscribers reactivate', 'editions', 'editions resume', 'editions retry-failed']) {

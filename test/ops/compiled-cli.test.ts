@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { simpleParser } from 'mailparser'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -71,6 +73,41 @@ describe('the compiled command (dist/, bundled)', () => {
     expect(oursAgain.get('rss.xml')).toContain('Сборка из dist')
     expect(oursAgain.get('rss.xml')).toContain('print')
     for (const [file, text] of oursAgain) expect(text, file).toBe(theirsAgain.get(file))
+  })
+
+  it('loads only what the command needs: neither help nor a build loads MJML, BullMQ, Fastify or the Redis client', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'herald-loaded-'))
+    const list = path.join(dir, 'loaded.txt')
+    const hook = path.join(dir, 'hook.mjs')
+    // Every module Node resolves (ES imports and the require() calls made through them), one URL per line.
+    await writeFile(
+      hook,
+      [
+        "import { register } from 'node:module'",
+        'register(`data:text/javascript,${encodeURIComponent(`',
+        "import { appendFileSync } from 'node:fs'",
+        'export async function resolve(specifier, context, next) {',
+        '  const found = await next(specifier, context)',
+        `  appendFileSync(${JSON.stringify(list)}, found.url + String.fromCharCode(10))`,
+        '  return found',
+        '}',
+        '`)}`)',
+      ].join('\n'),
+    )
+    const site = await copyExampleSite()
+    const heavy = /\/node_modules\/(mjml[^/]*|bullmq|fastify|ioredis|nodemailer\/lib\/mailer)\//
+    for (const args of [['--help'], ['build', '--site', site]]) {
+      await writeFile(list, '')
+      await run(process.execPath, ['--import', pathToFileURL(hook).href, path.join(REPO_ROOT, 'bin/herald.js'), ...args], {
+        cwd: REPO_ROOT,
+      })
+      const loaded = (await readFile(list, 'utf8')).split('\n').filter(Boolean)
+      expect(loaded.length, args.join(' ')).toBeGreaterThan(3)
+      expect(
+        loaded.filter((url) => heavy.test(url)),
+        args.join(' '),
+      ).toEqual([])
+    }
   })
 
   it('sends a digest end to end: import, publish cycle, MJML email in the outbox', async () => {

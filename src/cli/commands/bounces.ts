@@ -4,6 +4,7 @@ import { checkMailSources, type IngestedMessage, ingestReturnedMail, type MailSo
 import type { BounceResult, HeldGroupSummary } from '../../app/bounces.js'
 import { openServices, type SiteServices, withServices } from '../../app/services.js'
 import { HeraldError } from '../../errors.js'
+import { COMMAND_HELP } from '../help.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, UsageError, withCommonOptions } from '../runtime.js'
 
 /** Exit status of `herald bounces ingest` when a message could not be handled: EX_TEMPFAIL, so an MTA pipe retries later. */
@@ -26,7 +27,7 @@ interface ReviewOptions extends CommonOptions {
 
 export function registerBounces(program: Command, registry: CommandRegistry): void {
   const { runtime } = registry
-  const group = program.command('bounces').description('Learn from returned mail: read bounces and complaints; review held floods.')
+  const group = program.command('bounces').description(COMMAND_HELP.bounces.description)
   const collect = (value: string, previous: string[] = []) => [...previous, value]
 
   withCommonOptions(

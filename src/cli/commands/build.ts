@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { buildSite } from '../../app/build.js'
 import { ExitCode } from '../../errors.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseNow } from '../options.js'
 import { createProgress } from '../progress.js'
 import { type CommandRegistry, type CommonOptions, openSite, withCommonOptions } from '../runtime.js'
@@ -10,7 +11,7 @@ export function registerBuild(program: Command, registry: CommandRegistry): void
   withCommonOptions(
     program
       .command('build')
-      .description('Write the Atom, RSS and JSON feeds (site, tags, categories) for the posts live now. Only changed files are rewritten.')
+      .description(COMMAND_HELP.build.description)
       .option('--out <dir>', 'output folder (default: "output" in herald.yml, i.e. <site>/public)')
       .option('--now <iso>', 'build as of this moment (e.g. to include a scheduled post)'),
   ).action(async (options: CommonOptions & { out?: string; now?: string }) => {

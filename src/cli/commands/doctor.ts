@@ -1,16 +1,14 @@
 import type { Command } from 'commander'
 import { diagnose } from '../../app/doctor.js'
 import { ExitCode } from '../../errors.js'
+import { COMMAND_HELP } from '../help.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
 export function registerDoctor(program: Command, registry: CommandRegistry): void {
   withCommonOptions(
     program
       .command('doctor')
-      .description(
-        'Check what sending needs: Redis, the mail server (connect, TLS, login), the secret, the public URL (https), DKIM key and DNS. ' +
-          'Prints what is wrong and how to fix it; exit 1 when something fails.',
-      )
+      .description(COMMAND_HELP.doctor.description)
       .option('--send-test <address>', 'also send a test message to this address'),
   ).action(async (options: CommonOptions & { sendTest?: string }) => {
     const context = await openSite(options, registry.runtime)

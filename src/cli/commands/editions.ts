@@ -6,6 +6,7 @@ import { SendTally } from '../../app/workers.js'
 import type { Edition } from '../../editions/store.js'
 import { ExitCode } from '../../errors.js'
 import { onStopSignal } from '../../infra/signals.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseWholeNumber } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, withCommonOptions } from '../runtime.js'
 import { printDeliveryOutcome } from './delivery-output.js'
@@ -35,7 +36,7 @@ interface SendingOptions extends CommonOptions {
 
 export function registerEditions(program: Command, registry: CommandRegistry): void {
   const { runtime } = registry
-  const group = program.command('editions').description('List and inspect editions; resume a paused one; resend the failed sends of one.')
+  const group = program.command('editions').description(COMMAND_HELP.editions.description)
 
   withCommonOptions(
     group

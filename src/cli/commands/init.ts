@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { SCAFFOLD_DEFAULTS, type ScaffoldResult, scaffoldSite } from '../../app/scaffold.js'
 import { ExitCode } from '../../errors.js'
+import { COMMAND_HELP } from '../help.js'
 import { type CommandRegistry, type CommonOptions, println, UsageError, withCommonOptions } from '../runtime.js'
 
 interface InitOptions extends CommonOptions {
@@ -24,10 +25,7 @@ export function registerInit(program: Command, registry: CommandRegistry): void 
   withCommonOptions(
     program
       .command('init')
-      .description(
-        'Start a new site in DIR (default: the current folder): herald.yml with every setting and its default, ' +
-          'an example post, and the email templates to edit.',
-      )
+      .description(COMMAND_HELP.init.description)
       .argument('[dir]', 'folder of the new site, created when missing (or use --site)')
       .option('--url <url>', 'base URL of the blog (site.url)', SCAFFOLD_DEFAULTS.url)
       .option('--title <title>', 'title of the blog (site.title)', SCAFFOLD_DEFAULTS.title)

@@ -3,6 +3,7 @@ import { loadSitePosts } from '../../app/site-posts.js'
 import { ExitCode } from '../../errors.js'
 import type { PostCollection } from '../../posts/types.js'
 import { publicationState } from '../../publishing/live.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseNow } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
@@ -26,7 +27,7 @@ export function registerPosts(program: Command, registry: CommandRegistry): void
   withCommonOptions(
     program
       .command('posts')
-      .description('List every post with its status (live, scheduled, draft, private, error), date, tags and problems.')
+      .description(COMMAND_HELP.posts.description)
       .option('--json', 'print a JSON array (stable keys) instead of a table')
       .option('--now <iso>', 'judge live/scheduled as of this moment instead of now'),
   ).action(async (options: CommonOptions & { json?: boolean; now?: string }) => {

@@ -6,6 +6,7 @@ import { openServices } from '../../app/services.js'
 import { stateDir } from '../../config.js'
 import { writeFileAtomically } from '../../infra/atomic-file.js'
 import type { Cadence } from '../../subscribers/store.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseNow, parseWholeNumber } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
@@ -21,10 +22,7 @@ export function registerPreview(program: Command, registry: CommandRegistry): vo
   withCommonOptions(
     program
       .command('preview')
-      .description(
-        'Render the next digest (what `herald run` would send) to an HTML file and print its subject, posts and recipient count. ' +
-          'Sends nothing, changes nothing.',
-      )
+      .description(COMMAND_HELP.preview.description)
       .option('--now <iso>', 'as of this moment')
       .option('--out <file>', 'where to write the HTML (default: <site>/.herald/preview.html)')
       .option('--announce-latest <n>', 'on first activation, preview the newest N posts (as `run --announce-latest N` would send)')

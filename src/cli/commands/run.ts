@@ -6,6 +6,7 @@ import { SendTally } from '../../app/workers.js'
 import type { Edition } from '../../editions/store.js'
 import { ExitCode } from '../../errors.js'
 import { onStopSignal } from '../../infra/signals.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseNow, parseWholeNumber } from '../options.js'
 import { createProgress } from '../progress.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
@@ -23,12 +24,7 @@ export function registerRun(program: Command, registry: CommandRegistry): void {
   withCommonOptions(
     program
       .command('run')
-      .description(
-        'What cron calls: build the feeds, find the posts no subscriber has been told about, make them an edition, queue it, and ' +
-          'send it (unless --no-wait) before exiting. Exit 0 all sent, 1 other errors, 2 configuration (no mail transport, SMTP ' +
-          'refused the login), 3 some posts skipped for errors, 4 some recipients failed permanently, 5 an edition is paused ' +
-          '(systemic mail failure), 6 retries still pending after email.run_wait_s.',
-      )
+      .description(COMMAND_HELP.run.description)
       .option('--now <iso>', 'act as if it were this moment (a scheduled post is new once its date has passed)')
       .option('--no-wait', 'queue the edition and exit; `herald worker` processes send it')
       .option('--announce-latest <n>', 'on first activation (empty ledger), mail the newest N live posts instead of none')

@@ -7,6 +7,7 @@ import { type BounceListener, startBounceListener } from '../../bounces/smtp-lis
 import { HeraldError } from '../../errors.js'
 import { createServer } from '../../http/server.js'
 import { waitForStopSignal } from '../../infra/signals.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseTrustProxy, parseWholeNumber } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
@@ -22,10 +23,7 @@ export function registerServe(program: Command, registry: CommandRegistry): void
   withCommonOptions(
     program
       .command('serve')
-      .description(
-        'Run the web service: subscribe, confirm and unsubscribe pages, the feeds, /healthz, /metrics and the bounce webhooks; ' +
-          'with --smtp-port, also an SMTP listener for returned mail.',
-      )
+      .description(COMMAND_HELP.serve.description)
       .option('--host <address>', 'address to listen on', '127.0.0.1')
       .option('--port <number>', 'port to listen on (0 picks a free one)', '8080')
       .option(

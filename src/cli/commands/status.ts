@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { openServices } from '../../app/services.js'
 import { collectStatus } from '../../app/status.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseWholeNumber } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
@@ -10,9 +11,7 @@ export function registerStatus(program: Command, registry: CommandRegistry): voi
   withCommonOptions(
     program
       .command('status')
-      .description(
-        'Show the last editions (posts, sent, failed, pending), the next scheduled post, queue counts and subscribers by status.',
-      )
+      .description(COMMAND_HELP.status.description)
       .option('--limit <n>', 'how many editions to show', '5')
       .option('--json', 'print JSON'),
   ).action(async (options: CommonOptions & { limit: string; json?: boolean }) => {

@@ -18,6 +18,7 @@ import {
   type SubscriberStore,
 } from '../../subscribers/store.js'
 import { splitTags } from '../../subscribers/tags.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseChoice, parseNow } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, type SiteContext, UsageError, withCommonOptions } from '../runtime.js'
 
@@ -41,7 +42,7 @@ export interface SubscriberListing {
 
 export function registerSubscribers(program: Command, registry: CommandRegistry): void {
   const runtime = registry.runtime
-  const group = program.command('subscribers').description('Add, remove, list, count, import and export email subscribers.')
+  const group = program.command('subscribers').description(COMMAND_HELP.subscribers.description)
 
   withCommonOptions(
     group

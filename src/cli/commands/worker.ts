@@ -6,6 +6,7 @@ import { SendTally, startSiteWorkers } from '../../app/workers.js'
 import { ExitCode } from '../../errors.js'
 import { waitForStopSignal } from '../../infra/signals.js'
 import { enqueueEdition } from '../../queue/queues.js'
+import { COMMAND_HELP } from '../help.js'
 import { parseWholeNumber } from '../options.js'
 import { type CommandRegistry, type CommonOptions, openSite, println, withCommonOptions } from '../runtime.js'
 
@@ -16,10 +17,7 @@ export function registerWorker(program: Command, registry: CommandRegistry): voi
   withCommonOptions(
     program
       .command('worker')
-      .description(
-        'Long-running worker: sends queued editions (start several, on several machines, against one Redis). ' +
-          'With "schedule:" in herald.yml it also runs the publish cycle on that cron pattern. Stops cleanly on SIGTERM/SIGINT.',
-      )
+      .description(COMMAND_HELP.worker.description)
       .option('--concurrency <n>', 'messages sent at once by this process (default: the SMTP pool size)', '5'),
   ).action(async (options: CommonOptions & { concurrency: string }) => {
     const concurrency = parseWholeNumber('--concurrency', options.concurrency, 1)
