@@ -4,8 +4,6 @@ import type { Redis } from 'ioredis'
 import { type SiteKeys, siteKeys } from '../infra/keys.js'
 import { loadLuaScript, reply, runLua } from '../infra/scripts.js'
 
-const ACQUIRE = loadLuaScript(new URL('./lua/acquire-send-lock.lua', import.meta.url), reply.nullable(reply.string))
-const RELEASE = loadLuaScript(new URL('./lua/release-send-lock.lua', import.meta.url), reply.integer)
 const ACQUIRE_MANY = loadLuaScript(new URL('./lua/acquire-send-locks.lua', import.meta.url), (value) => {
   if (!Array.isArray(value)) throw new TypeError(`acquire-send-locks: expected a list, got ${JSON.stringify(value)}`)
   return value.map((entry) => (entry === null ? null : reply.string(entry)))
@@ -66,30 +64,6 @@ export class SendLocks {
   }
 
   /**
-   * `{ acquired: true, holder, previousHolder }` (previousHolder: a dead worker's execution we took over from, or
-   * null), or `{ acquired: false }` while a live execution — in any process, this one included — holds it.
-   */
-  async acquire(subscriberId: string): Promise<{ acquired: true; holder: string; previousHolder: string | null } | { acquired: false }> {
-    const holder = `${this.workerId}|${randomBytes(6).toString('hex')}`
-    if (this.heldHere.has(subscriberId)) return { acquired: false }
-    this.heldHere.set(subscriberId, holder)
-    const previous = await runLua(
-      this.redis,
-      ACQUIRE,
-      [this.keys.sendLock(subscriberId), this.keys.workerHeartbeatPrefix()],
-      [holder, this.lockMs],
-    ).catch((error: unknown) => {
-      this.heldHere.delete(subscriberId)
-      throw error
-    })
-    if (previous === null) {
-      this.heldHere.delete(subscriberId)
-      return { acquired: false }
-    }
-    return { acquired: true, holder, previousHolder: previous === '' ? null : previous }
-  }
-
-  /**
    * Takes the locks of several subscribers in one round trip, under one holder. A lock is per subscriber, not per
    * edition: two editions never send to one subscriber at once (their posts could overlap). Returns the ids it took
    * (with the dead worker's execution it took over from, if any); the others are held by a live execution.
@@ -124,15 +98,6 @@ export class SendLocks {
       await runLua(this.redis, RELEASE_MANY, [this.keys.sendLockPrefix()], [holder, ...subscriberIds])
     } finally {
       for (const id of subscriberIds) if (this.heldHere.get(id) === holder) this.heldHere.delete(id)
-    }
-  }
-
-  /** Releases a lock taken by `acquire` (only if `holder` still holds it). */
-  async release(subscriberId: string, holder: string): Promise<void> {
-    try {
-      await runLua(this.redis, RELEASE, [this.keys.sendLock(subscriberId)], [holder])
-    } finally {
-      if (this.heldHere.get(subscriberId) === holder) this.heldHere.delete(subscriberId)
     }
   }
 

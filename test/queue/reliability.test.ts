@@ -51,17 +51,18 @@ async function editionWithSubscribers(
 }
 
 describe('send locks', () => {
-  it('are not re-entrant: a second execution in the same process waits, and only the holder releases', async () => {
+  it('are held against a live worker, and only the holder releases them', async () => {
     const locks = new SendLocks({ redis: redis.redis, prefix: redis.prefix })
-    await locks.start()
-    const first = await locks.acquire('s')
-    expect(first.acquired).toBe(true)
-    expect((await locks.acquire('s')).acquired).toBe(false)
-    await locks.release('s', 'someone-else|x')
-    expect((await locks.acquire('s')).acquired).toBe(false)
-    if (first.acquired) await locks.release('s', first.holder)
-    expect((await locks.acquire('s')).acquired).toBe(true)
-    await locks.stop()
+    const other = new SendLocks({ redis: redis.redis, prefix: redis.prefix })
+    await Promise.all([locks.start(), other.start()])
+    const first = await locks.acquireMany(['s'])
+    expect([...first.taken]).toEqual([['s', null]])
+    expect((await other.acquireMany(['s'])).taken.size).toBe(0)
+    await other.releaseMany(['s'], 'someone-else|x')
+    expect((await other.acquireMany(['s'])).taken.size).toBe(0)
+    await locks.releaseMany(['s'], first.holder)
+    expect((await other.acquireMany(['s'])).taken.has('s')).toBe(true)
+    await Promise.all([locks.stop(), other.stop()])
   })
 
   it('are never taken over within the process holding them, even when its heartbeat lapsed', async () => {
@@ -72,7 +73,6 @@ describe('send locks', () => {
     expect([...first.taken.keys()]).toEqual(['s', 't'])
     const second = await busy.acquireMany(['s', 't', 'u'])
     expect([...second.taken.keys()]).toEqual(['u'])
-    expect((await busy.acquire('s')).acquired).toBe(false)
     // Another process does take them over: for it, a lapsed heartbeat is a dead worker.
     const other = new SendLocks({ redis: redis.redis, prefix: redis.prefix, heartbeatMs: 200 })
     await other.start()
@@ -88,13 +88,12 @@ describe('send locks', () => {
   it('are taken over from a worker whose heartbeat stopped', async () => {
     const dead = new SendLocks({ redis: redis.redis, prefix: redis.prefix, workerId: 'dead-worker', heartbeatMs: 300 })
     await dead.start()
-    expect((await dead.acquire('s')).acquired).toBe(true)
+    expect((await dead.acquireMany(['s'])).taken.has('s')).toBe(true)
     const alive = new SendLocks({ redis: redis.redis, prefix: redis.prefix, heartbeatMs: 300 })
     await alive.start()
-    expect((await alive.acquire('s')).acquired).toBe(false)
+    expect((await alive.acquireMany(['s'])).taken.size).toBe(0)
     await dead.stop()
-    const taken = await alive.acquire('s')
-    expect(taken).toMatchObject({ acquired: true, previousHolder: expect.stringMatching(/^dead-worker\|/) })
+    expect((await alive.acquireMany(['s'])).taken.get('s')).toMatch(/^dead-worker\|/)
     await alive.stop()
   })
 })

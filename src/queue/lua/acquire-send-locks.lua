@@ -1,6 +1,6 @@
 --[[
-  Takes the send locks of several subscribers at once, whatever the edition (see acquire-send-lock.lua for one): each lock is
-  taken when it is free or held by a worker whose heartbeat has expired.
+  Takes the send locks of several subscribers at once, whatever the edition: each lock is taken when it is free or
+  held by a worker whose heartbeat has expired.
   KEYS[1] send lock key prefix ("{p}:lock:send:"; a lock key is this + subscriber id)
   KEYS[2] worker heartbeat key prefix ("{p}:worker:")
   ARGV[1] holder ("<worker id>|<execution>")
