@@ -3,8 +3,9 @@ import type MarkdownIt from 'markdown-it'
 import type { PluginSimple } from 'markdown-it'
 import { escapeHtml } from '../html.js'
 import { codeBlockHtml } from './highlight.js'
-import { listingPath, mediaHtml, splitExplicitTitle } from './rst-nikola.js'
+import { mediaHtml, splitExplicitTitle } from './rst-nikola.js'
 import { problemMarker } from './rst-session.js'
+import { listingPath } from './sources.js'
 import type { PostProblem, RenderContext } from './types.js'
 
 /*

@@ -2,7 +2,7 @@ import type { RstCompilerPlugin, RstDirective, RstGeneratorState, RstInterpreted
 import { escapeHtml } from '../html.js'
 import { argumentText, classNames, figureHtml, imageHtml, option, raw, renderCodeBlock } from './rst-docutils.js'
 import { lineOf, type RenderSession } from './rst-session.js'
-import { sliceIncluded } from './sources.js'
+import { listingPath, sliceIncluded } from './sources.js'
 
 /*
  * Nikola's own roles and directives (nikola/plugins/compile/rest/, v8.2.0), with Nikola's HTML. Rendering a body is
@@ -213,12 +213,6 @@ export function nikolaPlugin(session: RenderSession): RstCompilerPlugin {
       })
     },
   }
-}
-
-/** `hello.py` and `listings/hello.py` both name `listings/hello.py` (Nikola's old and new syntax). */
-export function listingPath(name: string): string {
-  const clean = name.replace(/\\/g, '/').replace(/^\/+/, '')
-  return clean.startsWith('listings/') ? clean : `listings/${clean}`
 }
 
 /** `.. role:: name(base)` declarations of a document, registered as roles before generation. */

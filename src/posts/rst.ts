@@ -13,7 +13,7 @@ import type { RenderContext, RenderedBody } from './types.js'
  */
 
 // Bump when the rendering (or patches/rst-compiler+*.patch) changes the HTML, so render caches are invalidated.
-const ADJUSTMENTS_VERSION = 9
+const ADJUSTMENTS_VERSION = 10
 const require = createRequire(import.meta.url)
 // The package's exports hide package.json; find it next to the resolved entry instead.
 const versionOf = (name: string): string =>

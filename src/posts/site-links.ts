@@ -3,6 +3,7 @@ import { formatLocated } from '../errors.js'
 import { escapeHtml } from '../html.js'
 import { problemMarker } from './rst-session.js'
 import { slugify } from './slug.js'
+import { listingPath } from './sources.js'
 import type { Post } from './types.js'
 import { encodeLink } from './urls.js'
 
@@ -93,9 +94,7 @@ export function resolveMagicLink(index: SiteIndex, post: Post, kind: string, nam
       return encodeLink(site + paths.atom)
     case 'listing':
     case 'listing_source': {
-      const file = value.replace(/^\/+/, '')
-      const path = file.startsWith('listings/') ? file : `listings/${file}`
-      return encodeLink(`${site}${path}${kind === 'listing' ? '.html' : ''}`)
+      return encodeLink(`${site}${listingPath(value)}${kind === 'listing' ? '.html' : ''}`)
     }
     default:
       return null

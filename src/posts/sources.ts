@@ -31,12 +31,19 @@ export function referencedFiles(text: string, postFile: string): string[] {
     const include = INCLUDE.exec(line)
     if (include) found.push(...includeCandidates(include[2]!, postFile))
     const listing = LISTING.exec(line) ?? LISTING_SHORTCODE.exec(line)
-    if (listing) {
-      const name = listing[1]!.replace(/\\/g, '/').replace(/^\/+/, '')
-      found.push(path.posix.normalize(name.startsWith('listings/') ? name : `listings/${name}`))
-    }
+    if (listing) found.push(listingPath(listing[1]!))
   }
   return found
+}
+
+/**
+ * The site file a listing names, as Nikola finds it: `hello.py` (its old syntax) and `listings/hello.py` (its new one)
+ * both name `listings/hello.py`; `./hello.py` and `a\\b.py` too, normalised. The one rule for reading a listing,
+ * showing it and linking to it.
+ */
+export function listingPath(name: string): string {
+  const clean = name.replace(/\\/g, '/').replace(/^\/+/, '')
+  return path.posix.normalize(clean.startsWith('listings/') ? clean : `listings/${clean}`)
 }
 
 /** A site-relative path inside the site folder, or null for one that leaves it (`..`, absolute, a symlink out). */

@@ -112,6 +112,30 @@ describe("Nikola's roles and directives, resolved against the site's posts", () 
     expect(snapshotPost(main).html).toBe(main.emailHtml)
   })
 
+  it('a listing named ./x, listings/x, /x or with backslashes is the same file: read, shown and linked (reST and Markdown)', async () => {
+    const names = ['./hello.py', 'listings/hello.py', '/hello.py', 'sub\\\\deep.py', 'sub/./deep.py']
+    const files: Record<string, string> = {
+      'listings/hello.py': 'def hello():\n    return 1\n',
+      'listings/sub/deep.py': 'def deep():\n    return 2\n',
+    }
+    names.forEach((name, index) => {
+      const fields = { title: `L${index}`, slug: `l${index}`, date: '2020-01-01 10:00' }
+      files[`posts/l${index}.rst`] = post(fields, `.. listing:: ${name} python\n\nSee \`it <link://listing/${name}>\`_.\n`)
+      files[`posts/m${index}.md`] =
+        `<!--\n.. title: M${index}\n.. slug: m${index}\n.. date: 2020-01-01 10:00\n-->\n\n{{% listing ${name} python %}}\n`
+    })
+    const dir = await makeSite(files, siteConfig('posts: [posts/*.rst, posts/*.md]'))
+    const { posts } = await load(dir)
+    expect(posts).toHaveLength(names.length * 2)
+    for (const loaded of posts) {
+      const deep = /sub/.test(names[Number(loaded.slug.slice(1))]!)
+      expect(loaded.warnings, loaded.slug).toEqual([])
+      expect(loaded.html, loaded.slug).toContain(deep ? 'deep' : 'hello')
+      expect(loaded.html, loaded.slug).toContain(`href="https://blog.example.org/listings/${deep ? 'sub/deep' : 'hello'}.py.html"`)
+      expect(loaded.dependencies, loaded.slug).toContain(deep ? 'listings/sub/deep.py' : 'listings/hello.py')
+    }
+  })
+
   it("emails: Vimeo and SoundCloud players become plain links, raw iframes too; feeds keep Nikola's iframes", async () => {
     const body = [
       '.. vimeo:: 12345',
