@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,7 +8,7 @@ import { simpleParser } from 'mailparser'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runHerald } from '../support/cli.js'
 import { type TestRedis, useTestRedis } from '../support/redis.js'
-import { copyExampleSite, post, REPO_ROOT } from '../support/site.js'
+import { copyExampleSite, FIXTURES, post, REPO_ROOT } from '../support/site.js'
 
 // What ships is dist/: tsc's output with its entry points bundled by esbuild (scripts/bundle.mjs), run by bin/herald.js.
 // `npm test` builds it first. These tests run that command as users do, against what the sources do.
@@ -74,6 +74,29 @@ describe('the compiled command (dist/, bundled)', () => {
     expect(oursAgain.get('rss.xml')).toContain('print')
     for (const [file, text] of oursAgain) expect(text, file).toBe(theirsAgain.get(file))
   })
+
+  it('builds every blog of the real-post corpus byte for byte as the sources do (the bundle on real inputs)', async () => {
+    const corpus = path.join(FIXTURES, 'nikola-corpus')
+    const blogs = (await readdir(corpus, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name)
+    expect(blogs.length).toBeGreaterThan(5)
+    const now = ['--now', '2038-01-01T00:00:00Z']
+    for (const blog of blogs) {
+      const [bundled, sources] = await Promise.all(
+        [0, 1].map(async () => {
+          const dir = await mkdtemp(path.join(tmpdir(), `herald-corpus-${blog}-`))
+          await cp(path.join(corpus, blog), dir, { recursive: true })
+          return dir
+        }),
+      )
+      const ours = await compiled(['build', '--site', bundled!, ...now])
+      expect(ours.stderr, blog).not.toMatch(/thread|unexpected/i)
+      const reference = await runHerald(['build', '--site', sources!, ...now], { NO_COLOR: '1' })
+      expect(reference.code, `${blog}: ${reference.stderr}`).toBe(0)
+      const [a, b] = await Promise.all([feedFiles(bundled!), feedFiles(sources!)])
+      expect([...a.keys()].sort(), blog).toEqual([...b.keys()].sort())
+      for (const [file, text] of a) expect(text, `${blog}/${file}`).toBe(b.get(file))
+    }
+  }, 180_000)
 
   it('loads only what the command needs: neither help nor a build loads MJML, BullMQ, Fastify or the Redis client', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'herald-loaded-'))
