@@ -131,9 +131,13 @@ export class Webhooks {
     if (!postmarkAuthorized(header(request, 'authorization'), this.options.secrets.postmarkAuth!)) {
       return { ...refused('missing or wrong credentials'), headers: { 'WWW-Authenticate': 'Basic realm="herald webhooks"' } }
     }
-    const text = request.body.toString('utf8')
-    if (parseJson(request.body) === undefined) return { status: 400, body: { error: 'not JSON' } }
-    const reports = postmarkReports(text)
+    let reports: BounceReport[]
+    try {
+      reports = postmarkReports(request.body.toString('utf8'))
+    } catch (error) {
+      if (error instanceof SyntaxError) return { status: 400, body: { error: 'not JSON' } }
+      throw error
+    }
     return this.once('postmark', reports[0]?.eventId ?? digest(request.body), () => this.reports(reports))
   }
 

@@ -245,15 +245,24 @@ export class DigestComposer {
       subject: digest.subject,
       html: joinSlots(digest.html, values, escapeHtml),
       text: joinSlots(digest.text, values, (value) => value),
-      messageId: `<${editionId}.${recipient.subscriberId}@${this.fromDomain}>`,
+      messageId: this.messageId(editionId, recipient.subscriberId),
       ...(this.envelopeSender ? { envelopeFrom: this.envelopeSender(editionId, recipient.subscriberId) } : {}),
-      headers: {
-        'List-Unsubscribe': this.listUnsubscribe(unsubscribeUrl),
-        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        'List-Id': this.listId,
-        Precedence: 'bulk',
-        'X-Herald-Edition': editionId,
-      },
+      headers: { 'List-Unsubscribe': this.listUnsubscribe(unsubscribeUrl), ...this.bulkHeaders(editionId) },
+    }
+  }
+
+  /** Fixed by edition and recipient, so a resend after a crash carries the same Message-ID (docs/reliability.md). */
+  private messageId(editionId: string, subscriberId: string): string {
+    return `<${editionId}.${subscriberId}@${this.fromDomain}>`
+  }
+
+  /** The headers every copy of an edition has (the recipient's List-Unsubscribe aside). */
+  private bulkHeaders(editionId: string): Record<string, string> {
+    return {
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': this.listId,
+      Precedence: 'bulk',
+      'X-Herald-Edition': editionId,
     }
   }
 
@@ -267,12 +276,7 @@ export class DigestComposer {
       from: this.config.email.from,
       replyTo: this.config.email.replyTo,
       subject: digest.subject,
-      headers: {
-        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        'List-Id': this.listId,
-        Precedence: 'bulk',
-        'X-Herald-Edition': editionId,
-      },
+      headers: this.bulkHeaders(editionId),
       html: toParts(digest.html),
       text: toParts(digest.text),
     })
@@ -286,7 +290,7 @@ export class DigestComposer {
         return message.render(
           {
             to: ascii,
-            messageId: `<${editionId}.${recipient.subscriberId}@${this.fromDomain}>`,
+            messageId: this.messageId(editionId, recipient.subscriberId),
             listUnsubscribe: this.listUnsubscribe(unsubscribeUrl),
             html: {
               unsubscribeUrl: escapeHtml(unsubscribeUrl),

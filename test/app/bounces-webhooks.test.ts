@@ -166,6 +166,9 @@ describe('POST /webhooks/postmark', () => {
     expect((await post('postmark', bounce)).status).toBe(401)
     expect((await post('postmark', bounce, basic('postmark:wrong'))).status).toBe(401)
     expect((await post('postmark', bounce, basic(POSTMARK_AUTH.replace(':', '')))).status).toBe(401)
+    const broken = await post('postmark', bounce.slice(0, -20), basic(POSTMARK_AUTH))
+    expect(broken.status).toBe(400)
+    expect(await broken.json()).toEqual({ error: 'not JSON' })
     expect(await site.status(JOHN)).toBe('active')
 
     const accepted = await post('postmark', bounce, basic(POSTMARK_AUTH))
