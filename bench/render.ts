@@ -37,7 +37,16 @@ else
   console.log(
     `docutils (publish_parts html5, same bodies): ${docutils.toFixed(2)} ms/post  → herald is ${(docutils / heraldMs).toFixed(1)}× faster`,
   )
-console.log(`target: ≤ 2.5 ms/post → ${heraldMs <= 2.5 ? 'met' : 'NOT met'}`)
+console.log(`target: ≤ 2.5 ms/post → ${heraldMs <= 2.5 ? 'met' : 'NOT met'} (an absolute figure: it depends on the machine)`)
+// The 2.5 ms were set on a machine where docutils took ~10 ms per post; machines here differ twofold, so the same
+// target is also judged against docutils measured in this run: a quarter of its time.
+if (docutils !== null) {
+  const share = heraldMs / docutils
+  console.log(
+    `same target against this run's baseline: ≤ 0.25 × docutils = ${(docutils * 0.25).toFixed(2)} ms/post; herald is ` +
+      `${share.toFixed(2)} × docutils → ${share <= 0.25 ? 'met' : 'NOT met'}`,
+  )
+}
 
 // Render time against post size (issue 12): one post of ~1 MB and one of ~10 MB, made of the same seed bodies (a post
 // this big is refused by max_post_kb in normal loading, but the renderer must not be worse than linear).
