@@ -25,6 +25,8 @@ export interface PostSource {
 export interface Discovery {
   readonly sources: readonly PostSource[]
   readonly problems: ReadonlyArray<{ file: string; message: string }>
+  /** The names in each folder walked (site-relative, '' for the site folder), as listed: a name not there was not there. */
+  readonly listed: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 const GLOB_CHARS = /[*?[\]{}!]/
@@ -34,6 +36,7 @@ const TRANSLATION = /^(.+)\.([a-z]{2,3}(?:[_-][A-Za-z]{2,4})?)\.([^./]+)$/
 export async function discoverPosts(siteDir: string, globs: readonly string[]): Promise<Discovery> {
   const found = new Map<string, string>()
   const problems: Array<{ file: string; message: string }> = []
+  const listed = new Map<string, Set<string>>()
   // The globs of one folder (`posts/*.rst`, `posts/*.txt`, `posts/*.md`: the default) are matched in one walk of it,
   // at the place of the first of them (the first glob to find a file decides its sub-folder).
   const steps: Array<{ glob: string } | { folder: string; bases: string[] }> = []
@@ -52,7 +55,7 @@ export async function discoverPosts(siteDir: string, globs: readonly string[]): 
   }
   for (const step of steps) {
     if ('folder' in step) {
-      walk(siteDir, step.folder, '', picomatch(step.bases, { dot: false }), found, problems, new Set())
+      walk(siteDir, step.folder, '', picomatch(step.bases, { dot: false }), { found, problems, listed, seen: new Set() })
       continue
     }
     // A wildcard in the folder part: matched as written, without Nikola's recursion.
@@ -79,7 +82,7 @@ export async function discoverPosts(siteDir: string, globs: readonly string[]): 
     if (translated.has(file)) continue
     sources.push({ file, folder: found.get(file) ?? '', translations: translationsOf.get(file) ?? {} })
   }
-  return { sources, problems }
+  return { sources, problems, listed }
 }
 
 const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -91,10 +94,14 @@ function walk(
   root: string,
   folder: string,
   matches: (name: string) => boolean,
-  found: Map<string, string>,
-  problems: Array<{ file: string; message: string }>,
-  seen: Set<string>,
+  walked: {
+    found: Map<string, string>
+    problems: Array<{ file: string; message: string }>
+    listed: Map<string, Set<string>>
+    seen: Set<string>
+  },
 ): void {
+  const { found, problems, listed, seen } = walked
   const relativeDir = [root, folder].filter(Boolean).join('/')
   const absoluteDir = path.join(siteDir, relativeDir)
   let real: string
@@ -123,6 +130,8 @@ function walk(
   // In byte order (a latin1 string compares as its bytes do), without a Buffer.compare call per comparison (~10 ms for a
   // folder of 1,000 posts).
   const ordered = entries.map((entry) => ({ entry, key: entry.name.toString('latin1') })).sort((a, b) => compareNames(a.key, b.key))
+  const names = new Set<string>()
+  listed.set(relativeDir, names)
   for (const { entry } of ordered) {
     if (!isUtf8(entry.name)) {
       const shown = `${relativeDir ? `${relativeDir}/` : ''}${entry.name.toString('latin1')}`
@@ -130,6 +139,7 @@ function walk(
       continue
     }
     const name = entry.name.toString('utf8')
+    names.add(name)
     if (name.startsWith('.')) continue
     const relative = relativeDir ? `${relativeDir}/${name}` : name
     const subFolder = folder ? `${folder}/${name}` : name
@@ -146,7 +156,7 @@ function walk(
     if (kind === 'directory') {
       if (matches(name))
         problems.push({ file: relative, message: formatLocated('matches the posts glob but is a folder; not a post', { file: relative }) })
-      walk(siteDir, root, subFolder, matches, found, problems, seen)
+      walk(siteDir, root, subFolder, matches, walked)
     } else if (matches(name)) {
       if (kind === 'file') {
         if (!found.has(relative)) found.set(relative, folder)

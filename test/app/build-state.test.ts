@@ -58,5 +58,11 @@ describe('postFoldersChanged (the hint that starts the feed thread before the fu
     expect(await postFoldersChanged(config)).toBe(true)
     expect((await build()).stderr).toMatch(/build: [1-9]\d* feeds written/)
     expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).not.toContain('Added later')
+
+    // A sidecar added beside a post that had none (a name the last listing did not have): the post takes its title.
+    expect((await build()).stderr).toContain('(nothing changed since the last build)')
+    await writeFile(path.join(site, 'posts/001-welcome.meta'), '.. title: Welcome from a sidecar\n')
+    expect((await build()).stderr).toMatch(/build: [1-9]\d* feeds written/)
+    expect(await readFile(path.join(site, 'public/feed.atom'), 'utf8')).toContain('Welcome from a sidecar')
   })
 })
