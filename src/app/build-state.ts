@@ -35,8 +35,20 @@ export interface BuildState {
 
 const stateFile = (config: Config) => path.join(stateDir(config.siteDir), 'cache', 'build-state.json')
 
-/** A hash of everything a build's output depends on, from file metadata only. */
-export async function buildFingerprint(config: Config, stamps: FileStamps, dependencies?: readonly string[]): Promise<string> {
+/** What the last build saved (read once per build: every check below takes it), or null when there is none. */
+export async function readBuildState(config: Config): Promise<BuildState | null> {
+  return asRecord(await readJsonState(stateFile(config))) as BuildState | null
+}
+
+/** The includes and listings the posts of a saved build read. */
+export const savedDependencies = (state: BuildState | null): readonly string[] =>
+  Array.isArray(state?.dependencies) ? state.dependencies : []
+
+/**
+ * A hash of everything a build's output depends on, from file metadata only. `dependencies`: the includes and listings
+ * the last build's posts read (a new one comes with a changed post, so this is enough).
+ */
+export async function buildFingerprint(config: Config, stamps: FileStamps, dependencies: readonly string[]): Promise<string> {
   const hash = createHash('sha256')
   const { env: _env, ...settings } = config
   hash
@@ -46,9 +58,7 @@ export async function buildFingerprint(config: Config, stamps: FileStamps, depen
     .update('\0')
     .update(await codeVersion())
   const files = (await stamps.discovery(config.posts)).sources.map((source) => source.file)
-  // The includes and listings the last build's posts read (a new one comes with a changed post, so this is enough).
-  const read = dependencies ?? (await savedDependencies(config))
-  const entries = [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...read].map((file) => {
+  const entries = [...files.flatMap((file) => [file, `${file.replace(/\.[^./]+$/, '')}.meta`]), ...dependencies].map((file) => {
     const [, size, mtimeMs, ctimeMs] = stamps.of(file)
     return size === null ? `${file}\0-` : `${file}\0${size}\0${mtimeMs}\0${ctimeMs}`
   })
@@ -56,18 +66,13 @@ export async function buildFingerprint(config: Config, stamps: FileStamps, depen
   return hash.digest('hex')
 }
 
-async function savedDependencies(config: Config): Promise<readonly string[]> {
-  const previous = asRecord(await readJsonState(stateFile(config))) as BuildState | null
-  return Array.isArray(previous?.dependencies) ? previous.dependencies : []
-}
-
 /**
  * True when a folder holding posts has another mtime than at the last build (a post added, removed or renamed), or
  * nothing is known: a hint, read before the full check, to start work that a change needs. Edits inside a post do not
  * change its folder's mtime; the full check ({@link unchangedSince}) is what decides.
  */
-export async function postFoldersChanged(config: Config): Promise<boolean> {
-  const state = asRecord(await readJsonState(stateFile(config))) as BuildState | null
+export async function postFoldersChanged(config: Config, saved?: BuildState | null): Promise<boolean> {
+  const state = saved === undefined ? await readBuildState(config) : saved
   if (!Array.isArray(state?.folders) || state.folders.length === 0) return true
   return state.folders.some(
     (entry) => !Array.isArray(entry) || statIfPresent(path.join(config.siteDir, String(entry[0])))?.mtimeMs !== entry[1],
@@ -86,9 +91,8 @@ async function postFolders(config: Config, stamps: FileStamps): Promise<Array<[s
   })
 }
 
-/** The saved state when it still describes the site at `now` (feed files untouched too); null otherwise. */
-export async function unchangedSince(config: Config, fingerprint: string, now: Date): Promise<BuildState | null> {
-  const state = asRecord(await readJsonState(stateFile(config))) as BuildState | null
+/** The saved `state` when it still describes the site at `now` (feed files untouched too); null otherwise. */
+export function unchangedSince(state: BuildState | null, config: Config, fingerprint: string, now: Date): BuildState | null {
   if (state?.version !== 1 || state.fingerprint !== fingerprint || !Array.isArray(state.feeds)) return null
   const time = now.getTime()
   if ((state.validFrom !== null && time < state.validFrom) || (state.validUntil !== null && time >= state.validUntil)) return null
@@ -108,6 +112,7 @@ export async function saveBuildState(
   counts: PostCounts,
   feedPaths: readonly string[],
   stamps: FileStamps,
+  previous: BuildState | null,
 ): Promise<void> {
   // A file written within the tick its mtime was read in may have changed unseen: the next build looks properly.
   if (stamps.anyRacy()) return
@@ -124,7 +129,7 @@ export async function saveBuildState(
     return { path: feedPath, size: info.size, mtimeMs: info.mtimeMs }
   })
   const dependencies = [...new Set(collection.posts.flatMap((post) => post.dependencies))].sort()
-  const before = await savedDependencies(config)
+  const before = savedDependencies(previous)
   // The fingerprint was taken with the previous build's dependencies; when the posts now read others, take it again.
   const current =
     before.length === dependencies.length && before.every((file, index) => file === dependencies[index])

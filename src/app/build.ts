@@ -10,7 +10,15 @@ import { createPooledRenderer, type PooledRenderer } from '../posts/render-pool.
 import { createRstRenderer } from '../posts/rst.js'
 import type { Post } from '../posts/types.js'
 import { livePosts } from '../publishing/live.js'
-import { buildFingerprint, postFoldersChanged, saveBuildState, unchangedSince } from './build-state.js'
+import {
+  type BuildState,
+  buildFingerprint,
+  postFoldersChanged,
+  readBuildState,
+  saveBuildState,
+  savedDependencies,
+  unchangedSince,
+} from './build-state.js'
 import { feedCodeStamp } from './code-version.js'
 import type { AppContext } from './context.js'
 import type { PostCounts } from './site-posts.js'
@@ -44,12 +52,13 @@ export async function buildSite(
       timeZone: config.site.timezone,
       onFallback: (error) => context.logger.warn(`feeds: the feed thread failed (${error.message}); rendering them in the main thread`),
     })
-  let renderer = (await postFoldersChanged(config)) ? startRenderer() : null
+  const saved = await readBuildState(config)
+  let renderer = (await postFoldersChanged(config, saved)) ? startRenderer() : null
   // Without a post index every post will be rendered (a first or clean build): the render threads start loading the
   // renderer now, on the core the start-up leaves idle, rather than once the posts have been looked at.
   const pool = statIfPresent(postIndexFile(config)) === null ? startedPool() : undefined
   try {
-    return await buildWith(context, config, now, onProgress, { feedRenderer: () => (renderer ??= startRenderer()), pool })
+    return await buildWith(context, config, now, saved, onProgress, { feedRenderer: () => (renderer ??= startRenderer()), pool })
   } finally {
     // The pool is closed once its posts are loaded; closing it again is harmless, and needed when the build ended first.
     await Promise.all([renderer?.close(), pool?.close()])
@@ -68,13 +77,14 @@ async function buildWith(
   context: AppContext,
   config: Config,
   now: Date,
+  saved: BuildState | null,
   onProgress: ((done: number, total: number) => void) | undefined,
   renderers: { feedRenderer: () => FeedFileRenderer; pool: PooledRenderer | undefined },
 ): Promise<SiteBuild> {
   // One look at each file's size and mtime serves both the unchanged-site check and the post index.
   const stamps = new FileStamps(config.siteDir)
-  const fingerprint = await buildFingerprint(config, stamps)
-  const previous = await unchangedSince(config, fingerprint, now)
+  const fingerprint = await buildFingerprint(config, stamps, savedDependencies(saved))
+  const previous = unchangedSince(saved, config, fingerprint, now)
   if (previous) {
     for (const error of previous.errors) context.logger.error(`skipped: ${error}`)
     return {
@@ -97,7 +107,7 @@ async function buildWith(
   const pages = await buildSitePages(context, collection.posts, now, config)
   if (feeds.failed.length === 0) {
     const outputs = [...feeds.written, ...feeds.unchanged, ...pages.written, ...pages.unchanged]
-    await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps)
+    await saveBuildState(config, fingerprint, now, collection, counts, outputs, stamps, saved)
   }
   return { feeds, counts, unchanged: false, postsMs: loaded - started, feedsMs: performance.now() - loaded }
 }
